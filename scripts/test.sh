@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The full test suite: installs Postgres server binaries if missing, then vet,
+# formatting, and every test (race detector on) against real throwaway
+# Postgres servers. Under CI=true a missing Postgres fails instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+if [ -z "${CDC_TEST_DSN:-}" ]; then scripts/ensure-postgres.sh; fi
+unformatted="$(gofmt -l cmd internal migrations examples 2>/dev/null || true)"
+if [ -n "$unformatted" ]; then echo "gofmt needed on: $unformatted" >&2; exit 1; fi
+go vet ./...
+go test -race -count=1 -timeout 25m ./... "$@"
