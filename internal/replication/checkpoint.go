@@ -1,0 +1,66 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// CheckpointStore persists the acknowledged position of one slot in
+// <schema>.checkpoint (created by package migrations).
+type CheckpointStore struct {
+	pool   *pgxpool.Pool
+	table  string
+	slot   string
+	load   string
+	upsert string
+}
+
+// NewCheckpointStore does no I/O.
+func NewCheckpointStore(pool *pgxpool.Pool, schema, slot string) *CheckpointStore {
+	table := pgx.Identifier{schema, "checkpoint"}.Sanitize()
+	return &CheckpointStore{
+		pool:  pool,
+		table: table,
+		slot:  slot,
+		load:  `SELECT commit_lsn::text, end_lsn::text, change_index, event_sub FROM ` + table + ` WHERE slot_name = $1`,
+		upsert: `INSERT INTO ` + table + ` (slot_name, commit_lsn, end_lsn, change_index, event_sub)
+			VALUES ($1, $2::pg_lsn, $3::pg_lsn, $4, $5)
+			ON CONFLICT (slot_name) DO UPDATE SET commit_lsn = EXCLUDED.commit_lsn, end_lsn = EXCLUDED.end_lsn,
+				change_index = EXCLUDED.change_index, event_sub = EXCLUDED.event_sub, updated_at = now()`,
+	}
+}
+
+// Load returns the stored position, or the zero Position when none is stored.
+func (s *CheckpointStore) Load(ctx context.Context) (stream.Position, error) {
+	var commit, end string
+	var p stream.Position
+	err := s.pool.QueryRow(ctx, s.load, s.slot).Scan(&commit, &end, &p.Index, &p.Sub)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return stream.Position{}, nil
+	}
+	if err != nil {
+		return p, fmt.Errorf("load checkpoint: %w", err)
+	}
+	if p.CommitLSN, err = stream.ParseLSN(commit); err != nil {
+		return p, fmt.Errorf("load checkpoint: %w", err)
+	}
+	if p.EndLSN, err = stream.ParseLSN(end); err != nil {
+		return p, fmt.Errorf("load checkpoint: %w", err)
+	}
+	return p, nil
+}
+
+// Save stores p as the slot's position.
+func (s *CheckpointStore) Save(ctx context.Context, p stream.Position) error {
+	_, err := s.pool.Exec(ctx, s.upsert, s.slot, p.CommitLSN.String(), p.EndLSN.String(), p.Index, p.Sub)
+	if err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	return nil
+}

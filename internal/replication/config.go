@@ -1,0 +1,93 @@
+package replication
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Config says where to replicate from. The lead embeds it in the config file
+// under `source:`.
+type Config struct {
+	// DSN is a normal libpq/pgx connection string. It is a secret: never log
+	// it; log Target() instead.
+	DSN            string        `yaml:"dsn"`
+	Slot           string        `yaml:"slot"`            // default "cdc_bento"
+	Publication    string        `yaml:"publication"`     // default "cdc_bento"
+	Schema         string        `yaml:"schema"`          // the syncer's own schema, default "cdc"
+	Tables         []string      `yaml:"-"`               // schema-qualified tables to publish
+	StatusInterval time.Duration `yaml:"status_interval"` // default 10s
+	Heartbeat      time.Duration `yaml:"heartbeat"`       // default 30s
+	QueueSize      int           `yaml:"queue_size"`      // default 1024
+}
+
+// Defaults applied by SetDefaults.
+const (
+	DefaultSlot           = "cdc_bento"
+	DefaultPublication    = "cdc_bento"
+	DefaultSchema         = "cdc"
+	DefaultStatusInterval = 10 * time.Second
+	DefaultHeartbeat      = 30 * time.Second
+	DefaultQueueSize      = 1024
+)
+
+// SetDefaults fills every unset field with its documented default.
+func (c *Config) SetDefaults() {
+	if c.Slot == "" {
+		c.Slot = DefaultSlot
+	}
+	if c.Publication == "" {
+		c.Publication = DefaultPublication
+	}
+	if c.Schema == "" {
+		c.Schema = DefaultSchema
+	}
+	if c.StatusInterval <= 0 {
+		c.StatusInterval = DefaultStatusInterval
+	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = DefaultHeartbeat
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+}
+
+// ident is what we accept for slot, publication and schema names. Slot names
+// are restricted to this by Postgres itself; holding the others to it too
+// means they never need quoting inside replication commands.
+var ident = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// Validate reports every problem with the config at once. It never includes
+// the DSN's text in an error, since the DSN may hold a password.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.DSN == "" {
+		errs = append(errs, errors.New("source.dsn: required"))
+	} else if _, err := pgconn.ParseConfig(c.DSN); err != nil {
+		errs = append(errs, errors.New("source.dsn: not a valid connection string"))
+	}
+	for _, f := range [][2]string{{"slot", c.Slot}, {"publication", c.Publication}, {"schema", c.Schema}} {
+		if !ident.MatchString(f[1]) {
+			errs = append(errs, fmt.Errorf("source.%s: %q must be lowercase letters, digits and _ (at most 63)", f[0], f[1]))
+		}
+	}
+	for _, t := range c.Tables {
+		if _, _, err := splitTable(t); err != nil {
+			errs = append(errs, fmt.Errorf("source.tables: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Target names the database for logs without any secret: "host:port/db".
+func (c *Config) Target() string {
+	pc, err := pgconn.ParseConfig(c.DSN)
+	if err != nil {
+		return "(invalid dsn)"
+	}
+	return fmt.Sprintf("%s:%d/%s", pc.Host, pc.Port, pc.Database)
+}

@@ -1,0 +1,227 @@
+package replication
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pglogrepl"
+
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// heartbeatPrefix marks the reader's own logical messages; they keep the
+// slot moving and are never emitted.
+const heartbeatPrefix = "cdc_heartbeat"
+
+// decodeError is a message or value the reader cannot decode. It is
+// permanent: reconnecting would only meet the same bytes again.
+type decodeError struct{ err error }
+
+func (e *decodeError) Error() string { return "decode pgoutput: " + e.err.Error() }
+func (e *decodeError) Unwrap() error { return e.err }
+
+// decoder turns pgoutput messages (protocol version 1) into Changes. It is
+// pure over bytes: it holds the relation cache and the current transaction,
+// never a connection, so it can be table-tested and fuzzed.
+//
+// Every Insert, Update, Delete, Truncate and transactional Message gets the
+// next Index within its transaction; Commit yields an OpCommit marker whose
+// Index is the number of changes. Row changes carry EndLSN 0 because the end
+// of the transaction is only known at Commit.
+type decoder struct {
+	rels   map[uint32]*relation
+	values valueDecoder
+	inTx   bool
+	tx     stream.Change // Pos.CommitLSN, CommitTime and Xid of the open transaction
+	count  int           // changes decoded so far in the open transaction
+}
+
+func newDecoder() *decoder {
+	return &decoder{rels: make(map[uint32]*relation), values: newValueDecoder()}
+}
+
+// decode consumes one pgoutput message. It returns nil (and no error) for
+// messages that produce no Change: Begin, Relation, Type, Origin,
+// non-transactional messages and heartbeats.
+func (d *decoder) decode(data []byte) (*stream.Change, error) {
+	msg, err := parseMessage(data)
+	if err != nil {
+		return nil, &decodeError{err}
+	}
+	ch, err := d.apply(msg)
+	if err != nil {
+		return nil, &decodeError{err}
+	}
+	return ch, nil
+}
+
+// parseMessage is pglogrepl.Parse made safe for arbitrary bytes: pglogrepl
+// indexes its input without bounds checks, so a short or corrupt message
+// would panic instead of returning an error.
+func parseMessage(data []byte) (msg pglogrepl.Message, err error) {
+	if len(data) == 0 {
+		return nil, errors.New("empty message")
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			msg, err = nil, fmt.Errorf("malformed %q message: %v", data[0], p)
+		}
+	}()
+	return pglogrepl.Parse(data)
+}
+
+func (d *decoder) apply(msg pglogrepl.Message) (*stream.Change, error) {
+	switch m := msg.(type) {
+	case *pglogrepl.BeginMessage:
+		return nil, d.begin(m)
+	case *pglogrepl.CommitMessage:
+		return d.commit(m)
+	case *pglogrepl.RelationMessage:
+		d.rels[m.RelationID] = newRelation(m)
+		return nil, nil
+	case *pglogrepl.InsertMessage:
+		return d.row(stream.OpInsert, m.RelationID, 0, nil, m.Tuple)
+	case *pglogrepl.UpdateMessage:
+		return d.row(stream.OpUpdate, m.RelationID, m.OldTupleType, m.OldTuple, m.NewTuple)
+	case *pglogrepl.DeleteMessage:
+		return d.row(stream.OpDelete, m.RelationID, m.OldTupleType, m.OldTuple, nil)
+	case *pglogrepl.TruncateMessage:
+		return d.truncate(m)
+	case *pglogrepl.LogicalDecodingMessage:
+		return d.message(m)
+	}
+	return nil, nil // Type and Origin carry nothing we use
+}
+
+func (d *decoder) begin(m *pglogrepl.BeginMessage) error {
+	if d.inTx {
+		return errors.New("begin inside a transaction")
+	}
+	d.inTx, d.count = true, 0
+	d.tx = stream.Change{Pos: stream.Position{CommitLSN: stream.LSN(m.FinalLSN)}, CommitTime: m.CommitTime, Xid: m.Xid}
+	return nil
+}
+
+func (d *decoder) commit(m *pglogrepl.CommitMessage) (*stream.Change, error) {
+	if !d.inTx {
+		return nil, errors.New("commit outside a transaction")
+	}
+	if stream.LSN(m.CommitLSN) != d.tx.Pos.CommitLSN {
+		return nil, fmt.Errorf("commit lsn %s does not match begin's %s", stream.LSN(m.CommitLSN), d.tx.Pos.CommitLSN)
+	}
+	d.inTx = false
+	ch := d.tx
+	ch.Op = stream.OpCommit
+	ch.Pos.EndLSN = stream.LSN(m.TransactionEndLSN)
+	ch.Pos.Index = d.count
+	return &ch, nil
+}
+
+// next starts the next change of the open transaction.
+func (d *decoder) next(op stream.Op) (*stream.Change, error) {
+	if !d.inTx {
+		return nil, fmt.Errorf("%s outside a transaction", op)
+	}
+	ch := d.tx
+	ch.Op = op
+	ch.Pos.Index = d.count
+	d.count++
+	return &ch, nil
+}
+
+func (d *decoder) row(op stream.Op, relID uint32, oldType uint8, oldTuple, newTuple *pglogrepl.TupleData) (*stream.Change, error) {
+	rel, ok := d.rels[relID]
+	if !ok {
+		return nil, fmt.Errorf("%s on unknown relation %d", op, relID)
+	}
+	ch, err := d.next(op)
+	if err != nil {
+		return nil, err
+	}
+	ch.Table, ch.Key = rel.table, rel.key
+	if oldTuple != nil {
+		ch.OldIsKey = oldType == 'K'
+		if ch.Old, err = d.tuple(rel, oldTuple, nil, ch.OldIsKey); err != nil {
+			return nil, fmt.Errorf("%s %s old row: %w", op, rel.table, err)
+		}
+	}
+	if newTuple != nil {
+		if ch.New, err = d.tuple(rel, newTuple, ch.Old, false); err != nil {
+			return nil, fmt.Errorf("%s %s new row: %w", op, rel.table, err)
+		}
+	}
+	return ch, nil
+}
+
+// tuple decodes one TupleData against rel. An unchanged TOAST column ('u')
+// takes its value from old when the server sent one there, else it is
+// stream.Unchanged: known to exist, unknown to us, never NULL. A key-only
+// old tuple ('K') sends NULL for every non-key column, so keyOnly keeps just
+// the key columns.
+func (d *decoder) tuple(rel *relation, t *pglogrepl.TupleData, old stream.Row, keyOnly bool) (stream.Row, error) {
+	if len(t.Columns) != len(rel.cols) {
+		return nil, fmt.Errorf("tuple has %d columns, relation %s has %d", len(t.Columns), rel.table, len(rel.cols))
+	}
+	row := make(stream.Row, len(rel.cols))
+	for i, c := range t.Columns {
+		col := rel.cols[i]
+		if keyOnly && !col.key {
+			continue
+		}
+		v, err := d.column(col, c, old)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", col.name, err)
+		}
+		row[col.name] = v
+	}
+	return row, nil
+}
+
+func (d *decoder) column(col column, c *pglogrepl.TupleDataColumn, old stream.Row) (any, error) {
+	switch c.DataType {
+	case pglogrepl.TupleDataTypeNull:
+		return nil, nil
+	case pglogrepl.TupleDataTypeToast:
+		if v, ok := old[col.name]; ok {
+			return v, nil
+		}
+		return stream.Unchanged, nil
+	case pglogrepl.TupleDataTypeText:
+		return d.values.decode(col.oid, c.Data)
+	}
+	return nil, fmt.Errorf("unsupported tuple data kind %q", c.DataType)
+}
+
+func (d *decoder) truncate(m *pglogrepl.TruncateMessage) (*stream.Change, error) {
+	tables := make([]string, 0, len(m.RelationIDs))
+	for _, id := range m.RelationIDs {
+		rel, ok := d.rels[id]
+		if !ok {
+			return nil, fmt.Errorf("truncate of unknown relation %d", id)
+		}
+		tables = append(tables, rel.table)
+	}
+	ch, err := d.next(stream.OpTruncate)
+	if err != nil {
+		return nil, err
+	}
+	ch.Tables = tables
+	return ch, nil
+}
+
+// message emits transactional logical messages other than our heartbeat.
+// Non-transactional ones arrive outside any transaction and have no place
+// in the position order, so they are dropped.
+func (d *decoder) message(m *pglogrepl.LogicalDecodingMessage) (*stream.Change, error) {
+	if !m.Transactional || m.Prefix == heartbeatPrefix {
+		return nil, nil
+	}
+	ch, err := d.next(stream.OpMessage)
+	if err != nil {
+		return nil, err
+	}
+	ch.Prefix = m.Prefix
+	// Content aliases the connection's read buffer, which is reused.
+	ch.Content = append([]byte(nil), m.Content...)
+	return ch, nil
+}

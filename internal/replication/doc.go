@@ -1,0 +1,58 @@
+// Package replication turns a Postgres logical replication slot (pgoutput)
+// into an ordered stream of stream.Change values and owns the checkpoint.
+//
+// It owns: preflight checks, creating the publication and the slot, the
+// replication connection (START_REPLICATION, keepalives, standby status),
+// decoding pgoutput messages and tuples into typed Go values, the relation
+// cache, reconnecting, and the checkpoint table. It does not own rules,
+// delivery, the schema migrations or the CLI; it imports only package stream.
+//
+// # Emitted changes
+//
+// Inside a transaction every Insert, Update, Delete, Truncate and
+// transactional logical Message gets Pos{CommitLSN: Begin.FinalLSN, Index: i}
+// with i counting from 0; EndLSN is 0 on these because pgoutput only says
+// where the transaction ends in its Commit message. Commit yields an OpCommit
+// marker Pos{CommitLSN, EndLSN: Commit.TransactionEndLSN, Index: n} where n
+// is the number of changes. A non-zero EndLSN therefore marks exactly the
+// commit markers. Transactions with no changes (writes to unpublished
+// tables, our heartbeats) emit nothing. Non-transactional messages and our
+// own heartbeat messages (prefix "cdc_heartbeat") are dropped. Each change
+// is sent as soon as it is decoded; out is a bounded channel, so a slow
+// consumer pauses reading and a 1M-row transaction never sits in memory.
+//
+// # Acknowledgement and checkpoint invariants
+//
+//  1. Ack(p) is called in stream order. p is an event position (Index i,
+//     Sub k: changes before i and the first k events of change i are done)
+//     or a commit marker (the whole transaction is done).
+//  2. The persister saves the latest acked position to <schema>.checkpoint
+//     every 200ms and on shutdown. The replication goroutine only ever
+//     reports, as confirmed flush LSN, the EndLSN of the last commit marker
+//     that was acked AND saved: persist, then report; never the reverse.
+//  3. Idle: when no transaction is open and everything emitted has been
+//     acked and saved (or nothing was emitted), the flush LSN follows the
+//     WAL end the server says it has sent (keepalives) or the end of an empty
+//     transaction: everything before it has been received and handled. The
+//     heartbeat (pg_logical_emit_message every Config.Heartbeat) makes the
+//     slot decode something even when the published tables are quiet.
+//  4. The reported flush never goes below the slot's confirmed_flush_lsn.
+//
+// # Resume
+//
+// START_REPLICATION starts at the slot's confirmed_flush_lsn, which by (2)
+// is at or before the end of the last saved transaction, so the server may
+// resend transactions we already handled. With P the loaded checkpoint:
+// transactions with CommitLSN < P.CommitLSN are skipped; if P is a commit
+// marker (EndLSN != 0) its transaction is skipped too; otherwise changes
+// with Index < P.Index are skipped, change P.Index is emitted with
+// Pos.Sub = P.Sub (the delivery side skips that many of its events) and
+// later ones normally. The commit marker of a partly acknowledged
+// transaction is always emitted.
+//
+// After a lost connection within one process, the reader resumes after the
+// last change it emitted rather than the last ack: the delivery side still
+// holds everything emitted, so nothing is emitted twice in one process.
+// Across processes, the only repeats are the events after the saved
+// checkpoint, which the positions let the delivery side recognise.
+package replication

@@ -1,0 +1,114 @@
+package replication
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Problem is one reason the syncer cannot run against a database, with what
+// the operator should do about it.
+type Problem struct {
+	What string
+	Fix  string
+}
+
+func (p Problem) String() string { return p.What + " — " + p.Fix }
+
+// Preflight checks the database conn points at and returns every problem it
+// finds at once: wal_level, the REPLICATION privilege, each table's existence
+// and SELECT privilege, and a free replication slot. It returns nil when the
+// syncer can run. A failing query is itself reported as a problem.
+func Preflight(ctx context.Context, conn *pgx.Conn, cfg Config) []Problem {
+	var probs []Problem
+	for _, check := range []func(context.Context, *pgx.Conn, Config) ([]Problem, error){
+		checkWALLevel, checkReplicationRole, checkTables, checkSlot,
+	} {
+		p, err := check(ctx, conn, cfg)
+		if err != nil {
+			p = append(p, Problem{What: fmt.Sprintf("preflight query failed: %v", err), Fix: "check the connection and the role's access to pg_catalog"})
+		}
+		probs = append(probs, p...)
+	}
+	return probs
+}
+
+func checkWALLevel(ctx context.Context, conn *pgx.Conn, _ Config) ([]Problem, error) {
+	var level string
+	if err := conn.QueryRow(ctx, "SHOW wal_level").Scan(&level); err != nil {
+		return nil, fmt.Errorf("show wal_level: %w", err)
+	}
+	if level == "logical" {
+		return nil, nil
+	}
+	return []Problem{{
+		What: fmt.Sprintf("wal_level is %q; logical replication needs \"logical\"", level),
+		Fix:  "run ALTER SYSTEM SET wal_level = logical; as a superuser (or set it in postgresql.conf / your provider's parameter group) and restart Postgres",
+	}}, nil
+}
+
+func checkReplicationRole(ctx context.Context, conn *pgx.Conn, _ Config) ([]Problem, error) {
+	var role string
+	var ok bool
+	err := conn.QueryRow(ctx, `SELECT current_user, rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&role, &ok)
+	if err != nil {
+		return nil, fmt.Errorf("read role: %w", err)
+	}
+	if ok {
+		return nil, nil
+	}
+	return []Problem{{
+		What: fmt.Sprintf("role %q lacks the REPLICATION privilege (rolreplication), needed to create and read a replication slot", role),
+		Fix:  fmt.Sprintf("run ALTER ROLE %s WITH REPLICATION; as a superuser (on RDS/Aurora: GRANT rds_replication TO %s;)", pgx.Identifier{role}.Sanitize(), pgx.Identifier{role}.Sanitize()),
+	}}, nil
+}
+
+func checkTables(ctx context.Context, conn *pgx.Conn, cfg Config) ([]Problem, error) {
+	var probs []Problem
+	for _, t := range cfg.Tables {
+		q, err := quoteTable(t)
+		if err != nil {
+			probs = append(probs, Problem{What: err.Error(), Fix: "name tables as schema.table"})
+			continue
+		}
+		var exists, canSelect bool
+		err = conn.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL, to_regclass($1) IS NOT NULL AND has_table_privilege(to_regclass($1), 'SELECT')`, q).Scan(&exists, &canSelect)
+		if err != nil {
+			return probs, fmt.Errorf("check table %s: %w", t, err)
+		}
+		switch {
+		case !exists:
+			probs = append(probs, Problem{What: fmt.Sprintf("table %s does not exist", t), Fix: "create it, or fix the table name in the rules"})
+		case !canSelect:
+			probs = append(probs, Problem{What: fmt.Sprintf("the current role lacks the SELECT privilege on table %s", t), Fix: fmt.Sprintf("run GRANT SELECT ON %s TO <the syncer's role>;", q)})
+		}
+	}
+	return probs, nil
+}
+
+func checkSlot(ctx context.Context, conn *pgx.Conn, cfg Config) ([]Problem, error) {
+	var used, max int
+	var exists bool
+	var plugin, db string
+	err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_replication_slots), current_setting('max_replication_slots')::int,
+		EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1),
+		coalesce((SELECT plugin || '/' || coalesce(database, '') FROM pg_replication_slots WHERE slot_name = $1), ''), current_database()`,
+		cfg.Slot).Scan(&used, &max, &exists, &plugin, &db)
+	if err != nil {
+		return nil, fmt.Errorf("check slots: %w", err)
+	}
+	switch {
+	case !exists && used >= max:
+		return []Problem{{
+			What: fmt.Sprintf("no free replication slot: all %d (max_replication_slots) are in use and slot %q does not exist", max, cfg.Slot),
+			Fix:  "drop an unused slot (SELECT pg_drop_replication_slot(name)) or raise max_replication_slots and restart Postgres",
+		}}, nil
+	case exists && plugin != "pgoutput/"+db:
+		return []Problem{{
+			What: fmt.Sprintf("replication slot %q exists but is %q, not a pgoutput slot of database %q", cfg.Slot, plugin, db),
+			Fix:  "choose another slot name (source.slot) or drop that slot",
+		}}, nil
+	}
+	return nil, nil
+}

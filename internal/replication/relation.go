@@ -1,0 +1,59 @@
+package replication
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+)
+
+// relation is the decoder's view of one table, rebuilt from every Relation
+// message. pgoutput sends a Relation message before the first change of a
+// table in a session and again after any ALTER TABLE, so replacing the entry
+// is all it takes to follow schema changes mid-stream.
+type relation struct {
+	table string // schema-qualified, "public.orders"
+	cols  []column
+	key   []string // replica identity columns, in column order
+}
+
+type column struct {
+	name string
+	oid  uint32
+	key  bool
+}
+
+// newRelation converts a parsed Relation message.
+func newRelation(m *pglogrepl.RelationMessage) *relation {
+	rel := &relation{table: m.Namespace + "." + m.RelationName, cols: make([]column, len(m.Columns))}
+	for i, c := range m.Columns {
+		isKey := c.Flags&1 != 0
+		rel.cols[i] = column{name: c.Name, oid: c.DataType, key: isKey}
+		if isKey {
+			rel.key = append(rel.key, c.Name)
+		}
+	}
+	return rel
+}
+
+// splitTable splits "schema.table" (schema defaults to public).
+func splitTable(t string) (schema, table string, err error) {
+	schema, table, ok := strings.Cut(t, ".")
+	if !ok {
+		schema, table = "public", t
+	}
+	if schema == "" || table == "" || strings.Contains(table, ".") {
+		return "", "", fmt.Errorf("table %q: want schema.table", t)
+	}
+	return schema, table, nil
+}
+
+// quoteTable quotes "schema.table" for SQL.
+func quoteTable(t string) (string, error) {
+	schema, table, err := splitTable(t)
+	if err != nil {
+		return "", err
+	}
+	return pgx.Identifier{schema, table}.Sanitize(), nil
+}

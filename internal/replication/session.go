@@ -1,0 +1,234 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// session is one replication connection's life: START_REPLICATION, then
+// decode and emit until the connection fails or ctx ends. Only the
+// replication goroutine runs it; it is the only user of conn.
+type session struct {
+	r          *Reader
+	conn       *pgconn.PgConn
+	out        chan<- stream.Change
+	dec        *decoder
+	resume     resumePoint
+	floor      stream.LSN // the slot's confirmed_flush_lsn at start: never report less
+	walEnd     stream.LSN // server WAL end known to be fully received (keepalives, empty commits)
+	nextStatus time.Time
+	streamed   bool // the server sent something: the connection worked
+}
+
+// session connects, starts streaming and runs until failure. streamed
+// reports whether it got as far as receiving data, which resets the backoff.
+func (r *Reader) session(ctx context.Context, out chan<- stream.Change, resume resumePoint) (streamed bool, err error) {
+	conn, err := connectReplication(ctx, r.cfg.DSN)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		conn.Close(closeCtx)
+	}()
+	s := &session{r: r, conn: conn, out: out, dec: newDecoder(), resume: resume}
+	if err := s.start(ctx); err != nil {
+		return false, err
+	}
+	r.setHealthy(true, "")
+	r.log.Info("streaming", "slot", r.cfg.Slot, "publication", r.cfg.Publication, "confirmed_flush", s.floor.String())
+	err = s.run(ctx)
+	return s.streamed, err
+}
+
+// start reads the slot's confirmed flush LSN and issues START_REPLICATION
+// from it (startLSN 0 means "where the slot is").
+func (s *session) start(ctx context.Context) error {
+	cfg := s.r.cfg
+	res, err := s.conn.Exec(ctx, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '"+cfg.Slot+"'").ReadAll()
+	if err != nil {
+		return fmt.Errorf("read slot %s: %w", cfg.Slot, err)
+	}
+	if len(res) == 1 && len(res[0].Rows) == 1 && res[0].Rows[0][0] != nil {
+		if s.floor, err = stream.ParseLSN(string(res[0].Rows[0][0])); err != nil {
+			return fmt.Errorf("read slot %s: %w", cfg.Slot, err)
+		}
+	}
+	err = pglogrepl.StartReplication(ctx, s.conn, cfg.Slot, 0, pglogrepl.StartReplicationOptions{
+		Mode: pglogrepl.LogicalReplication, PluginArgs: pluginArgs(cfg.Publication, s.conn.ParameterStatus("server_version")),
+	})
+	if err != nil {
+		return fmt.Errorf("start replication: %w", err)
+	}
+	return nil
+}
+
+// pluginArgs selects pgoutput protocol 1 (text values, no streaming of
+// in-progress transactions: we only ever see committed ones). The messages
+// option exists from Postgres 14.
+func pluginArgs(publication, serverVersion string) []string {
+	args := []string{"proto_version '1'", "publication_names '" + publication + "'"}
+	major, _, _ := strings.Cut(serverVersion, ".")
+	if v, err := strconv.Atoi(major); err == nil && v >= 14 {
+		args = append(args, "messages 'true'")
+	}
+	return args
+}
+
+func (s *session) run(ctx context.Context) error {
+	for {
+		if !time.Now().Before(s.nextStatus) {
+			if err := s.sendStatus(ctx); err != nil {
+				return err
+			}
+		}
+		rctx, cancel := context.WithDeadline(ctx, s.nextStatus)
+		msg, err := s.conn.ReceiveMessage(rctx)
+		cancel()
+		if err != nil {
+			if pgconn.Timeout(err) && ctx.Err() == nil {
+				continue // time to send status; the connection stays usable
+			}
+			return fmt.Errorf("receive replication message: %w", err)
+		}
+		if err := s.handle(ctx, msg); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *session) handle(ctx context.Context, msg pgproto3.BackendMessage) error {
+	switch m := msg.(type) {
+	case *pgproto3.CopyData:
+		s.streamed = true
+		return s.handleCopyData(ctx, m.Data)
+	case *pgproto3.ErrorResponse:
+		return pgconn.ErrorResponseToPgError(m)
+	case *pgproto3.CopyDone:
+		return errors.New("server ended the replication stream")
+	}
+	return nil // notices and the like
+}
+
+func (s *session) handleCopyData(ctx context.Context, data []byte) error {
+	if len(data) == 0 {
+		return errors.New("empty copy data")
+	}
+	switch data[0] {
+	case pglogrepl.PrimaryKeepaliveMessageByteID:
+		pkm, err := pglogrepl.ParsePrimaryKeepaliveMessage(data[1:])
+		if err != nil {
+			return fmt.Errorf("parse keepalive: %w", err)
+		}
+		// The walsender's sent pointer: every transaction committed before
+		// it has already been sent to us.
+		s.observeWALEnd(stream.LSN(pkm.ServerWALEnd))
+		if pkm.ReplyRequested {
+			s.nextStatus = time.Time{} // answer at once
+		}
+	case pglogrepl.XLogDataByteID:
+		xld, err := pglogrepl.ParseXLogData(data[1:])
+		if err != nil {
+			return fmt.Errorf("parse xlogdata: %w", err)
+		}
+		return s.handleWAL(ctx, xld.WALData)
+	}
+	return nil
+}
+
+func (s *session) observeWALEnd(lsn stream.LSN) {
+	s.walEnd = max(s.walEnd, lsn)
+}
+
+// handleWAL decodes one pgoutput message and emits its change unless an
+// earlier session or process already handled it (resumePoint).
+func (s *session) handleWAL(ctx context.Context, data []byte) error {
+	ch, err := s.dec.decode(data)
+	if err != nil || ch == nil {
+		return err
+	}
+	emit, sub := s.resume.filter(ch.Pos)
+	if ch.Op == stream.OpCommit && (ch.Pos.Index == 0 || !emit) {
+		// An empty transaction (other tables, heartbeats) or one already
+		// handled: nothing for the delivery side, but its end is received.
+		s.observeWALEnd(ch.Pos.EndLSN)
+		return nil
+	}
+	if !emit {
+		return nil
+	}
+	ch.Pos.Sub = sub
+	return s.send(ctx, ch)
+}
+
+// send hands ch to the delivery side. While out is full it keeps sending
+// status updates so the server does not time out a slow consumer.
+func (s *session) send(ctx context.Context, ch *stream.Change) error {
+	select {
+	case s.out <- *ch:
+		s.emitted(ch)
+		return nil
+	default:
+	}
+	for {
+		timer := time.NewTimer(time.Until(s.nextStatus))
+		select {
+		case s.out <- *ch:
+			timer.Stop()
+			s.emitted(ch)
+			return nil
+		case <-timer.C:
+			if err := s.sendStatus(ctx); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *session) emitted(ch *stream.Change) {
+	s.r.emitted, s.r.lastEmitted = true, ch.Pos
+	s.r.metrics.changes.WithLabelValues(ch.Op.String()).Inc()
+}
+
+// flushLSN is what we may tell the server is done (doc.go): the end of the
+// last acknowledged and persisted transaction; when nothing is in flight,
+// the WAL end we have fully received; never below the slot's own position.
+func (s *session) flushLSN() stream.LSN {
+	persisted, flush := s.r.acks.durable()
+	idle := !s.dec.inTx && (!s.r.emitted || s.r.lastEmitted == persisted)
+	if idle {
+		flush = max(flush, s.walEnd)
+	}
+	return max(flush, s.floor)
+}
+
+func (s *session) sendStatus(ctx context.Context) error {
+	flush := s.flushLSN()
+	err := pglogrepl.SendStandbyStatusUpdate(ctx, s.conn, pglogrepl.StandbyStatusUpdate{
+		WALWritePosition: pglogrepl.LSN(flush),
+		WALFlushPosition: pglogrepl.LSN(flush),
+		WALApplyPosition: pglogrepl.LSN(flush),
+	})
+	if err != nil {
+		return fmt.Errorf("send standby status: %w", err)
+	}
+	s.floor = flush // the server now holds it; never go back
+	s.nextStatus = time.Now().Add(s.r.cfg.StatusInterval)
+	s.r.metrics.checkpoint.Set(float64(flush))
+	s.r.metrics.lag.Set(float64(max(s.walEnd, flush) - flush))
+	return nil
+}

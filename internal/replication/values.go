@@ -1,0 +1,177 @@
+package replication
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// valueDecoder turns one column's text-format bytes (pgoutput protocol
+// version 1 sends text) into the Go type that stream/doc_values.go assigns
+// to its Postgres type. It is pure: no connection, only pgx's type map for
+// the formats pgx already parses (dates, times, bytea, arrays).
+//
+// The text forms of dates and times depend on the sending session's DateStyle
+// and TimeZone; the reader pins both on the replication connection
+// (replicationParams), so they are always ISO and UTC here.
+type valueDecoder struct {
+	types *pgtype.Map
+}
+
+func newValueDecoder() valueDecoder { return valueDecoder{types: pgtype.NewMap()} }
+
+// decode returns the typed value of data, a non-NULL text-format value of
+// type oid. Types pgx does not know (enums, domains over text, citext,
+// extensions) come back as their text.
+func (d valueDecoder) decode(oid uint32, data []byte) (any, error) {
+	switch oid {
+	case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID, pgtype.OIDOID:
+		return strconv.ParseInt(string(data), 10, 64)
+	case pgtype.Float4OID, pgtype.Float8OID:
+		return strconv.ParseFloat(string(data), 64)
+	case pgtype.NumericOID:
+		return decodeNumeric(data)
+	case pgtype.BoolOID:
+		return decodeBool(data)
+	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.UUIDOID:
+		// uuid's text output is already the canonical 8-4-4-4-12 form.
+		return string(data), nil
+	case pgtype.JSONOID, pgtype.JSONBOID:
+		return decodeJSON(data)
+	case pgtype.TimestamptzOID, pgtype.TimestampOID, pgtype.DateOID:
+		return d.decodeTime(oid, data)
+	case pgtype.ByteaOID:
+		var b []byte
+		err := d.types.Scan(oid, pgtype.TextFormatCode, data, &b)
+		return b, err
+	}
+	if elem, ok := d.arrayElement(oid); ok {
+		return d.decodeArray(oid, elem, data)
+	}
+	return string(data), nil
+}
+
+// decodeNumeric keeps the server's exact text: numeric must never pass
+// through float64 ("19.99" stays "19.99", big values keep every digit).
+func decodeNumeric(data []byte) (stream.Numeric, error) {
+	switch string(data) {
+	case "NaN", "Infinity", "-Infinity":
+		return stream.Numeric(data), nil
+	}
+	digits, dot := 0, false
+	for i, c := range data {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot:
+			dot = true
+		case c == '-' && i == 0:
+		default:
+			return "", fmt.Errorf("decode numeric %q: unexpected %q", data, c)
+		}
+	}
+	if digits == 0 {
+		return "", fmt.Errorf("decode numeric %q: no digits", data)
+	}
+	return stream.Numeric(data), nil
+}
+
+func decodeBool(data []byte) (bool, error) {
+	switch string(data) {
+	case "t":
+		return true, nil
+	case "f":
+		return false, nil
+	}
+	return false, fmt.Errorf("decode bool %q: want t or f", data)
+}
+
+// decodeJSON decodes json and jsonb with UseNumber so numbers keep their
+// exact text (json.Number), like numeric columns.
+func decodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("decode json: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("decode json: trailing data")
+	}
+	return v, nil
+}
+
+// decodeTime returns time.Time in UTC for finite values and the strings
+// "infinity" / "-infinity" for the infinite ones, which time.Time cannot hold.
+func (d valueDecoder) decodeTime(oid uint32, data []byte) (any, error) {
+	var (
+		t   time.Time
+		inf pgtype.InfinityModifier
+		err error
+	)
+	switch oid {
+	case pgtype.TimestamptzOID:
+		var v pgtype.Timestamptz
+		err = d.types.Scan(oid, pgtype.TextFormatCode, data, &v)
+		t, inf = v.Time, v.InfinityModifier
+	case pgtype.TimestampOID:
+		var v pgtype.Timestamp
+		err = d.types.Scan(oid, pgtype.TextFormatCode, data, &v)
+		t, inf = v.Time, v.InfinityModifier
+	default:
+		var v pgtype.Date
+		err = d.types.Scan(oid, pgtype.TextFormatCode, data, &v)
+		t, inf = v.Time, v.InfinityModifier
+	}
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("decode time %q: %w", data, err)
+	case inf == pgtype.Infinity:
+		return "infinity", nil
+	case inf == pgtype.NegativeInfinity:
+		return "-infinity", nil
+	}
+	return t.UTC(), nil
+}
+
+// arrayElement reports the element type of an array type pgx knows.
+func (d valueDecoder) arrayElement(oid uint32) (uint32, bool) {
+	t, ok := d.types.TypeForOID(oid)
+	if !ok {
+		return 0, false
+	}
+	ac, ok := t.Codec.(*pgtype.ArrayCodec)
+	if !ok || ac.ElementType == nil {
+		return 0, false
+	}
+	return ac.ElementType.OID, true
+}
+
+// decodeArray lets pgx split the array literal into element texts, then
+// decodes each element like a column of the element type, so numerics in
+// arrays stay exact too. Multi-dimensional arrays come back flattened.
+func (d valueDecoder) decodeArray(oid, elem uint32, data []byte) (any, error) {
+	var texts pgtype.FlatArray[*string]
+	if err := d.types.Scan(oid, pgtype.TextFormatCode, data, &texts); err != nil {
+		return nil, fmt.Errorf("decode array: %w", err)
+	}
+	out := make([]any, len(texts))
+	for i, s := range texts {
+		if s == nil {
+			continue
+		}
+		v, err := d.decode(elem, []byte(*s))
+		if err != nil {
+			return nil, fmt.Errorf("decode array element %d: %w", i, err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
