@@ -1,0 +1,106 @@
+package rules
+
+import (
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm"
+)
+
+// env is what every rule expression sees. One env per Evaluator is reused
+// for every change (Evaluate is not concurrent), so no per-row allocation is
+// needed to run a program.
+type env struct {
+	Op        string         `expr:"op"`        // insert, update, delete, snapshot
+	Table     string         `expr:"table"`     // schema-qualified
+	New       map[string]any `expr:"new"`       // nil on delete
+	Old       map[string]any `expr:"old"`       // nil on insert and snapshot
+	Lookup    map[string]any `expr:"lookup"`    // lookup name -> row (nil: no row)
+	Committed time.Time      `expr:"committed"` // the transaction's commit time
+	// Changed reports whether a column differs between old and new; it is
+	// a field, not a helper, because it needs the row.
+	Changed func(col string) (bool, error) `expr:"changed"`
+}
+
+// exprOptions are the compile options shared by every expression.
+func exprOptions() []expr.Option {
+	opts := []expr.Option{
+		expr.Env(&env{}),
+		// now() would make a replayed change produce a different event.
+		expr.DisableBuiltin("now"),
+	}
+	return append(opts, helperOptions()...)
+}
+
+// compileExpr compiles src and collects the row columns it references.
+func compileExpr(src string, opts []expr.Option) (*vm.Program, refs, error) {
+	prog, err := expr.Compile(src, opts...)
+	if err != nil {
+		return nil, refs{}, err
+	}
+	var r refs
+	node := prog.Node()
+	ast.Walk(&node, &r)
+	return prog, r, nil
+}
+
+// refs are the columns an expression reads, for the schema check, the
+// replica identity check and the unchanged-TOAST check.
+type refs struct {
+	New, Old []string // new.X / old.X
+	Changed  []string // changed("X"): reads both
+	Lookup   bool     // uses lookup at all
+}
+
+// Visit implements ast.Visitor.
+func (r *refs) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.MemberNode:
+		id, ok := n.Node.(*ast.IdentifierNode)
+		prop, isStr := n.Property.(*ast.StringNode)
+		if !ok || !isStr {
+			return
+		}
+		switch id.Value {
+		case "new":
+			r.New = appendUnique(r.New, prop.Value)
+		case "old":
+			r.Old = appendUnique(r.Old, prop.Value)
+		}
+	case *ast.IdentifierNode:
+		if n.Value == "lookup" {
+			r.Lookup = true
+		}
+	case *ast.CallNode:
+		id, ok := n.Callee.(*ast.IdentifierNode)
+		if !ok || id.Value != "changed" || len(n.Arguments) != 1 {
+			return
+		}
+		if s, ok := n.Arguments[0].(*ast.StringNode); ok {
+			r.Changed = appendUnique(r.Changed, s.Value)
+		}
+	}
+}
+
+func (r *refs) merge(o refs) {
+	for _, c := range o.New {
+		r.New = appendUnique(r.New, c)
+	}
+	for _, c := range o.Old {
+		r.Old = appendUnique(r.Old, c)
+	}
+	for _, c := range o.Changed {
+		r.Changed = appendUnique(r.Changed, c)
+	}
+	r.Lookup = r.Lookup || o.Lookup
+}
+
+func appendUnique(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}

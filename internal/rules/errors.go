@@ -1,0 +1,61 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// FieldError is one load-time problem, located by rule name and YAML path
+// (e.g. "rules[2].event.email") so the config loader can name file and line.
+type FieldError struct {
+	Rule string
+	Path string
+	Msg  string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("rule %q: %s: %s", e.Rule, e.Path, e.Msg)
+}
+
+// Errors is every load-time problem found, in rule order.
+type Errors []*FieldError
+
+func (es Errors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// orNil returns es as an error, or nil when it is empty, so callers never
+// get a non-nil error interface holding an empty list.
+func (es Errors) orNil() error {
+	if len(es) == 0 {
+		return nil
+	}
+	return es
+}
+
+// ErrLookup marks a lookup query that failed for a reason other than the
+// row (connection lost, server shutting down): the caller should retry the
+// change later rather than dead-letter it.
+var ErrLookup = errors.New("lookup query failed")
+
+// RuleError is a per-row failure of a rule whose on_error is stop.
+type RuleError struct {
+	Rule  string
+	Table string
+	Key   string
+	Pos   stream.Position
+	Err   error
+}
+
+func (e *RuleError) Error() string {
+	return fmt.Sprintf("rule %q on %s (%s) at %s: %v", e.Rule, e.Table, e.Key, e.Pos, e.Err)
+}
+
+func (e *RuleError) Unwrap() error { return e.Err }

@@ -1,0 +1,121 @@
+package rules
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// failure builds the dead letter for a change rule r could not handle.
+func failure(r *rule, c *stream.Change, pos stream.Position, ev *stream.Event, err error) *stream.Failure {
+	f := &stream.Failure{
+		Pos: pos, Rule: r.name, Table: c.Table, Key: c.KeyString(),
+		Reason: err.Error(),
+		Change: ChangeJSON(c),
+	}
+	if ev != nil {
+		f.Event = eventJSON(ev)
+	}
+	return f
+}
+
+// changeJSON is the dead-letter form of a change: enough for the operator
+// to read and for a replay to rebuild it.
+type changeJSON struct {
+	Pos        string         `json:"pos"`
+	Op         string         `json:"op"`
+	Table      string         `json:"table"`
+	Key        []string       `json:"key,omitempty"`
+	New        map[string]any `json:"new,omitempty"`
+	Old        map[string]any `json:"old,omitempty"`
+	OldIsKey   bool           `json:"old_is_key,omitempty"`
+	CommitTime time.Time      `json:"commit_time"`
+	Xid        uint32         `json:"xid,omitempty"`
+}
+
+// ChangeJSON renders a change as JSON. bytea values are base64 (as
+// encoding/json does), unchanged TOAST values "<unchanged>", and numbers
+// JSON cannot hold (NaN, ±Inf) strings, so marshalling never fails.
+func ChangeJSON(c *stream.Change) []byte {
+	b, err := json.Marshal(changeJSON{
+		Pos: c.Pos.String(), Op: c.Op.String(), Table: c.Table, Key: c.Key,
+		New: jsonRow(c.New), Old: jsonRow(c.Old), OldIsKey: c.OldIsKey,
+		CommitTime: c.CommitTime, Xid: c.Xid,
+	})
+	if err != nil {
+		// Unreachable: jsonValue leaves only marshalable values.
+		return []byte(`{"error":` + jsonString(err.Error()) + `}`)
+	}
+	return b
+}
+
+type eventDoc struct {
+	Type    string         `json:"type"`
+	Email   string         `json:"email,omitempty"`
+	Source  string         `json:"source,omitempty"`
+	Date    time.Time      `json:"date,omitzero"`
+	Fields  map[string]any `json:"fields,omitempty"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// eventJSON renders the event as far as it was built.
+func eventJSON(ev *stream.Event) []byte {
+	b, err := json.Marshal(eventDoc{
+		Type: ev.Type, Email: ev.Email, Source: ev.Source, Date: ev.Date,
+		Fields: jsonRow(ev.Fields), Details: jsonRow(ev.Details),
+	})
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func jsonRow(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = jsonValue(v)
+	}
+	return out
+}
+
+func jsonValue(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return stream.Numeric(jsonFloat(x))
+		}
+	case map[string]any:
+		return jsonRow(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = jsonValue(e)
+		}
+		return out
+	}
+	if stream.IsUnchanged(v) {
+		return "<unchanged>"
+	}
+	return v
+}
+
+func jsonFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case f > 0:
+		return "Infinity"
+	}
+	return "-Infinity"
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(strings.ToValidUTF8(s, "?"))
+	return string(b)
+}

@@ -1,0 +1,75 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// ColumnRef is a column a rule reads, for checking rules against the live
+// schema.
+type ColumnRef struct {
+	Table  string // schema-qualified
+	Column string
+	Old    bool   // read from the old row (old.X, or changed("X"))
+	Rule   string // the rule's name
+	Path   string // YAML path of the expression, e.g. "rules[0].when"
+}
+
+// Tables returns the schema-qualified tables the rules use, sorted: the
+// tables the publication must include.
+func (s *Set) Tables() []string {
+	return slices.Clone(s.tables)
+}
+
+// Columns returns every column reference of the rules on table.
+func (s *Set) Columns(table string) []ColumnRef {
+	var out []ColumnRef
+	for _, r := range s.rules {
+		if !slices.Contains(r.tables, table) {
+			continue
+		}
+		for _, c := range r.cols {
+			out = append(out, ColumnRef{Table: table, Column: c.column, Old: c.old, Rule: r.name, Path: c.path})
+		}
+	}
+	return out
+}
+
+// ReadsOld returns the names of the rules that read old values of table
+// on update or delete; table needs REPLICA IDENTITY FULL for them.
+func (s *Set) ReadsOld(table string) []string {
+	var out []string
+	for _, r := range s.rules {
+		if len(r.oldCols) > 0 && slices.Contains(r.tables, table) &&
+			(r.ops[stream.OpUpdate] || r.ops[stream.OpDelete]) {
+			out = append(out, r.name)
+		}
+	}
+	return out
+}
+
+// CheckSchema checks the rules against the live schema: cols maps each
+// schema-qualified table to its column names. It reports every unknown
+// table and column, naming rule and path.
+func (s *Set) CheckSchema(cols map[string][]string) error {
+	var errs Errors
+	for i, r := range s.rules {
+		for _, t := range r.tables {
+			live, ok := cols[t]
+			if !ok {
+				errs = append(errs, &FieldError{Rule: r.name, Path: fmt.Sprintf("rules[%d].table", i),
+					Msg: fmt.Sprintf("table %s does not exist or is not visible to the syncer's user", t)})
+				continue
+			}
+			for _, c := range r.cols {
+				if !slices.Contains(live, c.column) {
+					errs = append(errs, &FieldError{Rule: r.name, Path: c.path,
+						Msg: fmt.Sprintf("table %s has no column %q", t, c.column)})
+				}
+			}
+		}
+	}
+	return errs.orNil()
+}
