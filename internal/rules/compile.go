@@ -110,14 +110,14 @@ func (c *compiler) compileRule(d Defaults, sp *Spec, path string) *rule {
 		c.errorf(path+".name", "name is required")
 	}
 	r.tables = c.tables(sp, path)
-	c.ops(r, sp.On, path+".on")
+	opsOK := c.ops(r, sp.On, path+".on")
 	if sp.When != "" {
 		r.when = c.expression(r, sp.When, path+".when", false, expr.AsBool())
 	}
 	r.lookups = c.lookups(r, sp.Lookups, path+".lookups")
 	r.event = c.event(r, d, &sp.Event, path+".event")
 	r.onError = c.onError(d, sp.OnError, path+".on_error")
-	if r.oldRef && !r.ops[stream.OpUpdate] && !r.ops[stream.OpDelete] {
+	if opsOK && r.oldRef && !r.ops[stream.OpUpdate] && !r.ops[stream.OpDelete] {
 		c.errorf(path+".on", "the rule reads old values but old is always null for %s; add update or delete", strings.Join(sp.On, ", "))
 	}
 	return r
@@ -158,23 +158,29 @@ func qualify(table string) string {
 	return "public." + table
 }
 
-func (c *compiler) ops(r *rule, on []string, path string) {
+// ops sets r.ops and reports whether every operation was valid.
+func (c *compiler) ops(r *rule, on []string, path string) bool {
 	if len(on) == 0 {
 		c.errorf(path, "on is required (any of insert, update, delete, snapshot)")
+		return false
 	}
+	valid := true
 	for _, name := range on {
 		op, ok := stream.ParseOp(name)
 		if !ok || !slices.Contains(ruleOps, op) {
 			c.errorf(path, "unknown operation %q (want insert, update, delete or snapshot)", name)
+			valid = false
 			continue
 		}
 		r.ops[op] = true
 	}
+	return valid
 }
 
 func (c *compiler) onError(d Defaults, s, path string) OnError {
 	if s == "" {
-		s = d.OnError
+		o, _ := parseOnError(d.OnError) // a bad default is reported once, at defaults
+		return o
 	}
 	o, ok := parseOnError(s)
 	if !ok {

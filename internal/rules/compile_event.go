@@ -146,6 +146,10 @@ func literal(v any) any {
 // purchase checks that a $purchase event has what Bento needs to count
 // revenue once: a unique key, an integer amount and a currency.
 func (c *compiler) purchase(details *tree, path string) {
+	if details == nil {
+		c.errorf(path, "a $purchase event needs details with unique.key, value.amount and value.currency")
+		return
+	}
 	for _, p := range [][]string{{"unique", "key"}, {"value", "amount"}, {"value", "currency"}} {
 		leaf := details.find(p...)
 		full := path + "." + strings.Join(p, ".")

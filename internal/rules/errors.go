@@ -17,6 +17,10 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string {
+	if e.Rule == "" {
+		// Defaults, or a rule without a name.
+		return fmt.Sprintf("%s: %s", e.Path, e.Msg)
+	}
 	return fmt.Sprintf("rule %q: %s: %s", e.Rule, e.Path, e.Msg)
 }
 
