@@ -1,0 +1,83 @@
+package bento
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// entry is one enqueued item on its way through a partition.
+type entry struct {
+	seq    uint64
+	item   stream.Item
+	body   json.RawMessage // wire JSON of the event
+	source string          // endpoint key: the webhook source, "" for the Events API
+	bad    error           // set when the event cannot be encoded: dead-letter it
+}
+
+// queue is a FIFO of entries with a wake-up signal for its single consumer.
+type queue struct {
+	mu    sync.Mutex
+	items []*entry
+	wake  chan struct{} // cap 1
+}
+
+func newQueue() *queue { return &queue{wake: make(chan struct{}, 1)} }
+
+func (q *queue) push(e *entry) {
+	q.mu.Lock()
+	q.items = append(q.items, e)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// wait blocks until the queue is non-empty or ctx ends.
+func (q *queue) wait(ctx context.Context) error {
+	for {
+		q.mu.Lock()
+		n := len(q.items)
+		q.mu.Unlock()
+		if n > 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-q.wake:
+		}
+	}
+}
+
+// take removes the longest prefix that fits one request: at most maxN
+// events, about maxBytes of body, one endpoint. The first entry is always
+// taken, so an oversized event still goes out (and a 413 isolates it).
+func (q *queue) take(maxN, maxBytes int) []*entry {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 {
+		return nil
+	}
+	src := q.items[0].source
+	n, size := 0, envelopeBytes
+	for n < len(q.items) && n < maxN {
+		e := q.items[n]
+		if e.source != src || (n > 0 && size+len(e.body)+1 > maxBytes) {
+			break
+		}
+		size += len(e.body) + 1
+		n++
+	}
+	batch := make([]*entry, n)
+	copy(batch, q.items)
+	clear(q.items[:n])
+	q.items = q.items[n:]
+	if len(q.items) == 0 {
+		q.items = nil
+	}
+	return batch
+}

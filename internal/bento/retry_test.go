@@ -1,0 +1,64 @@
+package bento
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0},
+		{"2", 2 * time.Second},
+		{" 120 ", 2 * time.Minute},
+		{"-5", 0},
+		{"soon", 0},
+		{"Fri, 27 Nov 2026 10:00:30 GMT", 30 * time.Second},
+		{"Fri, 27 Nov 2026 09:00:00 GMT", 0},
+		{"999999", maxRetryAfter},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, parseRetryAfter(tt.in, now), "Retry-After %q", tt.in)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		status int
+		want   outcome
+	}{
+		{200, outcomeOK}, {202, outcomeOK}, {204, outcomeOK},
+		{408, outcomeRetry}, {429, outcomeRetry}, {500, outcomeRetry}, {502, outcomeRetry}, {503, outcomeRetry},
+		{413, outcomeTooLarge},
+		{400, outcomeRejected}, {422, outcomeRejected}, {409, outcomeRejected},
+		{401, outcomeHalt}, {403, outcomeHalt}, {404, outcomeHalt}, {301, outcomeHalt},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, classify(tt.status), "status %d", tt.status)
+	}
+}
+
+func TestEventsFailed(t *testing.T) {
+	require.False(t, eventsFailed([]byte(`{"results":3,"failed":0}`)))
+	require.True(t, eventsFailed([]byte(`{"results":2,"failed":1}`)))
+	require.False(t, eventsFailed([]byte(`not json`)), "an unreadable 2xx answer must not cause a re-send")
+}
+
+func TestBackoffGrowsAndCaps(t *testing.T) {
+	bo := newBackoff(time.Second, 4*time.Second)
+	var got []time.Duration
+	for range 6 {
+		got = append(got, bo.NextBackOff())
+	}
+	require.InDelta(t, float64(time.Second), float64(got[0]), float64(300*time.Millisecond))
+	require.InDelta(t, float64(2*time.Second), float64(got[1]), float64(600*time.Millisecond))
+	for _, d := range got {
+		require.LessOrEqual(t, d, 4*time.Second+1200*time.Millisecond, "capped at max (with jitter)")
+		require.Positive(t, d, "never gives up")
+	}
+}

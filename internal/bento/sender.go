@@ -1,0 +1,174 @@
+package bento
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// defaultInitialBackoff is the first retry interval (then 2x, 4x ...).
+const defaultInitialBackoff = time.Second
+
+// Sender delivers enqueued items to Bento in order and acknowledges their
+// positions in order (see the package doc for the invariants).
+type Sender struct {
+	cfg     Config
+	ack     stream.AckFunc
+	dlq     *DeadLetterStore
+	log     *slog.Logger
+	metrics *metrics
+	poster  *poster
+	health  *health
+
+	enqMu    sync.Mutex // makes sequence order and partition order agree
+	track    *tracker
+	slots    chan struct{} // one per outstanding item: the bounded queue
+	parts    []*queue      // events, by hash(email) % Concurrency
+	failures *queue        // rule failures and unencodable events
+	running  atomic.Bool
+}
+
+// NewSender builds a sender. limiter nil means one from cfg (shared with a
+// backfill when given); client nil means a dedicated keep-alive client; dlq
+// nil means dead letters cannot be written, so a bad event holds the stream
+// (with an error logged) instead of being lost. No I/O.
+func NewSender(cfg Config, ack stream.AckFunc, dlq *DeadLetterStore, limiter *rate.Limiter,
+	client *http.Client, logger *slog.Logger, reg prometheus.Registerer, version string) (*Sender, error) {
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("new bento sender: %w", errors.Join(errs...))
+	}
+	c, err := NewClient(cfg, client, version)
+	if err != nil {
+		return nil, fmt.Errorf("new bento sender: %w", err)
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("new bento sender: %w", err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With(slog.String("component", "bento"))
+	if limiter == nil {
+		limiter = NewLimiter(cfg)
+	}
+	if ack == nil {
+		ack = func(stream.Position) {}
+	}
+	h := &health{log: logger}
+	s := &Sender{
+		cfg: cfg, ack: ack, dlq: dlq, log: logger, metrics: m, health: h,
+		poster: &poster{client: c, limiter: limiter, initial: defaultInitialBackoff,
+			maxBackoff: cfg.MaxBackoff, log: logger, metrics: m, health: h},
+		track:    newTracker(),
+		slots:    make(chan struct{}, cfg.QueueSize),
+		failures: newQueue(),
+	}
+	for range cfg.Concurrency {
+		s.parts = append(s.parts, newQueue())
+	}
+	return s, nil
+}
+
+// NewLimiter is the request pacer for cfg: RequestsPerMinute spread evenly,
+// no burst beyond one request; unlimited when RequestsPerMinute is 0.
+func NewLimiter(cfg Config) *rate.Limiter {
+	if cfg.RequestsPerMinute <= 0 {
+		return rate.NewLimiter(rate.Inf, 1)
+	}
+	return rate.NewLimiter(rate.Limit(cfg.RequestsPerMinute/60), 1)
+}
+
+// Enqueue hands an item to the sender. It blocks while QueueSize items are
+// outstanding (back-pressure) and returns ctx's error if ctx ends first.
+func (s *Sender) Enqueue(ctx context.Context, it stream.Item) error {
+	e, err := s.prepare(it)
+	if err != nil {
+		return err
+	}
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.enqMu.Lock()
+	defer s.enqMu.Unlock()
+	var committed time.Time
+	if it.Event != nil {
+		committed = it.Event.Committed
+	}
+	e.seq = s.track.add(it.Pos, committed)
+	s.metrics.queueDepth.Inc()
+	switch {
+	case it.Kind == stream.ItemMark:
+		s.track.done(e.seq)
+	case it.Kind == stream.ItemFailure || e.bad != nil:
+		s.failures.push(e)
+	default:
+		s.parts[partition(it.Event.Email, len(s.parts))].push(e)
+	}
+	return nil
+}
+
+// prepare checks an item and encodes its event outside the enqueue lock.
+func (s *Sender) prepare(it stream.Item) (*entry, error) {
+	e := &entry{item: it}
+	switch it.Kind {
+	case stream.ItemMark:
+	case stream.ItemFailure:
+		if it.Failure == nil {
+			return nil, errors.New("enqueue item: failure item without Failure")
+		}
+	case stream.ItemEvent:
+		if it.Event == nil {
+			return nil, errors.New("enqueue item: event item without Event")
+		}
+		e.body, e.bad = EncodeEvent(it.Event)
+		if s.cfg.Transport == TransportWebhook {
+			e.source = sourceOf(it.Event)
+		}
+	default:
+		return nil, fmt.Errorf("enqueue item: unknown kind %d", it.Kind)
+	}
+	return e, nil
+}
+
+// partition maps an email to a partition; Bento treats emails
+// case-insensitively, so must the ordering.
+func partition(email string, n int) int {
+	if n == 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return int(h.Sum32() % uint32(n))
+}
+
+// Healthy is false while Bento refuses the credentials or site.
+func (s *Sender) Healthy() (ok bool, reason string) { return s.health.get() }
+
+// Pending is the number of items enqueued and not yet acknowledged.
+func (s *Sender) Pending() int { return s.track.len() }
+
+// Drain waits until everything enqueued so far is acknowledged, or ctx ends.
+// Run must be running for progress to happen.
+func (s *Sender) Drain(ctx context.Context) error {
+	select {
+	case <-s.track.emptied():
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("drain bento sender: %w", ctx.Err())
+	}
+}

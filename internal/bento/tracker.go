@@ -1,0 +1,92 @@
+package bento
+
+import (
+	"sync"
+	"time"
+
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// tracker orders acknowledgements: items are added in enqueue order, marked
+// done in any order, and popped only as a contiguous done prefix. Only the
+// acker goroutine pops, so ack calls come out in order.
+type tracker struct {
+	mu      sync.Mutex
+	base    uint64 // sequence number of entries[0]
+	entries []trackEntry
+	empty   chan struct{} // closed while entries is empty
+	wake    chan struct{} // cap 1: something became done
+}
+
+type trackEntry struct {
+	pos       stream.Position
+	committed time.Time
+	done      bool
+}
+
+func newTracker() *tracker {
+	t := &tracker{empty: make(chan struct{}), wake: make(chan struct{}, 1)}
+	close(t.empty)
+	return t
+}
+
+// add appends an item and returns its sequence number.
+func (t *tracker) add(pos stream.Position, committed time.Time) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.entries) == 0 {
+		t.empty = make(chan struct{})
+	}
+	t.entries = append(t.entries, trackEntry{pos: pos, committed: committed})
+	return t.base + uint64(len(t.entries)-1)
+}
+
+// done marks an item done and wakes the acker.
+func (t *tracker) done(seq uint64) {
+	t.mu.Lock()
+	t.entries[seq-t.base].done = true
+	t.mu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pop removes the contiguous done prefix and returns its last position, the
+// popped entries' commit times (for latency) and how many were popped.
+func (t *tracker) pop() (last stream.Position, committed []time.Time, n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for n < len(t.entries) && t.entries[n].done {
+		last = t.entries[n].pos
+		if c := t.entries[n].committed; !c.IsZero() {
+			committed = append(committed, c)
+		}
+		n++
+	}
+	if n == 0 {
+		return last, nil, 0
+	}
+	clear(t.entries[:n])
+	t.entries = t.entries[n:]
+	t.base += uint64(n)
+	if len(t.entries) == 0 {
+		t.entries = nil // let the grown backing array go
+		close(t.empty)
+	}
+	return last, committed, n
+}
+
+// len is the number of items not yet popped.
+func (t *tracker) len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.entries)
+}
+
+// emptied returns a channel closed once nothing is outstanding.
+func (t *tracker) emptied() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.empty
+}
