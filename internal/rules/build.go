@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/pgbento/cdc/internal/stream"
@@ -20,23 +21,34 @@ func (e *Evaluator) build(ctx context.Context, r *rule, c *stream.Change, pos st
 	if err := e.runLookups(ctx, r); err != nil {
 		return ev, err
 	}
-	spec := &r.event
-	if err := e.buildEmail(ev, spec); err != nil {
+	if err := e.buildEvent(ev, r); err != nil {
+		if len(e.noRow) > 0 {
+			err = fmt.Errorf("%w (lookup %s found no row)", err, strings.Join(e.noRow, ", "))
+		}
 		return ev, err
-	}
-	if err := e.buildDate(ev, spec); err != nil {
-		return ev, err
-	}
-	if err := e.buildFields(ev, spec); err != nil {
-		return ev, err
-	}
-	if err := e.buildDetails(ev, spec); err != nil {
-		return ev, err
-	}
-	if r.event.purchase {
-		return ev, checkPurchase(ev.Details, r.event.details)
 	}
 	return ev, nil
+}
+
+// buildEvent fills ev from r's event values.
+func (e *Evaluator) buildEvent(ev *stream.Event, r *rule) error {
+	spec := &r.event
+	if err := e.buildEmail(ev, spec); err != nil {
+		return err
+	}
+	if err := e.buildDate(ev, spec); err != nil {
+		return err
+	}
+	if err := e.buildFields(ev, spec); err != nil {
+		return err
+	}
+	if err := e.buildDetails(ev, spec); err != nil {
+		return err
+	}
+	if spec.purchase {
+		return checkPurchase(ev.Details, spec.details)
+	}
+	return nil
 }
 
 // eval returns a value's literal or runs its expression, and checks that

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/expr-lang/expr/vm"
@@ -20,6 +21,7 @@ type Evaluator struct {
 	env    env
 	change *stream.Change // the change being evaluated, for changed()
 	cache  *lookupCache
+	noRow  []string // lookups of the current rule that found no row
 }
 
 // NewEvaluator returns an Evaluator for s. q runs lookups; it may be nil
@@ -152,13 +154,17 @@ func (r *rule) checkColumns(c *stream.Change) error {
 	return nil
 }
 
-// run evaluates a program against the current env. Only the first line of
-// expr's message is kept: the rest is a source excerpt, noise in a dead letter.
+// exprLocation is the " (line:column)" expr appends to a message.
+var exprLocation = regexp.MustCompile(`\s*\(\d+:\d+\)$`)
+
+// run evaluates a program against the current env. Only expr's message is
+// kept: the location and source excerpt are noise in a dead letter, whose
+// reason names the YAML path instead.
 func (e *Evaluator) run(p *vm.Program) (any, error) {
 	out, err := e.vm.Run(p, &e.env)
 	if err != nil {
 		msg, _, _ := strings.Cut(err.Error(), "\n")
-		return nil, errors.New(msg)
+		return nil, errors.New(exprLocation.ReplaceAllString(msg, ""))
 	}
 	return out, nil
 }

@@ -84,6 +84,7 @@ func (c *compiler) checkSQL(sp Lookup, path string) {
 // lookup.x == nil holds and lookup.x.col is an error.
 func (e *Evaluator) runLookups(ctx context.Context, r *rule) error {
 	clear(e.env.Lookup)
+	e.noRow = e.noRow[:0]
 	for _, l := range r.lookups {
 		args := make([]any, len(l.args))
 		for i, p := range l.args {
@@ -99,6 +100,13 @@ func (e *Evaluator) runLookups(ctx context.Context, r *rule) error {
 		row, err := e.lookupRow(ctx, l, args)
 		if err != nil {
 			return err
+		}
+		if row == nil {
+			// An untyped nil: a nil map in an interface would not be == nil
+			// in expressions, and lookup.x.col would quietly be null.
+			e.env.Lookup[l.name] = nil
+			e.noRow = append(e.noRow, l.name)
+			continue
 		}
 		e.env.Lookup[l.name] = row
 	}
