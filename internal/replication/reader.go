@@ -35,6 +35,8 @@ type Reader struct {
 
 	healthy atomic.Bool
 	reason  atomic.Value // string: why not healthy
+
+	saveFailing bool // only the persister touches it: log a failing save once
 }
 
 // NewReader does no I/O. cfg should have had SetDefaults applied.
@@ -191,8 +193,15 @@ func (r *Reader) persist(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := r.store.Save(ctx, pos); err != nil {
-		r.log.Warn("save checkpoint failed", "err", err)
+		if !r.saveFailing {
+			r.log.Warn("save checkpoint failed; retrying", "err", err)
+		}
+		r.saveFailing = true
 		return
 	}
+	if r.saveFailing {
+		r.log.Info("save checkpoint recovered", "checkpoint", pos.String())
+	}
+	r.saveFailing = false
 	r.acks.saved(pos, end)
 }

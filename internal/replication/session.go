@@ -28,7 +28,15 @@ type session struct {
 	walEnd     stream.LSN // server WAL end known to be fully received (keepalives, empty commits)
 	nextStatus time.Time
 	streamed   bool // the server sent something: the connection worked
+	pings      int       // reply-requested keepalives in quick succession
+	lastPing   time.Time // when the last one arrived
 }
+
+// errServerDraining: the server is shutting down and waits for us to
+// confirm WAL we cannot confirm yet (it is not acknowledged). Postgres keeps
+// a walsender alive until its client confirms everything sent, so staying
+// connected would block the shutdown; we disconnect and resume later.
+var errServerDraining = errors.New("server is shutting down and waiting for unacknowledged WAL; disconnecting")
 
 // session connects, starts streaming and runs until failure. streamed
 // reports whether it got as far as receiving data, which resets the backoff.
@@ -136,6 +144,7 @@ func (s *session) handleCopyData(ctx context.Context, data []byte) error {
 		s.observeWALEnd(stream.LSN(pkm.ServerWALEnd))
 		if pkm.ReplyRequested {
 			s.nextStatus = time.Time{} // answer at once
+			return s.checkDraining()
 		}
 	case pglogrepl.XLogDataByteID:
 		xld, err := pglogrepl.ParseXLogData(data[1:])
@@ -143,6 +152,23 @@ func (s *session) handleCopyData(ctx context.Context, data []byte) error {
 			return fmt.Errorf("parse xlogdata: %w", err)
 		}
 		return s.handleWAL(ctx, xld.WALData)
+	}
+	return nil
+}
+
+// checkDraining spots a shutting-down server: a normal walsender asks for
+// a reply at most every wal_sender_timeout/2, one that is stopping asks again
+// as soon as we answer (WalSndDone in walsender.c).
+func (s *session) checkDraining() error {
+	now := time.Now()
+	if now.Sub(s.lastPing) < time.Second {
+		s.pings++
+	} else {
+		s.pings = 1
+	}
+	s.lastPing = now
+	if s.pings >= 3 && s.flushLSN() < s.walEnd {
+		return errServerDraining
 	}
 	return nil
 }
