@@ -63,6 +63,7 @@ func TestCompileErrors(t *testing.T) {
 		{"nested field list", Defaults{}, func(s *Spec) { s.Event.Fields["tags"] = []any{"x"} }, "purchase", "rules[0].event.fields.tags", "fields must be flat"},
 		{"bad field expr", Defaults{}, func(s *Spec) { s.Event.Fields["x"] = "= cents()" }, "purchase", "rules[0].event.fields.x", "not enough arguments"},
 		{"bad details expr", Defaults{}, func(s *Spec) { s.Event.Details["cart"] = []any{map[string]any{"sku": "= new."}} }, "purchase", "rules[0].event.details.cart[0].sku", "unexpected end of expression"},
+		{"literal out of range", Defaults{}, func(s *Spec) { s.Event.Fields["x"] = uint64(1) << 63 }, "purchase", "rules[0].event.fields.x", "integer 9223372036854775808 is out of range"},
 		{"bad literal", Defaults{}, func(s *Spec) { s.Event.Fields["x"] = []byte("x") }, "purchase", "rules[0].event.fields.x", "bytea value cannot be sent"},
 		{"purchase without key", Defaults{}, func(s *Spec) { delete(s.Event.Details, "unique") }, "purchase", "rules[0].event.details.unique.key", "a $purchase event needs details.unique.key"},
 		{"purchase without amount", Defaults{}, func(s *Spec) { s.Event.Details["value"] = map[string]any{"currency": "USD"} }, "purchase", "rules[0].event.details.value.amount", "needs details.value.amount"},

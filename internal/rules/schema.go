@@ -63,8 +63,11 @@ func (s *Set) CheckSchema(cols map[string][]string) error {
 					Msg: fmt.Sprintf("table %s does not exist or is not visible to the syncer's user", t)})
 				continue
 			}
+			reported := map[colRef]bool{}
 			for _, c := range r.cols {
-				if !slices.Contains(live, c.column) {
+				c.old = false // one report per column and path, whichever row it reads
+				if !slices.Contains(live, c.column) && !reported[c] {
+					reported[c] = true
 					errs = append(errs, &FieldError{Rule: r.name, Path: c.path,
 						Msg: fmt.Sprintf("table %s has no column %q", t, c.column)})
 				}
