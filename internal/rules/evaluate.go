@@ -127,7 +127,11 @@ func (e *Evaluator) match(r *rule, c *stream.Change) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("%s.when: %w", r.path, err)
 	}
-	return out.(bool), nil
+	b, ok := out.(bool)
+	if !ok {
+		return false, fmt.Errorf("%s: when must be true or false, got %s", r.path, describe(out))
+	}
+	return b, nil
 }
 
 // checkColumns refuses to evaluate over values the syncer does not know: an

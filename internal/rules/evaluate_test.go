@@ -169,6 +169,8 @@ func TestEvaluateRuntimeErrors(t *testing.T) {
 			sp.Event.Fields["plan"] = "= {\"a\": 1}"
 			return sp
 		}, func() *stream.Change { return customerInsert("a@b.c") }, "rules[0].event.fields.plan: fields must be flat"},
+		{"when not bool", func() Spec { sp := signupSpec("r"); sp.When = "new.plan"; return sp },
+			func() *stream.Change { return customerInsert("a@b.c") }, "rules[0].when: "},
 		{"when error", func() Spec { sp := signupSpec("r"); sp.When = "new.plan > 3"; return sp },
 			func() *stream.Change { return customerInsert("a@b.c") }, "rules[0].when: invalid operation"},
 	}
@@ -264,6 +266,15 @@ func TestEvaluateReplayDropsDelivered(t *testing.T) {
 	rest, err = e.Evaluate(context.Background(), c, nil)
 	require.NoError(t, err)
 	require.Empty(t, rest)
+}
+
+// TestWhenNullIsFalse: as in SQL, a null condition does not match.
+func TestWhenNullIsFalse(t *testing.T) {
+	sp := signupSpec("r")
+	sp.When = "new.nothing"
+	items, err := NewEvaluator(mustCompile(t, Defaults{}, sp), nil).Evaluate(context.Background(), customerInsert("a@b.c"), nil)
+	require.NoError(t, err)
+	require.Empty(t, items)
 }
 
 func TestEvaluateLookupWithoutQuerier(t *testing.T) {
