@@ -1,0 +1,265 @@
+// Package config loads the syncer's one YAML file: the source database, the
+// Bento destination, the rules and the operational settings. It owns
+// parsing, ${ENV} expansion, defaults and mapping every problem to the file
+// and line it comes from. The meaning of each section belongs to the package
+// that uses it (replication, bento, rules).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pgbento/cdc/internal/bento"
+	"github.com/pgbento/cdc/internal/replication"
+	"github.com/pgbento/cdc/internal/rules"
+	"github.com/pgbento/cdc/migrations"
+)
+
+// Config is the whole file.
+type Config struct {
+	Source   Source         `yaml:"source"`
+	Bento    bento.Config   `yaml:"bento"`
+	Defaults rules.Defaults `yaml:"defaults"`
+	Rules    []rules.Spec   `yaml:"rules"`
+	Backfill Backfill       `yaml:"backfill"`
+	HTTP     HTTP           `yaml:"http"`
+	Log      Log            `yaml:"log"`
+	// ShutdownTimeout bounds how long a SIGTERM waits for in-flight
+	// deliveries before handing them back (they are re-read on restart).
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Standby makes a second instance wait for the first one's lock instead
+	// of failing; it takes over when the first dies.
+	Standby bool `yaml:"standby"`
+
+	// File is the path the config was loaded from.
+	File string `yaml:"-"`
+	// Compiled is the compiled rule set.
+	Compiled *rules.Set `yaml:"-"`
+}
+
+// Source is the database to replicate from.
+type Source struct {
+	replication.Config `yaml:",inline"`
+	// DSNFile names a file holding the DSN (for secret mounts).
+	DSNFile string `yaml:"dsn_file"`
+}
+
+// Backfill configures history loading.
+type Backfill struct {
+	// OnCreate backfills the rules' tables from the slot's snapshot when
+	// the slot is first created, so every existing row is counted once.
+	OnCreate  bool `yaml:"on_create"`
+	ChunkSize int  `yaml:"chunk_size"`
+}
+
+// HTTP is where metrics and health endpoints are served.
+type HTTP struct {
+	Addr string `yaml:"addr"`
+}
+
+// Log configures structured logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json or text
+}
+
+// Load reads, expands, decodes, defaults, validates and compiles a config
+// file. Every problem it can find is reported at once as Errors, each with
+// the file and line it comes from.
+func Load(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, src)
+}
+
+// Parse is Load over bytes; name is used in error messages.
+func Parse(name string, src []byte) (*Config, error) {
+	file, err := parser.ParseBytes(src, 0)
+	if err != nil {
+		return nil, Errors{yamlError(name, err)}
+	}
+	var cfg Config
+	// Bento's defaults go in before decoding so that an explicit zero (e.g.
+	// requests_per_minute: 0, unlimited) keeps its meaning.
+	cfg.Bento.SetDefaults()
+	if len(file.Docs) > 0 && file.Docs[0].Body != nil {
+		if err := yaml.NodeToValue(file.Docs[0].Body, &cfg, yaml.DisallowUnknownField()); err != nil {
+			return nil, Errors{yamlError(name, err)}
+		}
+	}
+	cfg.File = name
+	loc := locator{name: name, file: file}
+	errs := cfg.expand(loc)
+	cfg.setDefaults()
+	errs = append(errs, cfg.validate(loc)...)
+	set, err := rules.Compile(cfg.Defaults, cfg.Rules)
+	errs = append(errs, loc.rulesErrors(err)...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	cfg.Compiled = set
+	cfg.Source.Tables = set.Tables()
+	return &cfg, nil
+}
+
+func (c *Config) setDefaults() {
+	c.Source.SetDefaults()
+	if c.Backfill.ChunkSize == 0 {
+		c.Backfill.ChunkSize = 1000
+	}
+	if c.HTTP.Addr == "" {
+		c.HTTP.Addr = "127.0.0.1:9187"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "json"
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+}
+
+func (c *Config) validate(loc locator) Errors {
+	var errs Errors
+	add := func(path, msg string) { errs = append(errs, loc.at(path, "", msg)) }
+	if c.Source.DSN == "" {
+		add("source", "source.dsn (or source.dsn_file) is required, e.g. dsn: ${DATABASE_URL}")
+	} else if _, err := pgx.ParseConfig(c.Source.DSN); err != nil {
+		// The parse error quotes the DSN; it may hold a password.
+		add("source.dsn", "source.dsn is not a valid connection string (value not shown: it may hold a password)")
+	}
+	if !migrations.ValidSchema(c.Source.Schema) {
+		add("source.schema", fmt.Sprintf("schema %q must be a lower-case identifier", c.Source.Schema))
+	}
+	if !migrations.ValidSchema(c.Source.Slot) {
+		add("source.slot", fmt.Sprintf("slot %q must be a lower-case identifier", c.Source.Slot))
+	}
+	for _, err := range c.Bento.Validate() {
+		add("bento", err.Error())
+	}
+	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") {
+		add("log.level", fmt.Sprintf("log.level %q: use debug, info, warn or error", c.Log.Level))
+	}
+	if !oneOf(c.Log.Format, "json", "text") {
+		add("log.format", fmt.Sprintf("log.format %q: use json or text", c.Log.Format))
+	}
+	if c.Backfill.ChunkSize < 1 || c.Backfill.ChunkSize > 100000 {
+		add("backfill.chunk_size", "backfill.chunk_size must be between 1 and 100000")
+	}
+	return errs
+}
+
+func oneOf(s string, options ...string) bool {
+	for _, o := range options {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}
+
+// Error is one problem in the config file.
+type Error struct {
+	File  string
+	Line  int // 0 when unknown
+	Rule  string
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Rule != "" {
+		fmt.Fprintf(&b, "rule %q: ", e.Rule)
+	}
+	if e.Field != "" && !strings.Contains(e.Msg, e.Field) {
+		fmt.Fprintf(&b, "%s: ", e.Field)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in one file.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// yamlError turns a go-yaml error into an Error with its line. The message
+// comes from the unexpanded source, so it never holds a secret.
+func yamlError(name string, err error) *Error {
+	var ye yaml.Error
+	if errors.As(err, &ye) && ye.GetToken() != nil {
+		return &Error{File: name, Line: ye.GetToken().Position.Line, Msg: ye.GetMessage()}
+	}
+	return &Error{File: name, Msg: err.Error()}
+}
+
+// locator maps a dotted path such as "rules[2].event.email" to its line.
+type locator struct {
+	name string
+	file *ast.File
+}
+
+func (l locator) line(path string) int {
+	for path != "" {
+		p, err := yaml.PathString("$." + path)
+		if err == nil {
+			if node, err := p.FilterFile(l.file); err == nil && node != nil {
+				return node.GetToken().Position.Line
+			}
+		}
+		path = parent(path)
+	}
+	return 0
+}
+
+// parent drops the last element of a path: "a.b[2].c" -> "a.b[2]" -> "a.b".
+func parent(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+func (l locator) at(path, rule, msg string) *Error {
+	return &Error{File: l.name, Line: l.line(path), Rule: rule, Field: path, Msg: msg}
+}
+
+func (l locator) rulesErrors(err error) Errors {
+	if err == nil {
+		return nil
+	}
+	var list rules.Errors
+	if !errors.As(err, &list) {
+		return Errors{{File: l.name, Msg: err.Error()}}
+	}
+	out := make(Errors, 0, len(list))
+	for _, fe := range list {
+		out = append(out, l.at(fe.Path, fe.Rule, fe.Msg))
+	}
+	return out
+}

@@ -1,0 +1,195 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pgbento/cdc/internal/bento/bentotest"
+)
+
+// display renders what the stand-in received next to what the database
+// says, so a viewer can see the syncer keep them equal.
+type display struct {
+	out     io.Writer
+	pool    *pgxpool.Pool
+	fake    *bentotest.Bento
+	reg     prometheus.Gatherer
+	clear   bool
+	started time.Time
+}
+
+// ltvRow is one customer's purchase total at the stand-in and in the
+// database (sum of every order that was ever paid), in cents.
+type ltvRow struct {
+	email        string
+	bento, dbSum int64
+}
+
+func (d *display) show(ctx context.Context) {
+	rows, err := d.ltv(ctx)
+	if err != nil {
+		return // the database is going away; the next refresh or final() reports
+	}
+	var b strings.Builder
+	if d.clear {
+		b.WriteString("\033[H\033[2J")
+	}
+	fmt.Fprintf(&b, "cdc demo — %s elapsed — Ctrl-C to stop and clean up\n\n", time.Since(d.started).Round(time.Second))
+	d.writeRules(&b)
+	d.writeLast(&b, 8)
+	writeLTV(&b, rows, 10)
+	_, _ = io.WriteString(d.out, b.String())
+}
+
+func (d *display) writeRules(w io.Writer) {
+	counts := d.deliveredByRule()
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "events delivered, by rule:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, n := range names {
+		fmt.Fprintf(tw, "  %s\t%d\n", n, int64(counts[n]))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+}
+
+func (d *display) deliveredByRule() map[string]float64 {
+	out := map[string]float64{}
+	mfs, err := d.reg.Gather()
+	if err != nil {
+		return out
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "cdc_events_delivered_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "rule" {
+					out[l.GetValue()] = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (d *display) writeLast(w io.Writer, n int) {
+	got := d.fake.Received()
+	fmt.Fprintf(w, "last events at the Bento stand-in (%d in all):\n", len(got))
+	for _, ev := range got[max(0, len(got)-n):] {
+		extra, _ := json.Marshal(ev.Details)
+		if len(ev.Fields) > 0 {
+			extra, _ = json.Marshal(ev.Fields)
+		}
+		fmt.Fprintf(w, "  %-16s %-28s %s\n", ev.Type, ev.Email, truncate(string(extra), 70))
+	}
+	fmt.Fprintln(w)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
+
+func writeLTV(w io.Writer, rows []ltvRow, n int) {
+	fmt.Fprintln(w, "purchases per customer: Bento stand-in (unique keys) vs database (orders ever paid):")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  email\tstand-in\tdatabase\t")
+	for _, r := range rows[:min(n, len(rows))] {
+		mark := "✓"
+		if r.bento != r.dbSum {
+			mark = "… catching up"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", r.email, money(r.bento), money(r.dbSum), mark)
+	}
+	tw.Flush()
+}
+
+func money(cents int64) string { return fmt.Sprintf("$%d.%02d", cents/100, cents%100) }
+
+// ltv joins the stand-in's purchase totals with the database's, biggest
+// spenders first.
+func (d *display) ltv(ctx context.Context) ([]ltvRow, error) {
+	rows, err := d.pool.Query(ctx, `
+		SELECT lower(trim(c.email)), (sum(o.total) * 100)::bigint
+		FROM orders o JOIN customers c ON c.id = o.customer_id
+		WHERE o.paid_at IS NOT NULL GROUP BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	db := map[string]int64{}
+	for rows.Next() {
+		var email string
+		var cents int64
+		if err := rows.Scan(&email, &cents); err != nil {
+			return nil, err
+		}
+		db[email] = cents
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	bento := d.fake.PurchaseTotals()
+	out := make([]ltvRow, 0, len(db))
+	for email, sum := range db {
+		out = append(out, ltvRow{email: email, bento: bento[email], dbSum: sum})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].dbSum != out[j].dbSum {
+			return out[i].dbSum > out[j].dbSum
+		}
+		return out[i].email < out[j].email
+	})
+	return out, nil
+}
+
+// caughtUp reports whether every customer's totals agree.
+func caughtUp(rows []ltvRow) bool {
+	for _, r := range rows {
+		if r.bento != r.dbSum {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *display) waitCaughtUp(ctx context.Context, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if rows, err := d.ltv(ctx); err == nil && caughtUp(rows) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// final prints the summary and fails if the totals disagree.
+func (d *display) final(ctx context.Context) error {
+	d.clear = false
+	d.show(ctx)
+	rows, err := d.ltv(ctx)
+	if err != nil {
+		return fmt.Errorf("read totals: %w", err)
+	}
+	if !caughtUp(rows) {
+		return fmt.Errorf("the stand-in's purchase totals differ from the database's for some customers")
+	}
+	fmt.Fprintf(d.out, "\nall %d customers' purchase totals at the stand-in equal the database's. Cleaning up.\n", len(rows))
+	return nil
+}

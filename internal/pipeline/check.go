@@ -1,0 +1,218 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/replication"
+	"github.com/pgbento/cdc/internal/rules"
+)
+
+// Severity of a Finding.
+type Severity string
+
+const (
+	SevError Severity = "error" // the syncer cannot run (or would be wrong)
+	SevWarn  Severity = "warn"  // it runs, but something will surprise you
+	SevOK    Severity = "ok"    // a state worth showing
+)
+
+// Finding is one line of `cdc check`.
+type Finding struct {
+	Severity Severity `json:"severity"`
+	What     string   `json:"what"`
+	Fix      string   `json:"fix,omitempty"`
+	// SQL someone with the right privileges can run to fix it.
+	SQL string `json:"sql,omitempty"`
+}
+
+// Runnable reports whether no finding is an error.
+func Runnable(fs []Finding) bool {
+	for _, f := range fs {
+		if f.Severity == SevError {
+			return false
+		}
+	}
+	return true
+}
+
+// Check inspects the live database for everything the config needs and
+// returns every finding at once. It changes nothing.
+func Check(ctx context.Context, cfg *config.Config) ([]Finding, error) {
+	conn, err := pgx.Connect(ctx, cfg.Source.DSN)
+	if err != nil {
+		return []Finding{{Severity: SevError, What: "cannot connect to the source database: " + err.Error(),
+			Fix: "check source.dsn, that the server is up, and pg_hba.conf allows this host"}}, nil
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var fs []Finding
+	for _, p := range replication.Preflight(ctx, conn, cfg.Source.Config) {
+		fs = append(fs, Finding{Severity: SevError, What: p.What, Fix: p.Fix})
+	}
+	steps := []func(context.Context, *pgx.Conn, *config.Config) ([]Finding, error){
+		checkColumns, checkReplicaIdentity, checkPublication, checkSlot, checkSchema,
+	}
+	for _, step := range steps {
+		more, err := step(ctx, conn, cfg)
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, more...)
+	}
+	return fs, nil
+}
+
+func checkColumns(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
+	cols, err := LiveColumns(ctx, conn, cfg.Compiled.Tables())
+	if err != nil {
+		return nil, err
+	}
+	var list rules.Errors
+	if err := cfg.Compiled.CheckSchema(cols); !errors.As(err, &list) {
+		return nil, err
+	}
+	var fs []Finding
+	for _, e := range list {
+		fs = append(fs, Finding{Severity: SevError, What: fmt.Sprintf("%s: rule %q: %s: %s", cfg.File, e.Rule, e.Path, e.Msg),
+			Fix: "fix the rule or the table"})
+	}
+	return fs, nil
+}
+
+// checkReplicaIdentity warns where a rule reads old values but the table
+// will only send the key: such rules see old.<col> as missing.
+func checkReplicaIdentity(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
+	var fs []Finding
+	for _, table := range cfg.Compiled.Tables() {
+		readers := cfg.Compiled.ReadsOld(table)
+		if len(readers) == 0 {
+			continue
+		}
+		ident, err := replicaIdentity(ctx, conn, table)
+		if err != nil || ident == "" {
+			continue // a missing table is reported by preflight
+		}
+		if ident != "f" {
+			fs = append(fs, Finding{Severity: SevWarn,
+				What: fmt.Sprintf("table %s has REPLICA IDENTITY %s but rules %s read old values", table, identityName(ident), strings.Join(readers, ", ")),
+				Fix:  "without FULL, old.<column> is only known for key columns; transitions such as pending -> paid cannot be seen",
+				SQL:  fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL;", quoteQualified(table))})
+		}
+	}
+	return fs, nil
+}
+
+func replicaIdentity(ctx context.Context, conn *pgx.Conn, table string) (string, error) {
+	var ident string
+	err := conn.QueryRow(ctx, `SELECT c.relreplident::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname || '.' || c.relname = $1`, table).Scan(&ident)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return ident, err
+}
+
+func identityName(code string) string {
+	switch code {
+	case "d":
+		return "DEFAULT"
+	case "n":
+		return "NOTHING"
+	case "i":
+		return "USING INDEX"
+	}
+	return "FULL"
+}
+
+func checkPublication(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
+	name := cfg.Source.Publication
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)`, name).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("read publication: %w", err)
+	}
+	if !exists {
+		return []Finding{{Severity: SevWarn, What: fmt.Sprintf("publication %q does not exist", name),
+			Fix: "cdc setup (or the first cdc run) creates it", SQL: createPublicationSQL(name, cfg.Compiled.Tables())}}, nil
+	}
+	rows, err := conn.Query(ctx, `SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1`, name)
+	if err != nil {
+		return nil, fmt.Errorf("read publication tables: %w", err)
+	}
+	have, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read publication tables: %w", err)
+	}
+	var missing []string
+	for _, t := range cfg.Compiled.Tables() {
+		if !contains(have, t) {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		return []Finding{{Severity: SevWarn, What: fmt.Sprintf("publication %q lacks tables %s", name, strings.Join(missing, ", ")),
+			Fix: "cdc setup (or the first cdc run) adds them", SQL: fmt.Sprintf("ALTER PUBLICATION %s ADD TABLE %s;", name, quoteList(missing))}}, nil
+	}
+	return []Finding{{Severity: SevOK, What: fmt.Sprintf("publication %q covers %s", name, strings.Join(cfg.Compiled.Tables(), ", "))}}, nil
+}
+
+func createPublicationSQL(name string, tables []string) string {
+	return fmt.Sprintf("CREATE PUBLICATION %s FOR TABLE %s;", name, quoteList(tables))
+}
+
+func quoteList(tables []string) string {
+	q := make([]string, len(tables))
+	for i, t := range tables {
+		q[i] = quoteQualified(t)
+	}
+	return strings.Join(q, ", ")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func checkSlot(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
+	st, err := slotState(ctx, conn, cfg.Source.Slot)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case st == nil:
+		return []Finding{{Severity: SevWarn, What: fmt.Sprintf("replication slot %q does not exist", cfg.Source.Slot),
+			Fix: "cdc setup (or the first cdc run) creates it"}}, nil
+	case st.Plugin != "pgoutput":
+		return []Finding{{Severity: SevError, What: fmt.Sprintf("slot %q uses plugin %q, not pgoutput", cfg.Source.Slot, st.Plugin),
+			Fix: "drop it or choose another source.slot", SQL: fmt.Sprintf("SELECT pg_drop_replication_slot('%s');", cfg.Source.Slot)}}, nil
+	case st.WALStatus == "lost":
+		return []Finding{{Severity: SevError, What: fmt.Sprintf("slot %q has lost WAL it needs (max_slot_wal_keep_size exceeded)", cfg.Source.Slot),
+			Fix: "drop the slot, let cdc recreate it, and backfill to recover what was missed",
+			SQL: fmt.Sprintf("SELECT pg_drop_replication_slot('%s');", cfg.Source.Slot)}}, nil
+	}
+	f := Finding{Severity: SevOK, What: fmt.Sprintf("slot %q exists (confirmed flush %s, %d bytes behind, active=%v)",
+		cfg.Source.Slot, st.ConfirmedFlush, st.LagBytes, st.Active)}
+	return []Finding{f}, nil
+}
+
+// checkSchema reports whether the syncer's own schema is in place.
+func checkSchema(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'checkpoint')`,
+		cfg.Source.Schema).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("read schema: %w", err)
+	}
+	if !exists {
+		return []Finding{{Severity: SevWarn, What: fmt.Sprintf("the syncer's schema %q is not set up", cfg.Source.Schema),
+			Fix: "cdc setup (or the first cdc run) creates it; the role needs CREATE on the database"}}, nil
+	}
+	return nil, nil
+}

@@ -1,0 +1,73 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pgbento/cdc/internal/bento"
+	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/rules"
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// DeadLetters opens the dead-letter table of cfg's database.
+func DeadLetters(ctx context.Context, cfg *config.Config) (*bento.DeadLetterStore, func(), error) {
+	pool, err := pgxpool.New(ctx, cfg.Source.DSN)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect: %w", err)
+	}
+	return bento.NewDeadLetterStore(pool, cfg.Source.Schema), pool.Close, nil
+}
+
+// Replay re-sends dead letters (all when ids is empty), in id order.
+// Events Bento rejected are sent again as they are. Rows a rule could not
+// handle are run through the current rules again (after the operator fixed
+// the rule or the row) and the failed rule's events delivered. A dead letter
+// is removed only once everything it produced is delivered.
+func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger, ids ...int64) (bento.ReplayResult, error) {
+	pool, err := pgxpool.New(ctx, cfg.Source.DSN)
+	if err != nil {
+		return bento.ReplayResult{}, fmt.Errorf("connect: %w", err)
+	}
+	defer pool.Close()
+	client, err := bento.NewClient(cfg.Bento, nil, "replay")
+	if err != nil {
+		return bento.ReplayResult{}, err
+	}
+	eval := rules.NewEvaluator(cfg.Compiled, pool)
+	rebuild := func(ctx context.Context, d bento.DeadLetter) ([]*stream.Event, error) {
+		return rebuildEvents(ctx, eval, d)
+	}
+	store := bento.NewDeadLetterStore(pool, cfg.Source.Schema)
+	return bento.Replay(ctx, store, client, bento.ReplayOptions{Logger: log, Rebuild: rebuild}, ids...)
+}
+
+// rebuildEvents evaluates a stored change with the current rules and keeps
+// the events of the rule that failed: the other rules already ran for it.
+func rebuildEvents(ctx context.Context, eval *rules.Evaluator, d bento.DeadLetter) ([]*stream.Event, error) {
+	c, err := stream.UnmarshalChange(d.Change)
+	if err != nil {
+		return nil, err
+	}
+	c.Pos.Sub = 0
+	items, err := eval.Evaluate(ctx, c, nil)
+	if err != nil {
+		return nil, err
+	}
+	var evs []*stream.Event
+	for _, it := range items {
+		switch {
+		case it.Kind == stream.ItemFailure && it.Failure.Rule == d.Rule:
+			return nil, fmt.Errorf("rule %q still fails: %s", d.Rule, it.Failure.Reason)
+		case it.Kind == stream.ItemEvent && it.Event.Rule == d.Rule:
+			evs = append(evs, it.Event)
+		}
+	}
+	if len(evs) == 0 {
+		return nil, fmt.Errorf("rule %q no longer produces an event for this row; discard it if that is intended", d.Rule)
+	}
+	return evs, nil
+}

@@ -1,0 +1,65 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/pgbento/cdc/internal/bento"
+	"github.com/pgbento/cdc/internal/rules"
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// evaluate turns each change into items and hands them to the sender, in
+// stream order. A commit becomes a mark, so the checkpoint advances past
+// transactions that produced no events. A lookup that fails because the
+// database is unreachable is retried (holding the stream) rather than
+// dead-lettered: the row is fine, the world is not.
+func (s *Syncer) evaluate(ctx context.Context, eval *rules.Evaluator, sender *bento.Sender, changes <-chan stream.Change) error {
+	var items []stream.Item
+	for c := range changes {
+		var err error
+		items, err = s.itemsFor(ctx, eval, &c, items[:0])
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			s.m.countItem(it)
+			if err := sender.Enqueue(ctx, it); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Syncer) itemsFor(ctx context.Context, eval *rules.Evaluator, c *stream.Change, dst []stream.Item) ([]stream.Item, error) {
+	switch c.Op {
+	case stream.OpCommit:
+		return append(dst, stream.Item{Kind: stream.ItemMark, Pos: c.Pos}), nil
+	case stream.OpInsert, stream.OpUpdate, stream.OpDelete:
+	default:
+		return dst, nil
+	}
+	var out []stream.Item
+	op := func() error {
+		var err error
+		out, err = eval.Evaluate(ctx, c, dst)
+		if errors.Is(err, rules.ErrLookup) {
+			s.log.Warn("lookup failed; retrying the row", "table", c.Table, "error", err)
+			return err
+		}
+		if err != nil {
+			return backoff.Permanent(err)
+		}
+		return nil
+	}
+	b := backoff.NewExponentialBackOff(backoff.WithInitialInterval(500*time.Millisecond), backoff.WithMaxInterval(30*time.Second), backoff.WithMaxElapsedTime(0))
+	if err := backoff.Retry(op, backoff.WithContext(b, ctx)); err != nil {
+		return nil, fmt.Errorf("evaluate rules: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,31 @@
+package pipeline
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+type metrics struct {
+	ruleEvents *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		ruleEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cdc_rule_events_total",
+			Help: "Rule outcomes per rule: emitted (an event to deliver) or dead_letter (a row the rule could not turn into an event).",
+		}, []string{"rule", "outcome"}),
+	}
+	reg.MustRegister(m.ruleEvents)
+	return m
+}
+
+func (m *metrics) countItem(it stream.Item) {
+	switch it.Kind {
+	case stream.ItemEvent:
+		m.ruleEvents.WithLabelValues(it.Event.Rule, "emitted").Inc()
+	case stream.ItemFailure:
+		m.ruleEvents.WithLabelValues(it.Failure.Rule, "dead_letter").Inc()
+	}
+}

@@ -1,0 +1,173 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/pgbento/cdc/examples"
+	"github.com/pgbento/cdc/internal/bento/bentotest"
+	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/pgtest"
+	"github.com/pgbento/cdc/internal/pipeline"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// env is one test's database, stand-in Bento and config.
+type env struct {
+	db   *pgtest.DB
+	fake *bentotest.Server
+	cfg  *config.Config
+}
+
+func newEnv(t *testing.T, extra string) *env {
+	t.Helper()
+	db := pgtest.NewDB(t)
+	db.Exec(t, examples.Schema)
+	fake := bentotest.NewServer(t)
+	src := examples.Rules + fmt.Sprintf(`
+source:
+  dsn: %q
+  heartbeat: 1s
+  status_interval: 1s
+bento:
+  site_uuid: site-1
+  base_url: %q
+  requests_per_minute: 0
+  max_backoff: 1s
+shutdown_timeout: 5s
+%s`, db.DSN, fake.URL, extra)
+	cfg, err := config.Parse("test.yaml", []byte(src))
+	require.NoError(t, err)
+	return &env{db: db, fake: fake, cfg: cfg}
+}
+
+// start runs a syncer until the returned stop is called; stop returns
+// Run's error.
+func (e *env) start(t *testing.T) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	s := pipeline.New(e.cfg, pipeline.Options{Ready: func() { close(ready) }})
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("syncer exited before streaming: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("syncer did not start streaming")
+	}
+	var stopped bool
+	var runErr error
+	stop = func() error {
+		if !stopped {
+			stopped = true
+			cancel()
+			runErr = <-done
+		}
+		return runErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+// paidTotals is what Bento must show per email: the sum, in cents, of every
+// order that was ever paid.
+func (e *env) paidTotals(t *testing.T) map[string]int64 {
+	t.Helper()
+	rows, err := e.db.Pool.Query(context.Background(), `
+		SELECT lower(trim(c.email)), (sum(o.total) * 100)::bigint FROM orders o
+		JOIN customers c ON c.id = o.customer_id WHERE o.paid_at IS NOT NULL GROUP BY 1`)
+	require.NoError(t, err)
+	out := map[string]int64{}
+	for rows.Next() {
+		var email string
+		var cents int64
+		require.NoError(t, rows.Scan(&email, &cents))
+		out[email] = cents
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+func (e *env) waitTotals(t *testing.T) {
+	t.Helper()
+	want := e.paidTotals(t)
+	require.NotEmpty(t, want)
+	require.Eventually(t, func() bool {
+		got := e.fake.PurchaseTotals()
+		for k, v := range want {
+			if got[k] != v {
+				return false
+			}
+		}
+		return len(got) == len(want)
+	}, 60*time.Second, 50*time.Millisecond, "purchase totals at the stand-in never matched the database")
+}
+
+// checkLeaks verifies, after every other cleanup, that the test left no
+// goroutine behind.
+func checkLeaks(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+}
+
+func TestStreamsExampleRulesEndToEnd(t *testing.T) {
+	checkLeaks(t)
+	e := newEnv(t, "")
+	stop := e.start(t)
+	e.db.Exec(t, `INSERT INTO customers (email, first_name, plan, marketing_opt_in) VALUES
+		(' Ann@Example.com', 'Ann', 'free', true), ('bob@example.com', 'Bob', NULL, false)`)
+	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 19.99, now())`)
+	e.db.Exec(t, `INSERT INTO orders (customer_id, total) VALUES (2, 5.01)`)
+	e.db.Exec(t, `UPDATE orders SET status = 'paid', paid_at = now() WHERE id = 2`)
+	e.db.Exec(t, `UPDATE customers SET plan = 'pro' WHERE id = 1`)
+	e.waitTotals(t)
+	require.Equal(t, map[string]int64{"ann@example.com": 1999, "bob@example.com": 501}, e.fake.PurchaseTotals())
+
+	types := map[string]int{}
+	for _, ev := range e.fake.Received() {
+		types[ev.Type]++
+	}
+	require.Equal(t, 1, types["$subscribe"], "only Ann opted in")
+	require.Equal(t, 2, types["$purchase"])
+	require.Eventually(t, func() bool {
+		types := map[string]int{}
+		for _, ev := range e.fake.Received() {
+			types[ev.Type]++
+		}
+		return types["$tag"] == 1 && types["$remove_tag"] == 1
+	}, 30*time.Second, 50*time.Millisecond)
+	require.NoError(t, stop())
+
+	// The checkpoint covers everything delivered: a restart sends nothing again.
+	before := len(e.fake.Received())
+	stop = e.start(t)
+	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (2, 'paid', 1.00, now())`)
+	e.waitTotals(t)
+	require.NoError(t, stop())
+	after := e.fake.Received()
+	purchases := 0
+	for _, ev := range after[before:] {
+		if ev.Type == "$purchase" {
+			purchases++
+		}
+	}
+	require.Equal(t, 1, purchases, "after a restart only the new purchase is sent")
+}
+
+func TestBadConfigFailsBeforeConnecting(t *testing.T) {
+	_, err := config.Parse("bad.yaml", []byte("source:\n  dsn: postgres://nowhere/db\nrules:\n  - name: x\n    table: orders\n    on: [insert]\n    event:\n      type: $purchase\n      email: \"= new.email\"\n"))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "bad.yaml:")
+	require.Contains(t, err.Error(), `rule "x"`)
+}

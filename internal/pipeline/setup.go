@@ -1,0 +1,64 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/replication"
+	"github.com/pgbento/cdc/migrations"
+)
+
+// SetupResult says what Setup did and what it could not do.
+type SetupResult struct {
+	Ran    []string  // SQL (or the equivalent command) Setup ran
+	Others []Finding // what someone with more privileges must do
+}
+
+// Setup creates what Check found missing and is safe to create: the
+// syncer's schema, the publication and the slot. It does not alter user
+// tables or grant privileges; those come back as findings with their SQL.
+func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
+	conn, err := pgx.Connect(ctx, cfg.Source.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var res SetupResult
+	if problems := replication.Preflight(ctx, conn, cfg.Source.Config); len(problems) > 0 {
+		for _, p := range problems {
+			res.Others = append(res.Others, Finding{Severity: SevError, What: p.What, Fix: p.Fix})
+		}
+		return &res, nil
+	}
+	if err := migrations.Apply(ctx, conn, cfg.Source.Schema); err != nil {
+		return nil, err
+	}
+	res.Ran = append(res.Ran, fmt.Sprintf("CREATE SCHEMA IF NOT EXISTS %s; -- and the syncer's tables (migrations)", cfg.Source.Schema))
+	created, sql, err := replication.EnsurePublication(ctx, conn, cfg.Source.Config)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		res.Ran = append(res.Ran, sql)
+	}
+	slotCreated, _, err := replication.EnsureSlot(ctx, cfg.Source.Config)
+	if err != nil {
+		return nil, err
+	}
+	if slotCreated {
+		res.Ran = append(res.Ran, fmt.Sprintf("CREATE_REPLICATION_SLOT %s LOGICAL pgoutput; -- on a replication connection", cfg.Source.Slot))
+	}
+	fs, err := Check(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fs {
+		if f.Severity != SevOK {
+			res.Others = append(res.Others, f)
+		}
+	}
+	return &res, nil
+}
