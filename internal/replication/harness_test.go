@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // harness is one test's database, slot, publication and reader.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	db     *pgtest.DB
 	cfg    Config
 	store  *CheckpointStore
@@ -33,7 +33,7 @@ type harness struct {
 // newHarness creates a database with ddl, the syncer schema, and a slot and
 // publication for tables. The slot is created after ddl, so only later
 // writes are streamed.
-func newHarness(t *testing.T, ddl string, tables ...string) *harness {
+func newHarness(t testing.TB, ddl string, tables ...string) *harness {
 	t.Helper()
 	db := pgtest.NewDB(t)
 	if ddl != "" {
