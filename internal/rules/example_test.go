@@ -37,6 +37,8 @@ func TestExampleCompiles(t *testing.T) {
 	require.Equal(t, []string{"public.customers", "public.orders"}, s.Tables())
 	require.Equal(t, []string{"purchase_on_paid", "order_refunded", "order_shipped", "lifetime_value"}, s.ReadsOld("public.orders"))
 	require.Equal(t, []string{"resubscribe", "unsubscribe_on_opt_out", "profile_fields", "remove_old_plan_tag", "tag_new_plan"}, s.ReadsOld("public.customers"))
+	require.True(t, s.HasLookups())
+	require.False(t, mustCompile(t, Defaults{}, signupSpec("x")).HasLookups())
 	f := loadExample(t)
-	require.Equal(t, f.Rules[0].Lookups["customer"].Cache.String(), "30s")
+	require.Equal(t, "30s", f.Rules[0].Lookups["customer"].Cache.String())
 }

@@ -61,12 +61,7 @@ func TestCents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := helperCents(tt.in, tt.digits)
-			if tt.wantErr != "" {
-				require.ErrorContains(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
+			requireResult(t, tt.want, tt.wantErr, got, err)
 		})
 	}
 }
@@ -106,16 +101,14 @@ func TestHelpersInExpressions(t *testing.T) {
 		{`iso(new.iso)`, "2026-03-04T04:06:07Z", ""},
 		{`iso(new.nothing)`, nil, ""},
 		{`committed`, time.Time{}, ""},
+		{`new.nothing ?? "default"`, "default", ""},
+		{`'=literal'`, "=literal", ""},
+		{`string(new.n)`, "3", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
 			got, err := runExpr(t, tt.src, c)
-			if tt.wantErr != "" {
-				require.ErrorContains(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
+			requireResult(t, tt.want, tt.wantErr, got, err)
 		})
 	}
 }
@@ -150,12 +143,7 @@ func TestChanged(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := runExpr(t, `changed("a")`, tt.c)
-			if tt.wantErr != "" {
-				require.ErrorContains(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
+			requireResult(t, tt.want, tt.wantErr, got, err)
 		})
 	}
 }
@@ -182,12 +170,7 @@ func TestCheckEmail(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := checkEmail(tt.in)
-		if tt.wantErr != "" {
-			require.ErrorContains(t, err, tt.wantErr, "%v", tt.in)
-			continue
-		}
-		require.NoError(t, err)
-		require.Equal(t, tt.in, got)
+		requireResult(t, tt.in, tt.wantErr, got, err)
 	}
 }
 
@@ -214,12 +197,19 @@ func TestOutput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := output(tt.in)
-			if tt.wantErr != "" {
-				require.ErrorContains(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
+			requireResult(t, tt.want, tt.wantErr, got, err)
 		})
 	}
+}
+
+// requireResult checks a (value, error) pair against a table row: an error
+// containing wantErr, or no error and want.
+func requireResult(t *testing.T, want any, wantErr string, got any, err error) {
+	t.Helper()
+	if wantErr != "" {
+		require.ErrorContains(t, err, wantErr, "want error for %v", want)
+		return
+	}
+	require.NoError(t, err)
+	require.Equal(t, want, got)
 }

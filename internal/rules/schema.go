@@ -23,6 +23,17 @@ func (s *Set) Tables() []string {
 	return slices.Clone(s.tables)
 }
 
+// HasLookups reports whether any rule has a lookup, i.e. whether the
+// Evaluator needs a Querier.
+func (s *Set) HasLookups() bool {
+	for _, r := range s.rules {
+		if len(r.lookups) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Columns returns every column reference of the rules on table.
 func (s *Set) Columns(table string) []ColumnRef {
 	var out []ColumnRef
