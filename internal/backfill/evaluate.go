@@ -1,0 +1,75 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/pgbento/cdc/internal/rules"
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// evaluator turns a chunk's rows into the items the rules make of them.
+type evaluator struct {
+	eval *rules.Evaluator
+	t    *table
+	log  *slog.Logger
+}
+
+func newEvaluator(set *rules.Set, q rules.Querier, t *table, log *slog.Logger) *evaluator {
+	return &evaluator{eval: rules.NewEvaluator(set, q), t: t, log: log}
+}
+
+// change is the OpSnapshot change of row i of chunk seq.
+func (e *evaluator) change(seq int64, i int, row stream.Row, now time.Time) stream.Change {
+	return stream.Change{
+		Pos:        stream.Position{CommitLSN: stream.LSN(seq), Index: i},
+		Op:         stream.OpSnapshot,
+		Table:      e.t.name,
+		Key:        e.t.key,
+		New:        row,
+		CommitTime: now,
+	}
+}
+
+// items evaluates every row of c (chunk number seq) in key order.
+func (e *evaluator) items(ctx context.Context, seq int64, c chunk, now time.Time) ([]stream.Item, error) {
+	var out []stream.Item
+	for i, row := range c.rows {
+		ch := e.change(seq, i, row, now)
+		var err error
+		if out, err = e.evaluate(ctx, &ch, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// evaluate runs the rules on one change. A lookup that fails because the
+// database is unreachable is retried, like the stream does: the row is fine,
+// the world is not. A stop rule's failure ends the backfill.
+func (e *evaluator) evaluate(ctx context.Context, c *stream.Change, dst []stream.Item) ([]stream.Item, error) {
+	var out []stream.Item
+	op := func() error {
+		var err error
+		out, err = e.eval.Evaluate(ctx, c, dst)
+		if errors.Is(err, rules.ErrLookup) {
+			e.log.Warn("lookup failed; retrying the row", "table", c.Table, "error", err)
+			return err
+		}
+		if err != nil {
+			return backoff.Permanent(err)
+		}
+		return nil
+	}
+	b := backoff.NewExponentialBackOff(backoff.WithInitialInterval(500*time.Millisecond),
+		backoff.WithMaxInterval(30*time.Second), backoff.WithMaxElapsedTime(0))
+	if err := backoff.Retry(op, backoff.WithContext(b, ctx)); err != nil {
+		return nil, fmt.Errorf("evaluate rules on %s %s: %w", c.Table, c.KeyString(), err)
+	}
+	return out, nil
+}

@@ -1,0 +1,91 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// state is one table's saved progress in <schema>.backfill.
+type state struct {
+	LastKey  []string // text form of the last delivered row's key; nil: none yet
+	RowsDone int64
+	Done     bool
+	Snapshot string // the snapshot the backfill started from ("" for none)
+}
+
+// progressStore keeps backfill progress per table.
+type progressStore struct {
+	pool  *pgxpool.Pool
+	table string
+}
+
+func newProgressStore(pool *pgxpool.Pool, schema string) *progressStore {
+	return &progressStore{pool: pool, table: pgx.Identifier{schema, "backfill"}.Sanitize()}
+}
+
+// load returns the saved state; found is false when there is none.
+func (s *progressStore) load(ctx context.Context, table string) (st state, found bool, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT last_key, rows_done, done, snapshot FROM `+s.table+` WHERE table_name = $1`, table).
+		Scan(&st.LastKey, &st.RowsDone, &st.Done, &st.Snapshot)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return state{}, false, nil
+	}
+	if err != nil {
+		return state{}, false, fmt.Errorf("load backfill progress of %s: %w", table, err)
+	}
+	return st, true, nil
+}
+
+// start records a backfill of table from its first row, replacing any
+// earlier progress.
+func (s *progressStore) start(ctx context.Context, table, snapshot string) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO `+s.table+` (table_name, last_key, rows_done, done, snapshot)
+		VALUES ($1, NULL, 0, false, $2)
+		ON CONFLICT (table_name) DO UPDATE SET last_key = NULL, rows_done = 0, done = false,
+			snapshot = EXCLUDED.snapshot, started_at = now(), updated_at = now()`, table, snapshot)
+	if err != nil {
+		return fmt.Errorf("start backfill progress of %s: %w", table, err)
+	}
+	return nil
+}
+
+// save records that every row up to lastKey is delivered.
+func (s *progressStore) save(ctx context.Context, table string, lastKey []string, rows int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE `+s.table+` SET last_key = $2, rows_done = $3, updated_at = now()
+		WHERE table_name = $1`, table, lastKey, rows)
+	if err != nil {
+		return fmt.Errorf("save backfill progress of %s: %w", table, err)
+	}
+	return nil
+}
+
+// finish marks table done.
+func (s *progressStore) finish(ctx context.Context, table string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE `+s.table+` SET done = true, updated_at = now() WHERE table_name = $1`, table)
+	if err != nil {
+		return fmt.Errorf("finish backfill progress of %s: %w", table, err)
+	}
+	return nil
+}
+
+// resume decides where a run starts. A restart, no saved progress, or a
+// new snapshot (a new slot: a new view of every row) start from the first
+// row; otherwise the run continues after the saved key, or does nothing
+// when the table is done.
+func (s *progressStore) resume(ctx context.Context, table, snapshot string, restart bool) (state, error) {
+	st, found, err := s.load(ctx, table)
+	if err != nil {
+		return state{}, err
+	}
+	if found && !restart && (snapshot == "" || snapshot == st.Snapshot) {
+		return st, nil
+	}
+	if err := s.start(ctx, table, snapshot); err != nil {
+		return state{}, err
+	}
+	return state{Snapshot: snapshot}, nil
+}

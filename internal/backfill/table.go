@@ -1,0 +1,151 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrNoPrimaryKey is returned for a table without a primary key: keyset
+// pagination, resuming and the change's Key all need one.
+var ErrNoPrimaryKey = errors.New("table has no primary key")
+
+// table is what the backfill needs to know about one source table.
+type table struct {
+	name   string   // schema-qualified, as the stream names it: "public.orders"
+	quoted string   // "public"."orders"
+	cols   []column // in attnum order, as pgoutput sends them
+	key    []string // primary key columns, in key order
+	keyIdx []int    // index in cols of each key column
+}
+
+type column struct {
+	name string
+	oid  uint32 // pg_attribute.atttypid: the type the stream reports
+}
+
+// querier is the part of a pool, connection or transaction we use.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// columnsSQL lists the columns pgoutput sends: not dropped, not generated.
+const columnsSQL = `
+SELECT a.attname, a.atttypid::int8,
+       coalesce((SELECT k.n FROM unnest(i.indkey) WITH ORDINALITY k(att, n) WHERE k.att = a.attnum), 0)
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+  AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+ORDER BY a.attnum`
+
+// describeTable loads the columns and primary key of name ("orders" means
+// "public.orders").
+func describeTable(ctx context.Context, q querier, name string) (*table, error) {
+	schema, rel, err := splitTable(name)
+	if err != nil {
+		return nil, err
+	}
+	t := &table{name: schema + "." + rel, quoted: pgx.Identifier{schema, rel}.Sanitize()}
+	rows, err := q.Query(ctx, columnsSQL, schema, rel)
+	if err != nil {
+		return nil, fmt.Errorf("describe table %s: %w", t.name, err)
+	}
+	keyPos := map[int]int{} // position in the key (1-based) -> index in cols
+	for rows.Next() {
+		var c column
+		var oid int64
+		var pos int
+		if err := rows.Scan(&c.name, &oid, &pos); err != nil {
+			return nil, fmt.Errorf("describe table %s: %w", t.name, err)
+		}
+		c.oid = uint32(oid)
+		if pos > 0 {
+			keyPos[pos] = len(t.cols)
+		}
+		t.cols = append(t.cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("describe table %s: %w", t.name, err)
+	}
+	return t, t.setKey(keyPos)
+}
+
+func (t *table) setKey(keyPos map[int]int) error {
+	if len(t.cols) == 0 {
+		return fmt.Errorf("describe table %s: no such table, or not visible to this user", t.name)
+	}
+	if len(keyPos) == 0 {
+		return fmt.Errorf("backfill %s: %w (keyset pagination and resuming need one)", t.name, ErrNoPrimaryKey)
+	}
+	for p := 1; p <= len(keyPos); p++ {
+		i, ok := keyPos[p]
+		if !ok {
+			return fmt.Errorf("backfill %s: primary key includes an expression or dropped column", t.name)
+		}
+		t.keyIdx = append(t.keyIdx, i)
+		t.key = append(t.key, t.cols[i].name)
+	}
+	return nil
+}
+
+// splitTable splits "schema.table"; the schema defaults to public, as in the
+// rule file.
+func splitTable(s string) (schema, rel string, err error) {
+	schema, rel, ok := strings.Cut(s, ".")
+	if !ok {
+		schema, rel = "public", s
+	}
+	if schema == "" || rel == "" || strings.Contains(rel, ".") {
+		return "", "", fmt.Errorf("table %q: want table or schema.table", s)
+	}
+	return schema, rel, nil
+}
+
+// selectSQL is the keyset query of one chunk. With after, the key columns'
+// previous values are $1..$n (sent as text; the server types them from the
+// columns). where is the operator's filter, inserted verbatim.
+func (t *table) selectSQL(where string, after bool, limit int) string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, c := range t.cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(pgx.Identifier{c.name}.Sanitize())
+	}
+	b.WriteString(" FROM " + t.quoted)
+	var conds []string
+	if after {
+		conds = append(conds, "("+t.keyList()+") > ("+placeholders(len(t.key))+")")
+	}
+	if strings.TrimSpace(where) != "" {
+		conds = append(conds, "("+where+"\n)") // the newline ends a trailing -- comment
+	}
+	if len(conds) > 0 {
+		b.WriteString(" WHERE " + strings.Join(conds, " AND "))
+	}
+	fmt.Fprintf(&b, " ORDER BY %s LIMIT %d", t.keyList(), limit)
+	return b.String()
+}
+
+func (t *table) keyList() string {
+	q := make([]string, len(t.key))
+	for i, k := range t.key {
+		q[i] = pgx.Identifier{k}.Sanitize()
+	}
+	return strings.Join(q, ", ")
+}
+
+func placeholders(n int) string {
+	p := make([]string, n)
+	for i := range p {
+		p[i] = fmt.Sprintf("$%d", i+1)
+	}
+	return strings.Join(p, ", ")
+}
