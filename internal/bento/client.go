@@ -54,6 +54,9 @@ func NewClient(cfg Config, hc *http.Client, version string) (*Client, error) {
 	}, nil
 }
 
+// CloseIdleConnections releases the client's kept-alive connections.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
 // outcome classifies Bento's answer; one predicate (classify) decides it.
 type outcome int
 

@@ -71,7 +71,7 @@ func (s *DeadLetterStore) Put(ctx context.Context, d DeadLetter) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::pg_lsn, $10, $11, $12, $13::jsonb, $14::jsonb)
 `
 	_, err := s.pool.Exec(ctx, q, d.Kind, d.Rule, d.Table, d.Key, d.Reason, d.Status,
-		strings.ToValidUTF8(d.Response, ""), d.Attempts, d.Pos.CommitLSN.String(), d.Pos.Index, d.Pos.Sub,
+		strings.ToValidUTF8(d.Response, ""), d.Attempts, lsnArg(d.Pos.CommitLSN), d.Pos.Index, d.Pos.Sub,
 		d.Source, jsonArg(d.Event), jsonArg(d.Change))
 	if err != nil {
 		return fmt.Errorf("insert dead letter: %w", err)
@@ -79,7 +79,7 @@ func (s *DeadLetterStore) Put(ctx context.Context, d DeadLetter) error {
 	return nil
 }
 
-// List returns dead letters in id (stream) order.
+// List returns dead letters in stream order (position, then id).
 func (s *DeadLetterStore) List(ctx context.Context, o ListOptions) ([]DeadLetter, error) {
 	var where []string
 	var args []any
@@ -100,7 +100,7 @@ func (s *DeadLetterStore) List(ctx context.Context, o ListOptions) ([]DeadLetter
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY id`
+	q += ` ORDER BY commit_lsn NULLS LAST, change_index, event_sub, id`
 	if o.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", o.Limit)
 	}
@@ -194,6 +194,14 @@ func scanDeadLetter(row pgx.CollectableRow) (DeadLetter, error) {
 		d.Change = json.RawMessage(*change)
 	}
 	return d, nil
+}
+
+// lsnArg is NULL for an unknown (zero) position.
+func lsnArg(l stream.LSN) any {
+	if l == 0 {
+		return nil
+	}
+	return l.String()
 }
 
 // jsonArg passes raw JSON as text (NULL when empty) for a ::jsonb cast.

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 
 	"golang.org/x/time/rate"
+
+	"github.com/pgbento/cdc/internal/stream"
 )
 
 // ReplayResult says what a replay did.
@@ -16,20 +18,32 @@ type ReplayResult struct {
 	Failed   []ReplayFailure // left in the table
 }
 
+// ReplayOptions tune Replay. The zero value is usable.
+type ReplayOptions struct {
+	Logger *slog.Logger
+	// Rebuild turns a rule dead letter back into events (for example by
+	// decoding d.Change with stream.UnmarshalChange and evaluating the
+	// fixed rules). Nil: rule dead letters stay where they are.
+	Rebuild func(ctx context.Context, d DeadLetter) ([]*stream.Event, error)
+}
+
 // ReplayFailure is a dead letter that stayed.
 type ReplayFailure struct {
 	ID     int64
 	Reason string
 }
 
-// Replay re-sends dead letters (all when ids is empty) one at a time in id
+// Replay re-sends dead letters (all when ids is empty) one at a time in stream
 // order, synchronously, with the sender's client and retry policy: a dead
 // letter Bento accepts is removed, one it rejects again stays with the
 // attempt recorded. Retryable failures are retried until ctx ends. A rule
-// dead letter without a complete event cannot be sent and stays. It stops
-// with an error when Bento refuses the credentials or site.
-func Replay(ctx context.Context, store *DeadLetterStore, client *Client, logger *slog.Logger, ids ...int64) (ReplayResult, error) {
+// dead letter holds at best a partial event (sending it could, say, record a
+// purchase without its amount), so it is re-sent only as the events
+// opts.Rebuild makes of it. Replay stops with an error when Bento refuses
+// the credentials or site.
+func Replay(ctx context.Context, store *DeadLetterStore, client *Client, opts ReplayOptions, ids ...int64) (ReplayResult, error) {
 	var out ReplayResult
+	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -44,7 +58,7 @@ func Replay(ctx context.Context, store *DeadLetterStore, client *Client, logger 
 		return out, fmt.Errorf("replay dead letters: %w", err)
 	}
 	for _, d := range dls {
-		reason, err := replayOne(ctx, store, p, d)
+		reason, err := replayOne(ctx, store, p, opts.Rebuild, d)
 		if err != nil {
 			return out, fmt.Errorf("replay dead letter %d: %w", d.ID, err)
 		}
@@ -57,29 +71,64 @@ func Replay(ctx context.Context, store *DeadLetterStore, client *Client, logger 
 	return out, nil
 }
 
-// replayOne sends one dead letter and settles it; a non-empty reason means
-// it stays.
-func replayOne(ctx context.Context, store *DeadLetterStore, p *poster, d DeadLetter) (string, error) {
-	if d.Kind != KindRejected || !sendable(d.Event) {
-		return "not replayable: a rule failure or an incomplete event (fix the rule or row, then backfill)", nil
+// replayOne sends one dead letter's events and settles it; a non-empty
+// reason means it stays.
+func replayOne(ctx context.Context, store *DeadLetterStore, p *poster, rebuild rebuildFunc, d DeadLetter) (string, error) {
+	sends, reason := replayable(ctx, rebuild, d)
+	if reason != "" {
+		return reason, nil
 	}
-	source := d.Source
-	if source == "" {
-		source = DefaultSource
+	for _, sd := range sends {
+		res, _, err := p.send(ctx, sd.source, []json.RawMessage{sd.event}, false)
+		if err != nil {
+			return "", err
+		}
+		switch res.outcome {
+		case outcomeOK:
+			continue
+		case outcomeHalt:
+			return "", errors.New(res.reason() + ": check bento.site_uuid and keys")
+		default:
+			reason := res.reason()
+			return reason, store.RecordAttempt(ctx, d.ID, res.status, reason, truncate(res.body, maxStoredBody))
+		}
 	}
-	res, _, err := p.send(ctx, source, []json.RawMessage{d.Event}, false)
+	return "", store.Delete(ctx, d.ID)
+}
+
+type rebuildFunc = func(ctx context.Context, d DeadLetter) ([]*stream.Event, error)
+
+// send is one event to re-send and its webhook source.
+type send struct {
+	event  json.RawMessage
+	source string
+}
+
+// replayable lists what to send for d, or why it cannot be replayed.
+func replayable(ctx context.Context, rebuild rebuildFunc, d DeadLetter) ([]send, string) {
+	if d.Kind == KindRejected && sendable(d.Event) {
+		src := d.Source
+		if src == "" {
+			src = DefaultSource
+		}
+		return []send{{d.Event, src}}, ""
+	}
+	if d.Kind != KindRule || rebuild == nil {
+		return nil, "not replayable: no complete event (fix the rule or row, then backfill)"
+	}
+	evs, err := rebuild(ctx, d)
 	if err != nil {
-		return "", err
+		return nil, "rebuild: " + err.Error()
 	}
-	switch res.outcome {
-	case outcomeOK:
-		return "", store.Delete(ctx, d.ID)
-	case outcomeHalt:
-		return "", errors.New(res.reason() + ": check bento.site_uuid and keys")
-	default:
-		reason := res.reason()
-		return reason, store.RecordAttempt(ctx, d.ID, res.status, reason, truncate(res.body, maxStoredBody))
+	out := make([]send, 0, len(evs))
+	for _, ev := range evs {
+		raw, err := EncodeEvent(ev)
+		if err != nil {
+			return nil, "rebuild: " + err.Error()
+		}
+		out = append(out, send{raw, sourceOf(ev)})
 	}
+	return out, ""
 }
 
 // sendable reports whether raw is an event Bento could accept.

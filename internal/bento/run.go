@@ -49,6 +49,7 @@ func (s *Sender) flushAcks() {
 		return
 	}
 	s.ack(last)
+	s.track.acked(n)
 	now := s.poster.client.now()
 	for _, c := range committed {
 		s.metrics.latency.Observe(now.Sub(c).Seconds())

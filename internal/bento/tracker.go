@@ -14,7 +14,9 @@ type tracker struct {
 	mu      sync.Mutex
 	base    uint64 // sequence number of entries[0]
 	entries []trackEntry
-	empty   chan struct{} // closed while entries is empty
+	popped  int           // popped but not yet acknowledged
+	empty   chan struct{} // closed while nothing is outstanding
+	isEmpty bool
 	wake    chan struct{} // cap 1: something became done
 }
 
@@ -25,7 +27,7 @@ type trackEntry struct {
 }
 
 func newTracker() *tracker {
-	t := &tracker{empty: make(chan struct{}), wake: make(chan struct{}, 1)}
+	t := &tracker{empty: make(chan struct{}), isEmpty: true, wake: make(chan struct{}, 1)}
 	close(t.empty)
 	return t
 }
@@ -34,8 +36,8 @@ func newTracker() *tracker {
 func (t *tracker) add(pos stream.Position, committed time.Time) uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.entries) == 0 {
-		t.empty = make(chan struct{})
+	if t.isEmpty {
+		t.empty, t.isEmpty = make(chan struct{}), false
 	}
 	t.entries = append(t.entries, trackEntry{pos: pos, committed: committed})
 	return t.base + uint64(len(t.entries)-1)
@@ -53,7 +55,8 @@ func (t *tracker) done(seq uint64) {
 }
 
 // pop removes the contiguous done prefix and returns its last position, the
-// popped entries' commit times (for latency) and how many were popped.
+// popped entries' commit times (for latency) and how many were popped. The
+// caller reports them with acked once the ack call returned.
 func (t *tracker) pop() (last stream.Position, committed []time.Time, n int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -70,18 +73,29 @@ func (t *tracker) pop() (last stream.Position, committed []time.Time, n int) {
 	clear(t.entries[:n])
 	t.entries = t.entries[n:]
 	t.base += uint64(n)
+	t.popped += n
 	if len(t.entries) == 0 {
 		t.entries = nil // let the grown backing array go
-		close(t.empty)
 	}
 	return last, committed, n
 }
 
-// len is the number of items not yet popped.
+// acked records that n popped items were acknowledged; Drain waits for it.
+func (t *tracker) acked(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.popped -= n
+	if t.popped == 0 && len(t.entries) == 0 && !t.isEmpty {
+		t.isEmpty = true
+		close(t.empty)
+	}
+}
+
+// len is the number of items not yet acknowledged.
 func (t *tracker) len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.entries)
+	return len(t.entries) + t.popped
 }
 
 // emptied returns a channel closed once nothing is outstanding.

@@ -25,6 +25,8 @@ func TestTrackerPopsOnlyContiguousDone(t *testing.T) {
 	last, _, n := tr.pop()
 	require.Equal(t, 3, n)
 	require.Equal(t, pos(3), last)
+	require.Equal(t, 5, tr.len(), "popped items count until their ack returned")
+	tr.acked(n)
 	require.Equal(t, 2, tr.len())
 
 	select {
@@ -37,6 +39,12 @@ func TestTrackerPopsOnlyContiguousDone(t *testing.T) {
 	last, _, n = tr.pop()
 	require.Equal(t, 2, n)
 	require.Equal(t, pos(5), last)
+	select {
+	case <-tr.emptied():
+		t.Fatal("tracker reports empty before the ack returned")
+	default:
+	}
+	tr.acked(n)
 	<-tr.emptied()
 
 	seq := tr.add(pos(6), time.Now())

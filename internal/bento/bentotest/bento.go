@@ -160,7 +160,8 @@ func (b *Bento) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, idx, abort := b.begin(r, body)
 	if !wait(r.Context(), abort, resp.Delay, resp.Hang) {
-		return
+		// Returning normally would send an empty 200: drop the connection.
+		panic(http.ErrAbortHandler)
 	}
 	switch {
 	case resp.CloseConn:
