@@ -14,7 +14,7 @@ func failure(r *rule, c *stream.Change, pos stream.Position, ev *stream.Event, e
 	f := &stream.Failure{
 		Pos: pos, Rule: r.name, Table: c.Table, Key: c.KeyString(),
 		Reason: err.Error(),
-		Change: ChangeJSON(c),
+		Change: changeBytes(c),
 	}
 	if ev != nil {
 		f.Event = eventJSON(ev)
@@ -22,8 +22,7 @@ func failure(r *rule, c *stream.Change, pos stream.Position, ev *stream.Event, e
 	return f
 }
 
-// changeJSON is the dead-letter form of a change: enough for the operator
-// to read and for a replay to rebuild it.
+// changeJSON is the lossy dead-letter form of a change, for the operator.
 type changeJSON struct {
 	Pos        string         `json:"pos"`
 	Op         string         `json:"op"`
@@ -36,10 +35,20 @@ type changeJSON struct {
 	Xid        uint32         `json:"xid,omitempty"`
 }
 
-// ChangeJSON renders a change as JSON. bytea values are base64 (as
+// changeBytes stores the change in stream's replayable form; when that
+// cannot hold it (a NaN float), in a readable lossy form, so that a dead
+// letter always shows the row.
+func changeBytes(c *stream.Change) []byte {
+	if b, err := stream.MarshalChange(c); err == nil {
+		return b
+	}
+	return lossyChangeJSON(c)
+}
+
+// lossyChangeJSON renders a change as JSON: bytea values are base64 (as
 // encoding/json does), unchanged TOAST values "<unchanged>", and numbers
 // JSON cannot hold (NaN, ±Inf) strings, so marshalling never fails.
-func ChangeJSON(c *stream.Change) []byte {
+func lossyChangeJSON(c *stream.Change) []byte {
 	b, err := json.Marshal(changeJSON{
 		Pos: c.Pos.String(), Op: c.Op.String(), Table: c.Table, Key: c.Key,
 		New: jsonRow(c.New), Old: jsonRow(c.Old), OldIsKey: c.OldIsKey,
