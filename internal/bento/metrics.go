@@ -1,6 +1,7 @@
 package bento
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,38 +17,56 @@ type metrics struct {
 	queueDepth prometheus.Gauge
 }
 
-// newMetrics registers the series on reg (nil: a private registry, so tests
-// and replay can build senders freely).
+// newMetrics registers the series on reg (nil: a private registry). Several
+// senders may share one registry (the syncer's and a backfill's): they then
+// share the series.
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	m := &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cdc_bento_requests_total", Help: "Requests sent to Bento by HTTP status (\"error\": no response).",
-		}, []string{"status"}),
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "cdc_bento_request_duration_seconds", Help: "Duration of requests to Bento.",
-			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
-		}),
-		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cdc_events_delivered_total", Help: "Events Bento accepted, by rule.",
-		}, []string{"rule"}),
-		deadLetter: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cdc_dead_letters_total", Help: "Dead letters written, by kind (rule, rejected).",
-		}, []string{"kind"}),
-		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "cdc_delivery_latency_seconds", Help: "From the source commit to the acknowledgement of its event.",
-			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
-		}),
-		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "cdc_bento_queue_depth", Help: "Items enqueued and not yet acknowledged.",
-		}),
+	var m metrics
+	var err error
+	m.requests = register(reg, &err, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cdc_bento_requests_total", Help: "Requests sent to Bento by HTTP status (\"error\": no response).",
+	}, []string{"status"}))
+	m.duration = register(reg, &err, prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "cdc_bento_request_duration_seconds", Help: "Duration of requests to Bento.",
+		Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+	}))
+	m.delivered = register(reg, &err, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cdc_events_delivered_total", Help: "Events Bento accepted, by rule.",
+	}, []string{"rule"}))
+	m.deadLetter = register(reg, &err, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cdc_dead_letters_total", Help: "Dead letters written, by kind (rule, rejected).",
+	}, []string{"kind"}))
+	m.latency = register(reg, &err, prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "cdc_delivery_latency_seconds", Help: "From the source commit to the acknowledgement of its event.",
+		Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
+	}))
+	m.queueDepth = register(reg, &err, prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "cdc_bento_queue_depth", Help: "Items enqueued and not yet acknowledged.",
+	}))
+	if err != nil {
+		return nil, err
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.delivered, m.deadLetter, m.latency, m.queueDepth} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("register bento metrics: %w", err)
+	return &m, nil
+}
+
+// register registers c, or returns the identical collector already there.
+// The first error is kept in *errp.
+func register[T prometheus.Collector](reg prometheus.Registerer, errp *error, c T) T {
+	err := reg.Register(c)
+	if err == nil {
+		return c
+	}
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(T); ok {
+			return existing
 		}
 	}
-	return m, nil
+	if *errp == nil {
+		*errp = fmt.Errorf("register bento metrics: %w", err)
+	}
+	return c
 }
