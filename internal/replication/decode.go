@@ -56,11 +56,15 @@ func (d *decoder) decode(data []byte) (*stream.Change, error) {
 }
 
 // parseMessage is pglogrepl.Parse made safe for arbitrary bytes: pglogrepl
-// indexes its input without bounds checks, so a short or corrupt message
-// would panic instead of returning an error.
+// indexes its input without bounds checks and allocates by declared lengths,
+// so a short or corrupt message would panic or exhaust memory instead of
+// returning an error.
 func parseMessage(data []byte) (msg pglogrepl.Message, err error) {
 	if len(data) == 0 {
 		return nil, errors.New("empty message")
+	}
+	if err := checkBounds(data); err != nil {
+		return nil, fmt.Errorf("malformed %q message: %w", data[0], err)
 	}
 	defer func() {
 		if p := recover(); p != nil {

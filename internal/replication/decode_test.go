@@ -109,6 +109,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"commit lsn mismatch", [][]byte{beginMsg(1, 1), commitMsg(2, 3)}},
 		{"truncated message", [][]byte{{'I', 0, 0}}},
 		{"empty message", [][]byte{{}}},
+		{"huge declared column length", [][]byte{beginMsg(1, 1), rel, {'I', 0, 0, 0, 7, 'N', 0, 1, 't', 0xFF, 0xFF, 0xFF, 0xFF}}},
+		{"huge truncate count", [][]byte{beginMsg(1, 1), rel, {'T', 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 7}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

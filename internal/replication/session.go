@@ -27,7 +27,7 @@ type session struct {
 	floor      stream.LSN // the slot's confirmed_flush_lsn at start: never report less
 	walEnd     stream.LSN // server WAL end known to be fully received (keepalives, empty commits)
 	nextStatus time.Time
-	streamed   bool // the server sent something: the connection worked
+	streamed   bool      // the server sent something: the connection worked
 	pings      int       // reply-requested keepalives in quick succession
 	lastPing   time.Time // when the last one arrived
 }
