@@ -26,6 +26,7 @@ type harness struct {
 	store  *CheckpointStore
 	out    chan stream.Change
 	reader *Reader
+	reg    *prometheus.Registry
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -62,7 +63,8 @@ func newHarness(t testing.TB, ddl string, tables ...string) *harness {
 func (h *harness) start() {
 	h.t.Helper()
 	h.out = make(chan stream.Change, h.cfg.QueueSize)
-	h.reader = NewReader(h.cfg, h.store, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), prometheus.NewRegistry())
+	h.reg = prometheus.NewRegistry()
+	h.reader = NewReader(h.cfg, h.store, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), h.reg)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func(r *Reader, out chan stream.Change) { h.done <- r.Run(ctx, out) }(h.reader, h.out)
@@ -139,4 +141,27 @@ func (h *harness) currentWAL() stream.LSN {
 	lsn, err := stream.ParseLSN(s)
 	require.NoError(h.t, err)
 	return lsn
+}
+
+// metric returns the value of the named counter or gauge with the given
+// label value (or the only series when label is "").
+func (h *harness) metric(name, label string) float64 {
+	h.t.Helper()
+	families, err := h.reg.Gather()
+	require.NoError(h.t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if label != "" && (len(m.GetLabel()) == 0 || m.GetLabel()[0].GetValue() != label) {
+				continue
+			}
+			if m.GetCounter() != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return 0
 }

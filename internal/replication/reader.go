@@ -131,7 +131,7 @@ func (r *Reader) replicate(ctx context.Context, out chan<- stream.Change, start 
 			return nil
 		}
 		if permanent(err) {
-			return fmt.Errorf("replicate slot %s: %w", r.cfg.Slot, err)
+			return fmt.Errorf("replicate slot %s: %w%s", r.cfg.Slot, err, hint(err))
 		}
 		if streamed {
 			bo.Reset()
@@ -167,6 +167,21 @@ func permanent(err error) bool {
 		return true
 	}
 	return false
+}
+
+// hint tells the operator what to do about a permanent error, if we know.
+func hint(err error) string {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return ""
+	}
+	switch pgErr.Code {
+	case "42501":
+		return " (the role needs the REPLICATION privilege: ALTER ROLE <role> WITH REPLICATION)"
+	case "42704":
+		return " (the slot or publication is missing: run setup to create them)"
+	}
+	return ""
 }
 
 // persistLoop saves acknowledged positions every persistEvery.

@@ -94,6 +94,9 @@ func TestReaderOperations(t *testing.T) {
 	require.Equal(t, 1, commit.Pos.Index)
 	ok, _ := h.reader.Healthy()
 	require.True(t, ok)
+	require.Equal(t, 2.0, h.metric("cdc_replication_changes_total", "insert"))
+	require.Equal(t, 2.0, h.metric("cdc_replication_changes_total", "commit"))
+	require.Equal(t, 1.0, h.metric("cdc_replication_changes_total", "truncate"))
 }
 
 func TestReaderUnchangedToast(t *testing.T) {
