@@ -18,7 +18,8 @@ func (s *Sender) sendLoop(ctx context.Context, q *queue) {
 		}
 		batch := q.take(s.cfg.BatchSize, s.cfg.BatchBytes)
 		if s.deliver(ctx, batch, true, 0) != nil {
-			return // abandoned: nothing of the rest of this batch is acknowledged
+			q.requeue(batch) // abandoned: not acknowledged, sent again by a later Run
+			return
 		}
 	}
 }
@@ -39,6 +40,7 @@ func (s *Sender) deliver(ctx context.Context, batch []*entry, tokenHeld bool, pr
 	if res.outcome == outcomeOK {
 		for _, e := range batch {
 			s.metrics.delivered.WithLabelValues(e.item.Event.Rule).Inc()
+			e.done = true
 			s.track.done(e.seq)
 		}
 		return nil
@@ -59,10 +61,10 @@ func (s *Sender) failureLoop(ctx context.Context) {
 		if s.failures.wait(ctx) != nil {
 			return
 		}
-		for _, e := range s.failures.take(1, 0) {
-			if s.deadLetter(ctx, e, failed(e)) != nil {
-				return
-			}
+		batch := s.failures.take(1, 0)
+		if s.deadLetter(ctx, batch[0], failed(batch[0])) != nil {
+			s.failures.requeue(batch)
+			return
 		}
 	}
 }
@@ -89,6 +91,7 @@ func (s *Sender) deadLetter(ctx context.Context, e *entry, d DeadLetter) error {
 		}
 	}
 	s.metrics.deadLetter.WithLabelValues(d.Kind).Inc()
+	e.done = true
 	s.log.WarnContext(ctx, "dead-lettered an event", slog.String("kind", d.Kind), slog.String("rule", d.Rule),
 		slog.String("table", d.Table), slog.String("pos", d.Pos.String()), slog.String("reason", d.Reason))
 	s.track.done(e.seq)

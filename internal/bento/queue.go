@@ -15,6 +15,7 @@ type entry struct {
 	body   json.RawMessage // wire JSON of the event
 	source string          // endpoint key: the webhook source, "" for the Events API
 	bad    error           // set when the event cannot be encoded: dead-letter it
+	done   bool            // delivered or dead-lettered (set by the one goroutine handling it)
 }
 
 // queue is a FIFO of entries with a wake-up signal for its single consumer.
@@ -34,6 +35,20 @@ func (q *queue) push(e *entry) {
 	case q.wake <- struct{}{}:
 	default:
 	}
+}
+
+// requeue puts the unfinished entries of an abandoned batch back at the
+// front, in order, so a later Run sends them again.
+func (q *queue) requeue(batch []*entry) {
+	var left []*entry
+	for _, e := range batch {
+		if !e.done {
+			left = append(left, e)
+		}
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.items = append(left, q.items...)
 }
 
 // wait blocks until the queue is non-empty or ctx ends.

@@ -8,8 +8,8 @@ import (
 
 // Run delivers until ctx ends. It owns every goroutine it starts: one per
 // partition, one for dead letters and the acker. When ctx ends, requests in
-// flight are abandoned (not acknowledged); what completed is acknowledged
-// before Run returns nil.
+// flight are abandoned (not acknowledged, and queued again, so Run may be
+// called again); what completed is acknowledged before Run returns nil.
 func (s *Sender) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("run bento sender: already running")

@@ -260,4 +260,10 @@ func TestRunStopsPromptlyAndAbandons(t *testing.T) {
 	}
 	require.True(t, h.lastAck().IsZero())
 	require.Equal(t, 1, h.sender.Pending())
+
+	h.bento.SetFault(nil)
+	h.run() // the abandoned event is sent by the next Run
+	h.drain()
+	require.Equal(t, pos(0), h.lastAck())
+	require.Len(t, h.bento.Received(), 1)
 }
