@@ -76,6 +76,9 @@ func TestCompileErrors(t *testing.T) {
 		{"bad default source", Defaults{Source: "a b"}, func(*Spec) {}, "", "defaults.source", `source "a b" must be letters`},
 		{"lookup name", Defaults{}, func(s *Spec) { s.Lookups["my-customer"] = s.Lookups["customer"] }, "purchase", "rules[0].lookups.my-customer", "must be an identifier"},
 		{"lookup no sql", Defaults{}, func(s *Spec) { s.Lookups["customer"] = Lookup{Args: []string{"new.id"}} }, "purchase", "rules[0].lookups.customer.sql", "sql is required"},
+		{"lookup writes", Defaults{}, func(s *Spec) {
+			s.Lookups["customer"] = Lookup{SQL: "delete from customers where id = $1 returning email", Args: []string{"new.id"}}
+		}, "purchase", "rules[0].lookups.customer.sql", "a lookup must be a query"},
 		{"lookup arg count", Defaults{}, func(s *Spec) {
 			s.Lookups["customer"] = Lookup{SQL: "select 1 where $1 = $2", Args: []string{"new.id"}}
 		}, "purchase", "rules[0].lookups.customer.args", "sql has 2 placeholders ($1..$2) but 1 args are given"},

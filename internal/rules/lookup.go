@@ -35,6 +35,9 @@ type lookup struct {
 var (
 	identifier  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	placeholder = regexp.MustCompile(`\$([0-9]+)`)
+	// readOnlyStart is a cheap guard against a lookup that writes; the
+	// syncer's user should still have only SELECT on these tables.
+	readOnlyStart = regexp.MustCompile(`(?is)^\s*(select|with|values|table)\b`)
 )
 
 func (c *compiler) lookups(r *rule, m map[string]Lookup, path string) []*lookup {
@@ -60,6 +63,9 @@ func (c *compiler) checkSQL(sp Lookup, path string) {
 	if strings.TrimSpace(sp.SQL) == "" {
 		c.errorf(path+".sql", "sql is required")
 		return
+	}
+	if !readOnlyStart.MatchString(sp.SQL) {
+		c.errorf(path+".sql", "a lookup must be a query (select, with, values or table)")
 	}
 	if sp.Cache < 0 {
 		c.errorf(path+".cache", "cache must not be negative")
@@ -200,4 +206,39 @@ func fromPG(v any) any {
 		return pgtype.UUID{Bytes: x, Valid: true}.String()
 	}
 	return v
+}
+
+// CheckLookups has the server plan every lookup query (EXPLAIN with null
+// arguments, so nothing runs), so a missing table or column, a type error
+// or a missing privilege is reported by check instead of holding the stream
+// at run time. Problems come back as Errors naming rule and path; a
+// connection problem as a plain error.
+func (s *Set) CheckLookups(ctx context.Context, q Querier) error {
+	var errs Errors
+	for _, r := range s.rules {
+		for _, l := range r.lookups {
+			err := explain(ctx, q, l)
+			var pgErr *pgconn.PgError
+			switch {
+			case err == nil:
+			case errors.As(err, &pgErr):
+				errs = append(errs, &FieldError{Rule: r.name, Path: l.path + ".sql",
+					Msg: fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)})
+			default:
+				return fmt.Errorf("check lookup %s of rule %q: %w", l.name, r.name, err)
+			}
+		}
+	}
+	return errs.orNil()
+}
+
+func explain(ctx context.Context, q Querier, l *lookup) error {
+	rows, err := q.Query(ctx, "EXPLAIN "+l.sql, make([]any, len(l.args))...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+	}
+	rows.Close()
+	return rows.Err()
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -145,4 +146,31 @@ func TestLookupCacheIsBounded(t *testing.T) {
 	_, ok := c.get(cacheKey{l: l, args: "new"})
 	require.False(t, ok)
 	require.NotEqual(t, argsKey([]any{int64(1)}), argsKey([]any{"1"}))
+}
+
+func TestCheckLookups(t *testing.T) {
+	db := exampleDB(t)
+	require.NoError(t, compileExample(t).CheckLookups(context.Background(), db.Pool))
+
+	bad := []Spec{
+		lookupSpec("select emial from customers where id = $1", []string{"new.id"}, 0, nil),
+		lookupSpec("select 1 from nope where id = $1", []string{"new.id"}, 0, nil),
+		lookupSpec("select email from customers where id = $1 and email > 3", []string{"new.id"}, 0, nil),
+	}
+	for i := range bad {
+		bad[i].Name = fmt.Sprintf("r%d", i)
+	}
+	err := mustCompile(t, Defaults{}, bad...).CheckLookups(context.Background(), db.Pool)
+	var errs Errors
+	require.ErrorAs(t, err, &errs)
+	require.Equal(t, []string{
+		`rule "r0": rules[0].lookups.x.sql: column "emial" does not exist (SQLSTATE 42703)`,
+		`rule "r1": rules[1].lookups.x.sql: relation "nope" does not exist (SQLSTATE 42P01)`,
+		`rule "r2": rules[2].lookups.x.sql: operator does not exist: text > integer (SQLSTATE 42883)`,
+	}, errorStrings(errs))
+
+	db.Pool.Close()
+	err = compileExample(t).CheckLookups(context.Background(), db.Pool)
+	require.Error(t, err)
+	require.False(t, errors.As(err, &errs), "a connection problem is not a rule problem")
 }
