@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/internal/stream"
@@ -98,6 +99,8 @@ func TestIdleWALFollows(t *testing.T) {
 // reader: it reconnects, emits nothing twice and loses nothing.
 func TestReconnectAfterPostgresRestart(t *testing.T) {
 	h := newHarness(t, `CREATE TABLE public.k (id int PRIMARY KEY)`, "public.k")
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // after h.stop: Run leaves nothing behind
+	defer h.stop()
 	h.start()
 	h.db.Exec(t, `INSERT INTO k SELECT generate_series(1, 10)`)
 	h.db.Exec(t, `INSERT INTO k SELECT generate_series(11, 20)`)

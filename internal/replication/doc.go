@@ -37,6 +37,13 @@
 //     heartbeat (pg_logical_emit_message every Config.Heartbeat) makes the
 //     slot decode something even when the published tables are quiet.
 //  4. The reported flush never goes below the slot's confirmed_flush_lsn.
+//  5. Status updates go out every Config.StatusInterval and at once when the
+//     server asks, also while out is full: the replication goroutine waits
+//     on out in a select with a timer, never blocking on it alone.
+//  6. A Postgres shutdown waits for walsenders until their client confirms
+//     everything sent. When the server asks again and again for a reply we
+//     cannot give (work in flight), the reader disconnects so the shutdown
+//     can finish, and resumes after it like after any lost connection.
 //
 // # Resume
 //
@@ -50,6 +57,7 @@
 // later ones normally. The commit marker of a partly acknowledged
 // transaction is always emitted.
 //
+// A Reader runs once (one Run per Reader); a new process makes a new one.
 // After a lost connection within one process, the reader resumes after the
 // last change it emitted rather than the last ack: the delivery side still
 // holds everything emitted, so nothing is emitted twice in one process.
