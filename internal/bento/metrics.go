@@ -41,7 +41,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}, []string{"kind"}))
 	m.latency = register(reg, &err, prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "cdc_delivery_latency_seconds", Help: "From the source commit to the acknowledgement of its event.",
-		Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 18),
 	}))
 	m.queueDepth = register(reg, &err, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "cdc_bento_queue_depth", Help: "Items enqueued and not yet acknowledged.",

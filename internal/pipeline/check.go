@@ -55,7 +55,7 @@ func Check(ctx context.Context, cfg *config.Config) ([]Finding, error) {
 		fs = append(fs, Finding{Severity: SevError, What: p.What, Fix: p.Fix})
 	}
 	steps := []func(context.Context, *pgx.Conn, *config.Config) ([]Finding, error){
-		checkColumns, checkReplicaIdentity, checkPublication, checkSlot, checkSchema,
+		checkColumns, checkLookups, checkReplicaIdentity, checkPublication, checkSlot, checkSchema,
 	}
 	for _, step := range steps {
 		more, err := step(ctx, conn, cfg)
@@ -72,14 +72,28 @@ func checkColumns(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Fi
 	if err != nil {
 		return nil, err
 	}
+	return ruleFindings(cfg, cfg.Compiled.CheckSchema(cols), "fix the rule or the table")
+}
+
+// checkLookups has the server plan every lookup query, so a wrong table,
+// column or privilege shows up now rather than as a stalled stream.
+func checkLookups(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
+	return ruleFindings(cfg, cfg.Compiled.CheckLookups(ctx, conn), "fix the lookup's SQL or grant SELECT on what it reads")
+}
+
+// ruleFindings turns rules.Errors into findings; any other error is
+// returned as is.
+func ruleFindings(cfg *config.Config, err error, fix string) ([]Finding, error) {
+	if err == nil {
+		return nil, nil
+	}
 	var list rules.Errors
-	if err := cfg.Compiled.CheckSchema(cols); !errors.As(err, &list) {
+	if !errors.As(err, &list) {
 		return nil, err
 	}
 	var fs []Finding
 	for _, e := range list {
-		fs = append(fs, Finding{Severity: SevError, What: fmt.Sprintf("%s: rule %q: %s: %s", cfg.File, e.Rule, e.Path, e.Msg),
-			Fix: "fix the rule or the table"})
+		fs = append(fs, Finding{Severity: SevError, What: fmt.Sprintf("%s: rule %q: %s: %s", cfg.File, e.Rule, e.Path, e.Msg), Fix: fix})
 	}
 	return fs, nil
 }

@@ -124,7 +124,10 @@ func (s *Syncer) prepare(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return err
 	}
-	return s.cfg.Compiled.CheckSchema(cols)
+	if err := s.cfg.Compiled.CheckSchema(cols); err != nil {
+		return err
+	}
+	return s.cfg.Compiled.CheckLookups(ctx, conn)
 }
 
 // stream runs the three stages and the shutdown sequence.
