@@ -1,0 +1,48 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/pgbento/cdc/internal/bench"
+)
+
+func newBenchCmd() *cobra.Command {
+	var o bench.Options
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "End-to-end benchmark: the syncer against pg_recvlogical, peak memory, steady-load latency",
+		Long: "bench starts a throwaway Postgres (or uses --dsn), writes a backlog of paid orders while two\n" +
+			"slots wait, times pg_recvlogical (pgoutput, to /dev/null) and then this binary's `run` draining it\n" +
+			"into a local stand-in for Bento with no pacing, and prints events/s, the ratio and the syncer's\n" +
+			"peak RSS next to the targets (>= 0.5x pg_recvlogical, < 64 MiB).\n\n" +
+			"  cdc bench                             backlog of 200,000 orders in transactions of 100\n" +
+			"  cdc bench --large-tx 1000000          one transaction of 1,000,000 rows (bounded memory)\n" +
+			"  cdc bench --steady 500,1500 --duration 30s   live commit-to-delivery latency p50/p99/max\n\n" +
+			"Giving --large-tx or --steady runs only those modes unless --backlog is given too. Missing a\n" +
+			"target is reported (MISS), not an error; the exit code is non-zero only when a run fails.\n" +
+			"See docs/benchmarks.md.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("backlog") && (o.LargeTx > 0 || len(o.Steady) > 0) {
+				o.Backlog = 0
+			}
+			o.Out = cmd.OutOrStdout()
+			_, err := bench.Run(cmd.Context(), o)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.DSN, "dsn", "", "use this database (superuser, wal_level=logical) instead of a throwaway server; "+
+		"the benchmark creates and drops schemas cdc_bench*, slots cdc_bench*, publication cdc_bench")
+	f.StringVar(&o.Bindir, "bindir", "", "directory of the Postgres binaries (default: found like the demo does)")
+	f.IntVar(&o.Backlog, "backlog", bench.DefaultBacklog, "paid orders in the backlog mode (0 skips it)")
+	f.IntVar(&o.TxSize, "tx-size", bench.DefaultTxSize, "rows per backlog transaction")
+	f.IntVar(&o.LargeTx, "large-tx", 0, "also drain ONE transaction of this many rows (e.g. 1000000)")
+	f.IntSliceVar(&o.Steady, "steady", nil, "steady-load rates in transactions/s, e.g. 500,1500")
+	f.DurationVar(&o.Duration, "duration", bench.DefaultDuration, "length of each steady-load run")
+	f.IntVar(&o.Writers, "writers", bench.DefaultWriters, "connections the steady writer commits on")
+	f.IntVar(&o.BatchSize, "batch-size", bench.DefaultBatchSize, "the syncer's bento.batch_size (1-1000)")
+	f.IntVar(&o.Customers, "customers", bench.DefaultCustomers, "distinct customers (emails) the orders spread over")
+	f.DurationVar(&o.Timeout, "timeout", bench.DefaultTimeout, "give up on a drain that takes longer (a failure, exit 1)")
+	return cmd
+}

@@ -1,0 +1,192 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/pgbento/cdc/internal/pglocal"
+)
+
+// stopGrace bounds the syncer's SIGTERM drain (its config says 10s).
+const stopGrace = 30 * time.Second
+
+// Run runs the modes o asks for, printing progress and the results table to
+// o.Out, and returns what it measured. Missing a target is not an error;
+// failing to run (no server, a consumer that dies or times out) is.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if err := o.setDefaults(); err != nil {
+		return nil, err
+	}
+	if o.Bindir == "" {
+		dir, err := pglocal.FindBindir()
+		if err != nil && o.DSN == "" {
+			return nil, err
+		}
+		o.Bindir = dir
+	}
+	db, err := openDatabase(ctx, &o)
+	if err != nil {
+		return nil, err
+	}
+	defer db.close()
+	dir, err := os.MkdirTemp("", "cdc-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("create temp dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	r := &runner{o: o, db: db, dir: dir, recv: recvlogical(o.Bindir)}
+	if r.recv == "" {
+		fmt.Fprintf(o.Out, "pg_recvlogical not found in %q: the syncer runs alone\n", o.Bindir)
+	}
+	rep := &Report{Server: db.version}
+	if err := r.all(ctx, rep); err != nil {
+		return rep, err
+	}
+	printReport(o.Out, rep)
+	return rep, nil
+}
+
+// runner holds what the modes share.
+type runner struct {
+	o    Options
+	db   *database
+	dir  string
+	recv string // pg_recvlogical, "" when absent
+}
+
+func (r *runner) all(ctx context.Context, rep *Report) error {
+	if r.o.Backlog > 0 {
+		res, err := r.drain(ctx, "backlog", r.o.Backlog, r.o.TxSize)
+		if err != nil {
+			return err
+		}
+		rep.Drains = append(rep.Drains, res)
+	}
+	if r.o.LargeTx > 0 {
+		res, err := r.drain(ctx, "large-tx", r.o.LargeTx, r.o.LargeTx)
+		if err != nil {
+			return err
+		}
+		rep.Drains = append(rep.Drains, res)
+	}
+	for _, rate := range r.o.Steady {
+		res, err := r.steady(ctx, rate)
+		if err != nil {
+			return err
+		}
+		rep.Steady = append(rep.Steady, res)
+	}
+	return nil
+}
+
+// drain writes n orders in transactions of txSize while nothing reads,
+// then times pg_recvlogical and the syncer draining them.
+func (r *runner) drain(ctx context.Context, mode string, n, txSize int) (DrainResult, error) {
+	res := DrainResult{Mode: mode, Changes: n, TxSize: txSize}
+	if err := r.db.prepare(ctx, r.o.Customers); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(r.o.Out, "%s: writing %d paid orders in transactions of %d rows ...\n", mode, n, txSize)
+	if err := writeBacklog(ctx, r.db.pool, n, txSize, r.o.Customers); err != nil {
+		return res, err
+	}
+	endpos, err := r.db.endOfBacklog(ctx)
+	if err != nil {
+		return res, err
+	}
+	if r.recv != "" {
+		fmt.Fprintf(r.o.Out, "%s: pg_recvlogical draining to %s ...\n", mode, endpos)
+		tctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+		res.Recv, err = runRecvlogical(tctx, r.recv, r.db.dsn, endpos)
+		cancel()
+		if err != nil {
+			return res, err
+		}
+	}
+	fmt.Fprintf(r.o.Out, "%s: the syncer draining %d events ...\n", mode, n)
+	err = r.withSyncer(ctx, false, func(p *syncerProc, s *sink) error {
+		tctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+		defer cancel()
+		if err := s.waitFor(tctx, n, p.exited); err != nil {
+			return err
+		}
+		st := s.stats()
+		res.Events, res.Requests = st.count, st.requests
+		res.Syncer, res.Startup = st.last.Sub(p.started), st.first.Sub(p.started)
+		return nil
+	}, &res.PeakRSS)
+	return res, err
+}
+
+// steady runs the syncer live while a paced writer commits rate
+// single-order transactions per second.
+func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
+	res := SteadyResult{Rate: rate}
+	if err := r.db.prepare(ctx, r.o.Customers); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(r.o.Out, "steady %d tx/s: running for %s ...\n", rate, r.o.Duration)
+	err := r.withSyncer(ctx, true, func(p *syncerProc, s *sink) error {
+		if err := p.waitStreaming(ctx, r.db); err != nil {
+			return err
+		}
+		w := steadyWriter{pool: r.db.pool, rate: rate, duration: r.o.Duration, writers: r.o.Writers, customers: r.o.Customers}
+		commits, took, err := w.run(ctx)
+		if err != nil {
+			return err
+		}
+		tctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+		defer cancel()
+		if err := s.waitFor(tctx, len(commits), p.exited); err != nil {
+			return err
+		}
+		res.Committed, res.Achieved = len(commits), perSec(len(commits), took)
+		res.P50, res.P99, res.Max, res.Delivered = latencies(commits, s.receivedAt)
+		res.Duplicates = s.stats().dups
+		return nil
+	}, &res.PeakRSS)
+	return res, err
+}
+
+// withSyncer starts a stand-in and the syncer, runs body, then stops the
+// syncer with SIGTERM and stores its peak RSS in peak.
+func (r *runner) withSyncer(ctx context.Context, keepTimes bool, body func(*syncerProc, *sink) error, peak *int64) error {
+	s, err := startSink(keepTimes)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	httpAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	config, err := writeConfig(r.dir, r.db.dsn, s.url, httpAddr, r.o.BatchSize)
+	if err != nil {
+		return err
+	}
+	p, err := startSyncer(r.o.Syncer, config, r.dir)
+	if err != nil {
+		return err
+	}
+	bodyErr := body(p, s)
+	rss, stopErr := p.stop(stopGrace)
+	*peak = rss
+	if bodyErr != nil {
+		return fmt.Errorf("%w; last lines of the syncer's log:\n%s", bodyErr, p.tail())
+	}
+	return stopErr
+}
+
+// freeAddr is a free loopback address for the syncer's metrics server, so
+// the benchmark never collides with a syncer already on the default port.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}

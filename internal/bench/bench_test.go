@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/pglocal"
+	"github.com/pgbento/cdc/internal/pgtest"
+	"github.com/pgbento/cdc/internal/pipeline"
+)
+
+// syncerEnv makes this test binary act as the syncer: Run starts it as a
+// subprocess, exactly as `cdc bench` starts `cdc run`.
+const syncerEnv = "CDC_BENCH_TEST_SYNCER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(syncerEnv) == "1" {
+		os.Exit(runSyncer(os.Args[len(os.Args)-1]))
+	}
+	os.Exit(pgtest.Main(m))
+}
+
+// runSyncer is `cdc run --config path` without the CLI. With
+// CDC_BENCH_CPUPROFILE set it writes a CPU profile there, for finding
+// where a slow run spends its time.
+func runSyncer(path string) int {
+	cfg, err := config.Load(path)
+	if err != nil {
+		os.Stderr.WriteString(err.Error() + "\n")
+		return 2
+	}
+	if prof := os.Getenv("CDC_BENCH_CPUPROFILE"); prof != "" {
+		f, err := os.Create(prof)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := pipeline.New(cfg, pipeline.Options{Logger: log}).Run(ctx); err != nil {
+		os.Stderr.WriteString(err.Error() + "\n")
+		return 1
+	}
+	return 0
+}
+
+// TestBacklogDeliversEveryOrder runs the backlog mode end to end on a small
+// backlog: the syncer subprocess, the stand-in and pg_recvlogical.
+func TestBacklogDeliversEveryOrder(t *testing.T) {
+	db := pgtest.NewDB(t)
+	t.Setenv(syncerEnv, "1")
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	rep, err := Run(ctx, Options{
+		DSN: db.DSN, Syncer: []string{os.Args[0]}, Backlog: 2000, TxSize: 100, Customers: 50,
+		Timeout: time.Minute, Out: &out,
+	})
+	require.NoError(t, err, out.String())
+	require.Len(t, rep.Drains, 1)
+	r := rep.Drains[0]
+	require.Equal(t, 2000, r.Events, "one $purchase per paid order, each once")
+	require.Positive(t, r.Syncer)
+	require.Positive(t, r.PeakRSS)
+	require.Contains(t, out.String(), "cdc events/s")
+	if bindir, err := pglocal.FindBindir(); err == nil && recvlogical(bindir) != "" {
+		require.Positive(t, r.Recv, "pg_recvlogical drained the same backlog")
+	}
+	var slots int
+	require.NoError(t, db.Pool.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'cdc_bench%'").Scan(&slots))
+	require.Zero(t, slots, "the benchmark drops its slots")
+}

@@ -1,0 +1,103 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Defaults, sized for a 2-core machine.
+const (
+	DefaultBacklog   = 200000
+	DefaultTxSize    = 100
+	DefaultDuration  = 30 * time.Second
+	DefaultBatchSize = 500
+	DefaultTimeout   = 10 * time.Minute
+	DefaultWriters   = 4
+	DefaultCustomers = 1000
+)
+
+// Options say what to run. Zero values take the defaults above, except the
+// mode fields: a mode runs only when its field is set.
+type Options struct {
+	// DSN is an existing database (superuser, wal_level=logical). Empty:
+	// start a throwaway server with pglocal. The benchmark creates and
+	// drops its own schemas, slots and publication in it.
+	DSN string
+	// Bindir holds pg_recvlogical (and initdb/pg_ctl for the throwaway
+	// server). Empty: pglocal.FindBindir.
+	Bindir string
+	// Syncer is the command that runs the syncer; "--config FILE" is
+	// appended. Empty: this executable with "run".
+	Syncer []string
+
+	Backlog   int           // orders in the backlog mode; 0 skips it
+	TxSize    int           // rows per backlog transaction
+	LargeTx   int           // rows of the one-transaction mode; 0 skips it
+	Steady    []int         // transactions per second, one steady run each
+	Duration  time.Duration // of each steady run
+	Writers   int           // connections the steady writer commits on
+	BatchSize int           // the syncer's bento.batch_size
+	Customers int           // distinct customers (emails) orders spread over
+
+	// Timeout bounds each drain: a consumer that has not finished by then
+	// is a failure to run, not a slow result.
+	Timeout time.Duration
+	Out     io.Writer // results and progress
+}
+
+func (o *Options) setDefaults() error {
+	if o.TxSize == 0 {
+		o.TxSize = DefaultTxSize
+	}
+	if o.Duration == 0 {
+		o.Duration = DefaultDuration
+	}
+	if o.Writers == 0 {
+		o.Writers = DefaultWriters
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.Customers == 0 {
+		o.Customers = DefaultCustomers
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if len(o.Syncer) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find own executable: %w", err)
+		}
+		o.Syncer = []string{exe, "run"}
+	}
+	return o.validate()
+}
+
+func (o *Options) validate() error {
+	var errs []error
+	if o.Backlog < 0 || o.LargeTx < 0 || o.TxSize < 1 || o.Writers < 1 || o.Customers < 1 {
+		errs = append(errs, errors.New("backlog, large-tx, tx-size, writers and customers must be positive"))
+	}
+	if o.Backlog == 0 && o.LargeTx == 0 && len(o.Steady) == 0 {
+		errs = append(errs, errors.New("nothing to run: set a backlog, a large transaction or steady rates"))
+	}
+	for _, r := range o.Steady {
+		if r < 1 {
+			errs = append(errs, fmt.Errorf("steady rate %d: must be at least 1 transaction/s", r))
+		}
+	}
+	if o.BatchSize < 1 || o.BatchSize > 1000 {
+		errs = append(errs, fmt.Errorf("batch size %d: must be between 1 and 1000", o.BatchSize))
+	}
+	if o.Duration < time.Second {
+		errs = append(errs, fmt.Errorf("duration %s: must be at least 1s", o.Duration))
+	}
+	return errors.Join(errs...)
+}

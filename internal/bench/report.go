@@ -1,0 +1,66 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+)
+
+// printReport prints the tables with each target and PASS or MISS.
+func printReport(w io.Writer, rep *Report) {
+	fmt.Fprintf(w, "\nPostgres %s\n", rep.Server)
+	if len(rep.Drains) > 0 {
+		printDrains(w, rep.Drains)
+	}
+	if len(rep.Steady) > 0 {
+		printSteady(w, rep.Steady)
+	}
+}
+
+func printDrains(w io.Writer, rs []DrainResult) {
+	fmt.Fprintln(w, "\nDrain (no pacing): cdc from process start to the last event at the stand-in")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "mode\tchanges\ttx rows\tcdc events\tcdc time\tcdc events/s\tstartup\tpg_recvlogical time\tchanges/s\tratio (>= 0.5)\tcdc peak RSS (< 64 MiB)\t")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", r.Mode, r.Changes, r.TxSize, r.Events,
+			r.Syncer.Round(time.Millisecond), r.EventsPerSec(), r.Startup.Round(time.Millisecond),
+			orNA(r.Recv > 0, r.Recv.Round(time.Millisecond).String()), orNA(r.Recv > 0, fmt.Sprintf("%.0f", r.RecvPerSec())),
+			orNA(r.Recv > 0, verdict(fmt.Sprintf("%.2fx", r.Ratio()), r.Ratio() >= targetRatio)),
+			verdict(mib(r.PeakRSS), r.PeakRSS < targetRSS))
+	}
+	_ = tw.Flush()
+}
+
+func printSteady(w io.Writer, rs []SteadyResult) {
+	fmt.Fprintln(w, "\nSteady load: commit-to-delivery latency (the writer's COMMIT returned -> the stand-in read the request)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "tx/s asked\ttx/s achieved\tcommitted\tdelivered\tduplicates\tp50\tp99 (< 5 ms at <= 500 tx/s)\tmax\tcdc peak RSS (< 64 MiB)\t")
+	for _, r := range rs {
+		p99 := ms(r.P99)
+		if r.Rate <= targetP99Rates {
+			p99 = verdict(p99, r.P99 < targetP99)
+		}
+		fmt.Fprintf(tw, "%d\t%.0f\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", r.Rate, r.Achieved, r.Committed, r.Delivered, r.Duplicates,
+			ms(r.P50), p99, ms(r.Max), verdict(mib(r.PeakRSS), r.PeakRSS < targetRSS))
+	}
+	_ = tw.Flush()
+}
+
+func verdict(s string, pass bool) string {
+	if pass {
+		return s + " PASS"
+	}
+	return s + " MISS"
+}
+
+func orNA(ok bool, s string) string {
+	if !ok {
+		return "n/a"
+	}
+	return s
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
