@@ -3,18 +3,23 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/backfill"
 	"github.com/pgbento/cdc/internal/replication"
 )
 
-// ensure creates the publication and the slot when missing.
-func ensure(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger) error {
+// ensure creates the publication and the slot when missing. With
+// backfill.on_create, a slot it creates comes with an exported snapshot and
+// the rules' tables are backfilled from that snapshot before streaming
+// starts: rows before the slot are counted by the backfill, changes after it
+// by the stream, each exactly once.
+func (s *Syncer) ensure(ctx context.Context, pool *pgxpool.Pool) error {
+	cfg, log := s.cfg, s.log
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -27,14 +32,75 @@ func ensure(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *sl
 	if created {
 		log.Info("publication created or extended", "publication", cfg.Source.Publication, "sql", sql)
 	}
-	slotCreated, _, err := replication.EnsureSlot(ctx, cfg.Source.Config)
+	if !cfg.Backfill.OnCreate {
+		slotCreated, _, err := replication.EnsureSlot(ctx, cfg.Source.Config)
+		if err == nil && slotCreated {
+			log.Info("replication slot created", "slot", cfg.Source.Slot)
+		}
+		return err
+	}
+	return s.ensureWithBackfill(ctx, pool)
+}
+
+// ensureWithBackfill creates the slot with a snapshot and backfills from it,
+// or, when the slot exists, finishes a first-time backfill that a crash
+// interrupted (from current data: rows changed since may be sent twice;
+// purchases are deduplicated by their unique key).
+func (s *Syncer) ensureWithBackfill(ctx context.Context, pool *pgxpool.Pool) error {
+	cfg := s.cfg
+	exists, err := slotExists(ctx, pool, cfg.Source.Slot)
 	if err != nil {
 		return err
 	}
-	if slotCreated {
-		log.Info("replication slot created", "slot", cfg.Source.Slot)
+	if exists {
+		unfinished, err := unfinishedBackfills(ctx, pool, cfg.Source.Schema)
+		if err != nil || len(unfinished) == 0 {
+			return err
+		}
+		s.log.Warn("resuming an interrupted first-time backfill from current data", "tables", unfinished)
+		return s.backfill(ctx, pool, unfinished, "")
+	}
+	snap, err := replication.CreateSlotWithSnapshot(ctx, cfg.Source.Config)
+	if err != nil {
+		return err
+	}
+	defer snap.Close(context.WithoutCancel(ctx))
+	s.log.Info("replication slot created; backfilling from its snapshot", "slot", cfg.Source.Slot,
+		"consistent_point", snap.ConsistentPoint.String(), "tables", cfg.Compiled.Tables())
+	return s.backfill(ctx, pool, cfg.Compiled.Tables(), snap.Name)
+}
+
+func (s *Syncer) backfill(ctx context.Context, pool *pgxpool.Pool, tables []string, snapshot string) error {
+	for _, table := range tables {
+		res, err := backfill.Run(ctx, backfill.Options{
+			Pool: pool, Rules: s.cfg.Compiled, Schema: s.cfg.Source.Schema, Table: table, Snapshot: snapshot,
+			ChunkSize: s.cfg.Backfill.ChunkSize, Bento: s.cfg.Bento, HTTPClient: s.opts.HTTPClient,
+			Version: s.opts.Version, Logger: s.opts.Logger,
+			Progress: backfill.NewLogReporter(s.opts.Logger, 10*time.Second),
+		})
+		if err != nil {
+			return fmt.Errorf("first-time backfill of %s: %w", table, err)
+		}
+		s.log.Info("first-time backfill done", "table", table, "rows", res.Rows, "events", res.Events, "failures", res.Failures)
 	}
 	return nil
+}
+
+func slotExists(ctx context.Context, pool *pgxpool.Pool, slot string) (bool, error) {
+	var ok bool
+	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, slot).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("read slots: %w", err)
+	}
+	return ok, nil
+}
+
+func unfinishedBackfills(ctx context.Context, pool *pgxpool.Pool, schema string) ([]string, error) {
+	rows, err := pool.Query(ctx, `SELECT table_name FROM `+schema+`.backfill WHERE NOT done ORDER BY table_name`)
+	if err != nil {
+		return nil, fmt.Errorf("read backfill progress: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // LiveColumns returns the columns of each table as the database has them

@@ -85,7 +85,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 	defer lead.release()
 	s.setLeader(true)
 	defer s.setLeader(false)
-	if err := ensure(ctx, s.cfg, pool, s.log); err != nil {
+	if err := s.ensure(ctx, pool); err != nil {
 		return err
 	}
 	leadCtx, cancel := context.WithCancelCause(ctx)

@@ -171,3 +171,46 @@ func TestBadConfigFailsBeforeConnecting(t *testing.T) {
 	require.Contains(t, err.Error(), "bad.yaml:")
 	require.Contains(t, err.Error(), `rule "x"`)
 }
+
+// TestFirstStartBackfillsFromTheSlotSnapshot: rows that exist before the
+// slot are sent by the backfill, changes after it by the stream, each paid
+// order exactly once, even with writes racing the slot's creation.
+func TestFirstStartBackfillsFromTheSlotSnapshot(t *testing.T) {
+	e := newEnv(t, "backfill:\n  on_create: true\n  chunk_size: 50\n")
+	e.db.Exec(t, `INSERT INTO customers (email, first_name, marketing_opt_in)
+		SELECT 'c' || i || '@example.com', 'C' || i, true FROM generate_series(1, 20) i`)
+	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at, created_at)
+		SELECT 1 + i % 20, 'paid', (i % 50) + 0.99, now() - interval '1 day' * i, now() - interval '1 day' * i
+		FROM generate_series(1, 400) i`)
+	writeCtx, stopWriting := context.WithCancel(context.Background())
+	writes := make(chan error, 1)
+	go func() {
+		var err error
+		for i := 0; writeCtx.Err() == nil && err == nil; i++ {
+			_, err = e.db.Pool.Exec(writeCtx, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES ($1, 'paid', 2.50, now())`, 1+i%20)
+		}
+		if writeCtx.Err() != nil {
+			err = nil
+		}
+		writes <- err
+	}()
+	stop := e.start(t)
+	e.db.Exec(t, `UPDATE orders SET status = 'paid', paid_at = now() WHERE status = 'pending'`)
+	stopWriting()
+	require.NoError(t, <-writes)
+	e.waitTotals(t)
+	require.NoError(t, stop())
+
+	keys := map[string]int{}
+	for _, ev := range e.fake.Received() {
+		if ev.Type == "$purchase" {
+			keys[fmt.Sprint(ev.Details["unique"].(map[string]any)["key"])]++
+		}
+	}
+	var paid int
+	require.NoError(t, e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM orders WHERE paid_at IS NOT NULL`).Scan(&paid))
+	require.Len(t, keys, paid)
+	for k, n := range keys {
+		require.Equal(t, 1, n, "order %s sent %d times", k, n)
+	}
+}
