@@ -138,9 +138,26 @@ func (w *writer) stop() int {
 	return w.changes
 }
 
-// streamPurchases reads want row changes from the slot and evaluates the
-// rules on them as the syncer does, counting $purchase keys.
+// streamPurchases evaluates the rules on want row changes from the slot as
+// the syncer does, counting $purchase keys.
 func streamPurchases(t testing.TB, db *pgtest.DB, cfg replication.Config, set *rules.Set, want int) map[string]int {
+	t.Helper()
+	eval := rules.NewEvaluator(set, db.Pool)
+	keys := map[string]int{}
+	for _, c := range readChanges(t, db, cfg, want) {
+		items, err := eval.Evaluate(context.Background(), &c, nil)
+		require.NoError(t, err)
+		for _, it := range items {
+			if it.Kind == stream.ItemEvent && it.Event.Type == "$purchase" {
+				keys[fmt.Sprint(it.Event.Details["unique"].(map[string]any)["key"])]++
+			}
+		}
+	}
+	return keys
+}
+
+// readChanges reads want inserts and updates from the slot.
+func readChanges(t testing.TB, db *pgtest.DB, cfg replication.Config, want int) []stream.Change {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -149,26 +166,16 @@ func streamPurchases(t testing.TB, db *pgtest.DB, cfg replication.Config, set *r
 	done := make(chan error, 1)
 	go func() { done <- reader.Run(ctx, out) }()
 	defer func() { cancel(); require.NoError(t, <-done) }()
-
-	eval := rules.NewEvaluator(set, db.Pool)
-	keys := map[string]int{}
-	for seen := 0; seen < want; {
+	var got []stream.Change
+	for len(got) < want {
 		select {
 		case c := <-out:
-			if c.Op != stream.OpInsert && c.Op != stream.OpUpdate {
-				continue
-			}
-			seen++
-			items, err := eval.Evaluate(ctx, &c, nil)
-			require.NoError(t, err)
-			for _, it := range items {
-				if it.Kind == stream.ItemEvent && it.Event.Type == "$purchase" {
-					keys[fmt.Sprint(it.Event.Details["unique"].(map[string]any)["key"])]++
-				}
+			if c.Op == stream.OpInsert || c.Op == stream.OpUpdate {
+				got = append(got, c)
 			}
 		case <-ctx.Done():
-			t.Fatalf("stream: saw %d of %d changes", seen, want)
+			t.Fatalf("stream: saw %d of %d changes", len(got), want)
 		}
 	}
-	return keys
+	return got
 }

@@ -1,0 +1,41 @@
+package backfill
+
+import (
+	"bytes"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestLogReporterLogsAtMostOncePerInterval: without a terminal, progress is
+// a log line per interval with rows, rate and ETA.
+func TestLogReporterLogsAtMostOncePerInterval(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	l := NewLogReporter(slog.New(slog.NewTextHandler(&out, nil)), 5*time.Second)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l.now = func() time.Time { return now }
+
+	l.Start("public.orders", 10000, 1000)
+	steps := []struct {
+		after time.Duration
+		done  int64
+	}{{time.Second, 2000}, {2 * time.Second, 3000}, {3 * time.Second, 4000}, {time.Second, 5000}, {5 * time.Second, 6000}}
+	for _, s := range steps {
+		now = now.Add(s.after)
+		l.Advance(s.done)
+	}
+	got := lines(out.String())
+	require.Len(t, got, 3, "start, then one line at 6s and one at 12s")
+	require.Contains(t, got[0], "rows_done=1000 rows_total=10000")
+	require.Contains(t, got[1], "rows_done=4000")
+	require.Contains(t, got[1], "rows_per_second=500")
+	require.Contains(t, got[1], "eta=12s")
+	require.Contains(t, got[2], "rows_done=6000")
+	require.Contains(t, got[2], "component=backfill")
+
+	l.Finish()
+	require.Len(t, lines(out.String()), 4, "finish always logs")
+}
