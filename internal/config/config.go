@@ -43,6 +43,17 @@ type Config struct {
 	File string `yaml:"-"`
 	// Compiled is the compiled rule set.
 	Compiled *rules.Set `yaml:"-"`
+
+	loc locator
+}
+
+// Line returns the line of a path such as "rules[2].event.email" (as in
+// rules.FieldError.Path) in the file, or 0.
+func (c *Config) Line(path string) int {
+	if c.loc.file == nil {
+		return 0
+	}
+	return c.loc.line(path)
 }
 
 // Source is the database to replicate from.
@@ -108,6 +119,7 @@ func Parse(name string, src []byte) (*Config, error) {
 		return nil, errs
 	}
 	cfg.Compiled = set
+	cfg.loc = loc
 	cfg.Source.Tables = set.Tables()
 	return &cfg, nil
 }

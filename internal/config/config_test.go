@@ -107,3 +107,17 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
 	require.Error(t, err)
 }
+
+// TestExampleConfigIsCompleteAndInStep: examples/cdc.yaml is the README's
+// complete example; its rules must be examples/rules.yaml verbatim.
+func TestExampleConfigIsCompleteAndInStep(t *testing.T) {
+	src, err := os.ReadFile("../../examples/cdc.yaml")
+	require.NoError(t, err)
+	require.True(t, strings.HasSuffix(string(src), examples.Rules), "examples/cdc.yaml must end with examples/rules.yaml verbatim")
+	t.Setenv("DATABASE_URL", "postgres://cdc@localhost/shop")
+	t.Setenv("BENTO_SITE_UUID", "site")
+	cfg, err := Load("../../examples/cdc.yaml")
+	require.NoError(t, err)
+	require.True(t, cfg.Backfill.OnCreate)
+	require.NotZero(t, cfg.Line("rules[0].event.type"))
+}

@@ -93,7 +93,7 @@ func ruleFindings(cfg *config.Config, err error, fix string) ([]Finding, error) 
 	}
 	var fs []Finding
 	for _, e := range list {
-		fs = append(fs, Finding{Severity: SevError, What: fmt.Sprintf("%s: rule %q: %s: %s", cfg.File, e.Rule, e.Path, e.Msg), Fix: fix})
+		fs = append(fs, Finding{Severity: SevError, What: fmt.Sprintf("%s:%d: rule %q: %s: %s", cfg.File, cfg.Line(e.Path), e.Rule, e.Path, e.Msg), Fix: fix})
 	}
 	return fs, nil
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -129,8 +130,14 @@ func LiveColumns(ctx context.Context, conn *pgx.Conn, tables []string) (map[stri
 	return out, rows.Err()
 }
 
-// quoteQualified quotes "schema.table" as an SQL identifier pair.
+var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// quoteQualified renders "schema.table" for SQL the operator will read and
+// run: plain names as they are, anything else quoted.
 func quoteQualified(t string) string {
 	schema, table, _ := strings.Cut(t, ".")
+	if plainIdent.MatchString(schema) && plainIdent.MatchString(table) {
+		return schema + "." + table
+	}
 	return pgx.Identifier{schema, table}.Sanitize()
 }

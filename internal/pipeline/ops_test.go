@@ -1,0 +1,147 @@
+package pipeline_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/internal/bento"
+	"github.com/pgbento/cdc/internal/bento/bentotest"
+	"github.com/pgbento/cdc/internal/pipeline"
+)
+
+func findingsText(fs []pipeline.Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(string(f.Severity) + " " + f.What + " | " + f.Fix + " | " + f.SQL + "\n")
+	}
+	return b.String()
+}
+
+func TestCheckReportsEveryProblemAndSetupFixesWhatItCan(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	e.db.Exec(t, `ALTER TABLE orders REPLICA IDENTITY DEFAULT; ALTER TABLE customers DROP COLUMN plan`)
+
+	fs, err := pipeline.Check(ctx, e.cfg)
+	require.NoError(t, err)
+	text := findingsText(fs)
+	require.False(t, pipeline.Runnable(fs), text)
+	require.Contains(t, text, `"plan"`, "the dropped column a rule uses")
+	require.Contains(t, text, "ALTER TABLE public.orders REPLICA IDENTITY FULL;")
+	require.Contains(t, text, `publication "cdc_bento" does not exist`)
+	require.Contains(t, text, `replication slot "cdc_bento" does not exist`)
+	require.Contains(t, text, `schema "cdc" is not set up`)
+
+	e.db.Exec(t, `ALTER TABLE customers ADD COLUMN plan text`)
+	res, err := pipeline.Setup(ctx, e.cfg)
+	require.NoError(t, err)
+	require.Len(t, res.Ran, 3, "schema, publication, slot: %v", res.Ran)
+	require.Contains(t, findingsText(res.Others), "REPLICA IDENTITY FULL", "left for someone else")
+
+	e.db.Exec(t, `ALTER TABLE orders REPLICA IDENTITY FULL`)
+	fs, err = pipeline.Check(ctx, e.cfg)
+	require.NoError(t, err)
+	require.True(t, pipeline.Runnable(fs), findingsText(fs))
+	for _, f := range fs {
+		require.NotEqual(t, pipeline.SevWarn, f.Severity, findingsText(fs))
+	}
+}
+
+func TestStatusShowsCheckpointLagAndDeadLetters(t *testing.T) {
+	e := newEnv(t, "")
+	stop := e.start(t)
+	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ok@example.com', true), ('not an email', true)`)
+	require.Eventually(t, func() bool { return len(e.fake.Received()) == 1 }, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, stop())
+
+	st, err := pipeline.ReadStatus(context.Background(), e.cfg)
+	require.NoError(t, err)
+	require.NotNil(t, st.Slot)
+	require.NotNil(t, st.Checkpoint)
+	require.NotEmpty(t, st.Checkpoint.EndLSN)
+	require.Equal(t, int64(1), st.DeadLetters)
+	require.GreaterOrEqual(t, st.Slot.LagBytes, int64(0))
+}
+
+func TestReplayRuleDeadLetterAfterFixingTheRow(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	stop := e.start(t)
+	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('broken-address', false)`)
+	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 10.00, now())`)
+	store, closeStore, err := pipeline.DeadLetters(ctx, e.cfg)
+	require.NoError(t, err)
+	defer closeStore()
+	require.Eventually(t, func() bool {
+		n, err := store.Count(ctx)
+		return err == nil && n == 2 // purchase_on_paid and lifetime_value: both need the email
+	}, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, stop())
+	require.Empty(t, e.fake.PurchaseTotals())
+
+	// Fix the customer's email; the lookup sees it on replay.
+	e.db.Exec(t, `UPDATE customers SET email = 'fixed@example.com' WHERE id = 1`)
+	res, err := pipeline.Replay(ctx, e.cfg, nil)
+	require.NoError(t, err)
+	require.Len(t, res.Replayed, 2, "%+v", res.Failed)
+	require.Equal(t, map[string]int64{"fixed@example.com": 1000}, e.fake.PurchaseTotals())
+	n, err := store.Count(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
+
+func TestRejectedEventIsDeadLetteredAndReplayed(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	e.fake.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Email == "bad@example.com" })
+	stop := e.start(t)
+	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('a@example.com', true), ('bad@example.com', true), ('c@example.com', true)`)
+	require.Eventually(t, func() bool { return len(e.fake.Received()) == 2 }, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, stop())
+	store, closeStore, err := pipeline.DeadLetters(ctx, e.cfg)
+	require.NoError(t, err)
+	defer closeStore()
+	dls, err := store.List(ctx, bento.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+	require.Equal(t, bento.KindRejected, dls[0].Kind)
+	require.Equal(t, 400, dls[0].Status)
+
+	e.fake.RejectWhen(nil)
+	res, err := pipeline.Replay(ctx, e.cfg, nil)
+	require.NoError(t, err)
+	require.Equal(t, []int64{dls[0].ID}, res.Replayed)
+	require.Len(t, e.fake.Received(), 3)
+}
+
+func TestStandbyWaitsAndTakesOver(t *testing.T) {
+	e := newEnv(t, "standby: true\n")
+	stopFirst := e.start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	second := pipeline.New(e.cfg, pipeline.Options{})
+	done := make(chan error, 1)
+	go func() { done <- second.Run(ctx) }()
+	require.Eventually(t, func() bool {
+		ok, why := second.Ready()
+		return !ok && strings.HasPrefix(why, "standby")
+	}, 20*time.Second, 20*time.Millisecond)
+
+	require.NoError(t, stopFirst())
+	require.Eventually(t, func() bool { ok, _ := second.Ready(); return ok }, 30*time.Second, 50*time.Millisecond)
+	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('later@example.com', true)`)
+	require.Eventually(t, func() bool { return len(e.fake.Received()) == 1 }, 30*time.Second, 20*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+}
+
+func TestSecondInstanceWithoutStandbyFails(t *testing.T) {
+	e := newEnv(t, "")
+	e.start(t)
+	err := pipeline.New(e.cfg, pipeline.Options{}).Run(context.Background())
+	require.ErrorContains(t, err, "another cdc instance is running")
+}
