@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pgbento/cdc/internal/backfill"
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+func newPreviewCmd() *cobra.Command {
+	var (
+		table, where string
+		limit        int64
+	)
+	cmd := &cobra.Command{
+		Use:   "preview --table T",
+		Short: "Print, as JSON lines, the events the rules would make of existing rows; sends and writes nothing",
+		Long: "preview reads rows of a table in primary-key order, runs the rules on each as a backfill\n" +
+			"would (operation \"snapshot\"), and prints every event in Bento's wire format and every rule\n" +
+			"failure with its reason, one JSON object a line. Nothing is sent and nothing is written;\n" +
+			"rule lookups do run (read-only).",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			tables, err := backfillTables(cfg, table, false)
+			if err != nil {
+				return err
+			}
+			pool, err := connectForBackfill(cmd.Context(), cfg, false)
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			opts := backfill.Options{Pool: pool, Rules: cfg.Compiled, Table: tables[0], Where: where,
+				ChunkSize: cfg.Backfill.ChunkSize, Logger: newLogger(os.Stderr, cfg.Log.Level, cfg.Log.Format)}
+			out := cmd.OutOrStdout()
+			var events, failures int
+			rows, err := backfill.Preview(cmd.Context(), opts, limit, func(it stream.Item) error {
+				if it.Kind == stream.ItemFailure {
+					failures++
+				} else {
+					events++
+				}
+				return backfill.WritePreviewLine(out, it)
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %d rows read, %d events, %d rule failures (nothing sent)\n",
+				tables[0], rows, events, failures)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&table, "table", "", "the table to preview (required)")
+	cmd.Flags().StringVar(&where, "where", "", "SQL condition selecting the rows (inserted verbatim)")
+	cmd.Flags().Int64Var(&limit, "limit", 20, "rows to read; 0 = all")
+	_ = cmd.MarkFlagRequired("table")
+	return cmd
+}
