@@ -1,0 +1,152 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pgbento/cdc/internal/bento"
+	"github.com/pgbento/cdc/internal/pipeline"
+)
+
+func newDLQCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "dlq",
+		Short: "List, replay or discard dead letters (rows a rule could not handle, events Bento rejected)",
+	}
+	cmd.AddCommand(newDLQListCmd(), newDLQReplayCmd(), newDLQDiscardCmd())
+	return cmd
+}
+
+func newDLQListCmd() *cobra.Command {
+	var asJSON bool
+	var limit int
+	var kind string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List dead letters, oldest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			store, closeFn, err := pipeline.DeadLetters(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			dls, err := store.List(cmd.Context(), bento.ListOptions{Kind: kind, Limit: limit})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), dls)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			defer tw.Flush()
+			fmt.Fprintln(tw, "ID\tCREATED\tKIND\tRULE\tTABLE\tKEY\tSTATUS\tATTEMPTS\tREASON")
+			for _, d := range dls {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", d.ID, d.CreatedAt.Format("2006-01-02 15:04:05"),
+					d.Kind, d.Rule, d.Table, d.Key, d.Status, d.Attempts, d.Reason)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON, with the event and change")
+	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many")
+	cmd.Flags().StringVar(&kind, "kind", "", "only this kind: rule or rejected")
+	return cmd
+}
+
+func newDLQReplayCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "replay [ID...]",
+		Short: "Re-send dead letters (all when no ID is given), in order; remove each once delivered",
+		Long: "replay sends rejected events again as they are, and runs rows a rule could not handle through\n" +
+			"the current rules again (fix the rule or the row first). Each dead letter is removed once what\n" +
+			"it produces is delivered; one that fails again stays (or is replaced by a new dead letter).",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			ids, err := parseIDs(args)
+			if err != nil {
+				return err
+			}
+			log := newLogger(os.Stderr, cfg.Log.Level, "text")
+			res, err := pipeline.Replay(cmd.Context(), cfg, log, ids...)
+			w := cmd.OutOrStdout()
+			for _, id := range res.Replayed {
+				fmt.Fprintf(w, "replayed %d\n", id)
+			}
+			for _, f := range res.Failed {
+				fmt.Fprintf(w, "kept %d: %s\n", f.ID, f.Reason)
+			}
+			if err != nil {
+				return err
+			}
+			if len(res.Failed) > 0 {
+				return &exitError{code: exitProblem, err: fmt.Errorf("%d dead letters could not be replayed", len(res.Failed))}
+			}
+			return nil
+		},
+	}
+}
+
+func newDLQDiscardCmd() *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "discard ID... | --all",
+		Short: "Remove dead letters without sending them",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			ids, err := parseIDs(args)
+			if err != nil {
+				return err
+			}
+			if len(ids) == 0 && !all {
+				return fmt.Errorf("name the dead letters to discard, or --all")
+			}
+			store, closeFn, err := pipeline.DeadLetters(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			if all {
+				n, err := store.DeleteAll(cmd.Context())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "discarded %d\n", n)
+				return nil
+			}
+			if err := bento.Discard(cmd.Context(), store, ids...); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "discarded %d\n", len(ids))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "discard every dead letter")
+	return cmd
+}
+
+func parseIDs(args []string) ([]int64, error) {
+	ids := make([]int64, 0, len(args))
+	for _, a := range args {
+		id, err := strconv.ParseInt(a, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("dead letter id %q: not a number", a)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}

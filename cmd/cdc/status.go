@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pgbento/cdc/internal/pipeline"
+)
+
+func newStatusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show slot lag, checkpoint, last delivery, dead letters and backfills",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			st, err := pipeline.ReadStatus(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), st)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			defer tw.Flush()
+			if st.Slot == nil {
+				fmt.Fprintf(tw, "slot\t%s: missing (cdc setup creates it)\n", cfg.Source.Slot)
+			} else {
+				fmt.Fprintf(tw, "slot\t%s (active=%v, wal_status=%s)\n", cfg.Source.Slot, st.Slot.Active, st.Slot.WALStatus)
+				fmt.Fprintf(tw, "lag\t%d bytes, %.1f s (server WAL at %s, confirmed %s)\n", st.Slot.LagBytes, st.LagSeconds, st.Slot.CurrentWAL, st.Slot.ConfirmedFlush)
+			}
+			if st.Checkpoint == nil {
+				fmt.Fprintln(tw, "checkpoint\tnone yet")
+			} else {
+				c := st.Checkpoint
+				fmt.Fprintf(tw, "checkpoint\tcommit %s end %s change %d event %d\n", c.CommitLSN, c.EndLSN, c.Index, c.Sub)
+				fmt.Fprintf(tw, "last delivery\t%s (%s ago)\n", c.UpdatedAt.Format(time.RFC3339), time.Since(c.UpdatedAt).Round(time.Second))
+			}
+			fmt.Fprintf(tw, "dead letters\t%d\n", st.DeadLetters)
+			for _, b := range st.Backfills {
+				fmt.Fprintf(tw, "backfill %s\t%d rows, done=%v\n", b.Table, b.RowsDone, b.Done)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
