@@ -91,8 +91,11 @@ func (d *display) writeLast(w io.Writer, n int) {
 	got := d.fake.Received()
 	fmt.Fprintf(w, "last events at the Bento stand-in (%d in all):\n", len(got))
 	for _, ev := range got[max(0, len(got)-n):] {
-		extra, _ := json.Marshal(ev.Details)
-		if len(ev.Fields) > 0 {
+		var extra []byte
+		switch {
+		case len(ev.Details) > 0:
+			extra, _ = json.Marshal(ev.Details)
+		case len(ev.Fields) > 0:
 			extra, _ = json.Marshal(ev.Fields)
 		}
 		fmt.Fprintf(w, "  %-16s %-28s %s\n", ev.Type, ev.Email, truncate(string(extra), 70))
