@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/pgbento/cdc/internal/bench"
@@ -8,6 +10,7 @@ import (
 
 func newBenchCmd() *cobra.Command {
 	var o bench.Options
+	var syncer string
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "End-to-end benchmark: the syncer against pg_recvlogical, peak memory, steady-load latency",
@@ -26,6 +29,7 @@ func newBenchCmd() *cobra.Command {
 			if !cmd.Flags().Changed("backlog") && (o.LargeTx > 0 || len(o.Steady) > 0) {
 				o.Backlog = 0
 			}
+			o.Syncer = strings.Fields(syncer)
 			o.Out = cmd.OutOrStdout()
 			_, err := bench.Run(cmd.Context(), o)
 			return err
@@ -35,6 +39,8 @@ func newBenchCmd() *cobra.Command {
 	f.StringVar(&o.DSN, "dsn", "", "use this database (superuser, wal_level=logical) instead of a throwaway server; "+
 		"the benchmark creates and drops schemas cdc_bench*, slots cdc_bench*, publication cdc_bench")
 	f.StringVar(&o.Bindir, "bindir", "", "directory of the Postgres binaries (default: found like the demo does)")
+	f.StringVar(&syncer, "syncer", "", "command that runs the syncer, split on spaces; \"--config FILE\" is appended "+
+		"(default: this binary with \"run\"; e.g. another build to compare)")
 	f.IntVar(&o.Backlog, "backlog", bench.DefaultBacklog, "paid orders in the backlog mode (0 skips it)")
 	f.IntVar(&o.TxSize, "tx-size", bench.DefaultTxSize, "rows per backlog transaction")
 	f.IntVar(&o.LargeTx, "large-tx", 0, "also drain ONE transaction of this many rows (e.g. 1000000)")

@@ -100,24 +100,31 @@ func (r *runner) drain(ctx context.Context, mode string, n, txSize int) (DrainRe
 	if r.recv != "" {
 		fmt.Fprintf(r.o.Out, "%s: pg_recvlogical draining to %s ...\n", mode, endpos)
 		tctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
-		res.Recv, err = runRecvlogical(tctx, r.recv, r.db.dsn, endpos)
+		server := sampleWalsender(ctx, r.db, recvSlot)
+		res.Recv, res.RecvCPU, err = runRecvlogical(tctx, r.recv, r.db.dsn, endpos)
+		res.RecvServerCPU = server.total()
 		cancel()
 		if err != nil {
 			return res, err
 		}
 	}
 	fmt.Fprintf(r.o.Out, "%s: the syncer draining %d events ...\n", mode, n)
+	cpuBefore := selfCPU()
 	err = r.withSyncer(ctx, false, func(p *syncerProc, s *sink) error {
 		tctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 		defer cancel()
-		if err := s.waitFor(tctx, n, p.exited); err != nil {
+		server := sampleWalsender(ctx, r.db, cdcSlot)
+		err := s.waitFor(tctx, n, p.exited)
+		res.SyncerServerCPU = server.total()
+		if err != nil {
 			return err
 		}
 		st := s.stats()
 		res.Events, res.Requests = st.count, st.requests
 		res.Syncer, res.Startup = st.last.Sub(p.started), st.first.Sub(p.started)
 		return nil
-	}, &res.PeakRSS)
+	}, &res.PeakRSS, &res.SyncerCPU)
+	res.StandInCPU = selfCPU() - cpuBefore
 	return res, err
 }
 
@@ -147,13 +154,13 @@ func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 		res.P50, res.P99, res.Max, res.Delivered = latencies(commits, s.receivedAt)
 		res.Duplicates = s.stats().dups
 		return nil
-	}, &res.PeakRSS)
+	}, &res.PeakRSS, &res.SyncerCPU)
 	return res, err
 }
 
 // withSyncer starts a stand-in and the syncer, runs body, then stops the
-// syncer with SIGTERM and stores its peak RSS in peak.
-func (r *runner) withSyncer(ctx context.Context, keepTimes bool, body func(*syncerProc, *sink) error, peak *int64) error {
+// syncer with SIGTERM and stores its peak RSS and CPU time.
+func (r *runner) withSyncer(ctx context.Context, keepTimes bool, body func(*syncerProc, *sink) error, peak *int64, cpu *time.Duration) error {
 	s, err := startSink(keepTimes)
 	if err != nil {
 		return err
@@ -173,7 +180,7 @@ func (r *runner) withSyncer(ctx context.Context, keepTimes bool, body func(*sync
 	}
 	bodyErr := body(p, s)
 	rss, stopErr := p.stop(stopGrace)
-	*peak = rss
+	*peak, *cpu = rss, p.cpu()
 	if bodyErr != nil {
 		return fmt.Errorf("%w; last lines of the syncer's log:\n%s", bodyErr, p.tail())
 	}

@@ -20,20 +20,19 @@ func recvlogical(bindir string) string {
 }
 
 // runRecvlogical drains recvSlot with pgoutput into /dev/null up to endpos
-// and returns how long it took. pg_recvlogical asks for nothing but the
+// and returns how long it took and the CPU time it used. pg_recvlogical asks for nothing but the
 // raw protocol messages: this is the server's decoding speed plus a
 // client that does no work, the ceiling any pgoutput consumer can reach.
-func runRecvlogical(ctx context.Context, bin, dsn, endpos string) (time.Duration, error) {
+func runRecvlogical(ctx context.Context, bin, dsn, endpos string) (took, cpu time.Duration, err error) {
 	cmd := exec.CommandContext(ctx, bin, "-d", dsn, "--slot", recvSlot, "--start", "--no-loop",
 		"-o", "proto_version=1", "-o", "publication_names="+publication,
 		"-f", "/dev/null", "--endpos", endpos)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	err := cmd.Run()
-	took := time.Since(start)
-	if err != nil {
-		return 0, fmt.Errorf("pg_recvlogical: %w: %s", err, strings.TrimSpace(out.String()))
+	if err := cmd.Run(); err != nil {
+		return 0, 0, fmt.Errorf("pg_recvlogical: %w: %s", err, strings.TrimSpace(out.String()))
 	}
-	return took, nil
+	took = time.Since(start)
+	return took, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }

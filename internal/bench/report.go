@@ -30,19 +30,34 @@ func printDrains(w io.Writer, rs []DrainResult) {
 			verdict(mib(r.PeakRSS), r.PeakRSS < targetRSS))
 	}
 	_ = tw.Flush()
+	fmt.Fprintln(w, "\nCPU time (user+system) while draining; the walsender is the server process decoding each slot")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "mode\tcdc\tstand-in Bento\twalsender for cdc\tpg_recvlogical\twalsender for pg_recvlogical\t")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Mode, secs(r.SyncerCPU), secs(r.StandInCPU), secs(r.SyncerServerCPU),
+			orNA(r.Recv > 0, secs(r.RecvCPU)), orNA(r.Recv > 0, secs(r.RecvServerCPU)))
+	}
+	_ = tw.Flush()
+}
+
+func secs(d time.Duration) string {
+	if d == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
 }
 
 func printSteady(w io.Writer, rs []SteadyResult) {
 	fmt.Fprintln(w, "\nSteady load: commit-to-delivery latency (the writer's COMMIT returned -> the stand-in read the request)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "tx/s asked\ttx/s achieved\tcommitted\tdelivered\tduplicates\tp50\tp99 (< 5 ms at <= 500 tx/s)\tmax\tcdc peak RSS (< 64 MiB)\t")
+	fmt.Fprintln(tw, "tx/s asked\ttx/s achieved\tcommitted\tdelivered\tduplicates\tp50\tp99 (< 5 ms at <= 500 tx/s)\tmax\tcdc peak RSS (< 64 MiB)\tcdc CPU\t")
 	for _, r := range rs {
 		p99 := ms(r.P99)
 		if r.Rate <= targetP99Rates {
 			p99 = verdict(p99, r.P99 < targetP99)
 		}
-		fmt.Fprintf(tw, "%d\t%.0f\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", r.Rate, r.Achieved, r.Committed, r.Delivered, r.Duplicates,
-			ms(r.P50), p99, ms(r.Max), verdict(mib(r.PeakRSS), r.PeakRSS < targetRSS))
+		fmt.Fprintf(tw, "%d\t%.0f\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t\n", r.Rate, r.Achieved, r.Committed, r.Delivered, r.Duplicates,
+			ms(r.P50), p99, ms(r.Max), verdict(mib(r.PeakRSS), r.PeakRSS < targetRSS), r.SyncerCPU.Round(time.Millisecond))
 	}
 	_ = tw.Flush()
 }

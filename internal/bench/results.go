@@ -27,6 +27,12 @@ type DrainResult struct {
 	// Recv is pg_recvlogical's run time; 0 when it was not available.
 	Recv    time.Duration
 	PeakRSS int64 // the syncer's, bytes
+	// CPU time (user+system) of each party: the syncer over its whole
+	// life, this process (the stand-in Bento) while the syncer ran,
+	// pg_recvlogical, and the walsender serving each slot (0 when the
+	// server is not on this machine).
+	SyncerCPU, StandInCPU, SyncerServerCPU time.Duration
+	RecvCPU, RecvServerCPU                 time.Duration
 }
 
 // EventsPerSec is the syncer's rate, startup included.
@@ -53,6 +59,7 @@ type SteadyResult struct {
 	// Commit-to-delivery latency over the delivered orders.
 	P50, P99, Max time.Duration
 	PeakRSS       int64
+	SyncerCPU     time.Duration
 }
 
 // Report is everything one Run measured.

@@ -107,6 +107,14 @@ func (p *syncerProc) stop(grace time.Duration) (int64, error) {
 	return p.peak(), nil
 }
 
+// cpu is the syncer's user and system CPU time, once it has exited.
+func (p *syncerProc) cpu() time.Duration {
+	if st := p.cmd.ProcessState; st != nil {
+		return st.UserTime() + st.SystemTime()
+	}
+	return 0
+}
+
 func (p *syncerProc) peak() int64 {
 	peak := p.polled.Load()
 	if st := p.cmd.ProcessState; st != nil {
