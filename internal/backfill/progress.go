@@ -89,3 +89,19 @@ func (s *progressStore) resume(ctx context.Context, table, snapshot string, rest
 	}
 	return state{Snapshot: snapshot}, nil
 }
+
+// Unfinished lists the tables whose backfill started and is not done, for
+// a syncer that restarts after a first-start backfill was interrupted: it
+// should Run them again (without the snapshot, which died with the process).
+func Unfinished(ctx context.Context, pool *pgxpool.Pool, schema string) ([]string, error) {
+	rows, err := pool.Query(ctx, `SELECT table_name FROM `+pgx.Identifier{schema, "backfill"}.Sanitize()+
+		` WHERE NOT done ORDER BY table_name`)
+	if err != nil {
+		return nil, fmt.Errorf("list unfinished backfills: %w", err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list unfinished backfills: %w", err)
+	}
+	return tables, nil
+}

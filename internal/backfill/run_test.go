@@ -65,13 +65,13 @@ func TestBackfillResumesAfterInterruptions(t *testing.T) {
 	seedOrders(t, db, 100, 10000)
 	fb := newFakeBento(t)
 	set := exampleRules(t)
-	const chunk, cuts = 1000, 4 // 600 purchases a chunk: requests of 250, 250, 100
+	const chunk, cuts = 1000, 4 // 600 purchases a chunk: 3 or 4 requests
 
 	for i := 0; i <= cuts; i++ {
 		ctx, cancel := context.WithCancel(context.Background())
 		var once sync.Once
 		var n atomic.Int32
-		cutAt := int32(1 + rand.IntN(6))
+		cutAt := int32(1 + rand.IntN(10))
 		hook := func() {
 			if n.Add(1) == cutAt && i < cuts {
 				once.Do(cancel) // while this request is in flight
@@ -84,6 +84,9 @@ func TestBackfillResumesAfterInterruptions(t *testing.T) {
 		cancel()
 		if i < cuts {
 			require.ErrorIs(t, err, context.Canceled, "cut %d", i)
+			unfinished, err := Unfinished(context.Background(), db.Pool, schema)
+			require.NoError(t, err)
+			require.Equal(t, []string{"public.orders"}, unfinished)
 			continue
 		}
 		require.NoError(t, err)
@@ -102,6 +105,9 @@ func TestBackfillResumesAfterInterruptions(t *testing.T) {
 	require.Len(t, keys, len(want))
 	require.LessOrEqual(t, dups, cuts*600, "more repeats than one chunk per interruption")
 	require.True(t, loadState(t, db, "public.orders").Done)
+	unfinished, err := Unfinished(context.Background(), db.Pool, schema)
+	require.NoError(t, err)
+	require.Empty(t, unfinished)
 }
 
 // TestBackfillRestartStartsOver: Restart forgets done progress.

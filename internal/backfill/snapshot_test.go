@@ -92,7 +92,7 @@ func startWriter(t testing.TB, db *pgtest.DB) *writer {
 				close(w.warm) // never leave the test waiting
 			}
 		}()
-		for i := 0; i < 3000; i++ {
+		for i := 0; i < 500; i++ {
 			select {
 			case <-w.done:
 				return
