@@ -65,13 +65,24 @@ func (s *source) begin(ctx context.Context, snapshot string) (pgx.Tx, error) {
 			return nil, fmt.Errorf("import snapshot %s: %w", snapshot, err)
 		}
 	}
-	for _, kv := range replication.TextSessionSettings() {
-		if _, err := tx.Exec(ctx, "SELECT set_config($1, $2, true)", kv[0], kv[1]); err != nil {
-			_ = tx.Rollback(context.WithoutCancel(ctx))
-			return nil, fmt.Errorf("set %s: %w", kv[0], err)
-		}
+	sql, args := settingsSQL()
+	if _, err := tx.Exec(ctx, sql, args...); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("pin text settings: %w", err)
 	}
 	return tx, nil
+}
+
+// settingsSQL sets replication.TextSessionSettings for the transaction
+// only (set_config's is_local), in one round trip.
+func settingsSQL() (string, []any) {
+	var calls []string
+	var args []any
+	for _, kv := range replication.TextSessionSettings() {
+		calls = append(calls, fmt.Sprintf("set_config($%d, $%d, true)", len(args)+1, len(args)+2))
+		args = append(args, kv[0], kv[1])
+	}
+	return "SELECT " + strings.Join(calls, ", "), args
 }
 
 // close ends the snapshot transaction and returns the connection.
