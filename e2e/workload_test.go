@@ -116,8 +116,8 @@ func (w *writer) newOrder(paid bool) step {
 	c := w.customers[w.rng.IntN(len(w.customers))]
 	total := fmt.Sprintf("%d.%02d", 1+w.rng.IntN(500), w.rng.IntN(100))
 	s := step{
-		sql:  `INSERT INTO orders (customer_id, total) VALUES ($1, $2) RETURNING id`,
-		args: []any{c.id, total},
+		sql:    `INSERT INTO orders (customer_id, total) VALUES ($1, $2) RETURNING id`,
+		args:   []any{c.id, total},
 		events: func(int64) (string, []string) { return c.email, nil },
 		after:  func(id int64) { w.pending = append(w.pending, order{id: id, owner: c}) },
 	}

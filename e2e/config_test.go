@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// badConfig has three problems, on known lines: a bento setting out of
+// range, a rule expression that does not parse and an unknown operation.
+const badConfig = `source:
+  dsn: "host=127.0.0.1 port=%d user=cdc dbname=shop sslmode=disable"
+bento:
+  site_uuid: site-1
+  batch_size: 5000
+rules:
+  - name: broken_expr
+    table: orders
+    on: [insert]
+    event:
+      type: $purchase
+      email: "= lower(new.email"
+  - name: bad_op
+    table: orders
+    on: [upsert]
+    event:
+      type: order_upserted
+      email: "= new.email"
+`
+
+// TestBadConfigExitsBeforeConnecting: a broken config file stops `cdc run`
+// with exit code 2, every problem named with file:line (and the rule), and
+// not one connection attempt to the database.
+func TestBadConfigExitsBeforeConnecting(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(badConfig, l.Addr().(*net.TCPAddr).Port)), 0o600))
+
+	for _, cmd := range [][]string{{"run"}, {"check"}, {"status"}} {
+		res := runCLI(t, append(cmd, "--config", path)...)
+		require.Equal(t, 2, res.Code, res.String())
+		for _, want := range []string{
+			fmt.Sprintf(`%s:12: rule "broken_expr"`, path),
+			fmt.Sprintf(`%s:15: rule "bad_op"`, path),
+			"upsert",
+		} {
+			require.Contains(t, res.Stderr, want, "cdc %s", cmd[0])
+		}
+		require.Contains(t, res.Stderr, path+":5: bento.batch_size", "cdc %s: the problem must name the line of batch_size", cmd[0])
+	}
+	require.Zero(t, accepted.Load(), "cdc connected to the database despite a bad config")
+}
+
+// TestCheckAgainstLiveDatabase: `cdc check` on a database that can run
+// but lacks REPLICA IDENTITY FULL where rules read old values warns with
+// the SQL to fix it (exit 0), and a rule naming a column the table does not
+// have is a problem (exit 3) naming the rule and the column.
+func TestCheckAgainstLiveDatabase(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		setup      string
+		extraRules string
+		code       int
+		want       []string // lines of output, each a substring of one line, in order
+	}{
+		{
+			name:  "replica identity",
+			setup: `ALTER TABLE orders REPLICA IDENTITY DEFAULT`,
+			want: []string{
+				"warn  table public.orders has REPLICA IDENTITY DEFAULT but rules purchase_on_paid",
+				`sql: ALTER TABLE "public"."orders" REPLICA IDENTITY FULL;`,
+				"runnable: yes",
+			},
+		},
+		{
+			name: "missing column",
+			extraRules: `
+  - name: coupon_used
+    table: orders
+    on: [insert]
+    when: new.coupon_code != nil
+    event:
+      type: coupon_used
+      email: "= lower(new.note)"
+`,
+			code: 3,
+			want: []string{`error`},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{ExtraRules: tc.extraRules})
+			if tc.setup != "" {
+				e.db.Exec(t, tc.setup)
+			}
+			res := e.cli("check")
+			require.Equal(t, tc.code, res.Code, res.String())
+			requireLinesInOrder(t, res.Stdout, tc.want)
+			if tc.code == 3 {
+				line := lineWith(res.Stdout, "coupon_used")
+				require.Contains(t, line, "error")
+				require.Contains(t, line, "coupon_code")
+				require.Contains(t, line, e.cfgPath)
+			} else {
+				require.NotContains(t, res.Stdout, "public.customers has REPLICA IDENTITY", "customers is FULL")
+			}
+		})
+	}
+}
+
+func requireLinesInOrder(t *testing.T, out string, want []string) {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	i := 0
+	for _, w := range want {
+		for i < len(lines) && !strings.Contains(lines[i], w) {
+			i++
+		}
+		require.Less(t, i, len(lines), "no line with %q (in order) in:\n%s", w, out)
+	}
+}
+
+func lineWith(out, s string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
+}
