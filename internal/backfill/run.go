@@ -2,6 +2,7 @@ package backfill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -81,14 +82,14 @@ func (r *runner) run(ctx context.Context, st state) error {
 	for seq := int64(1); ; seq++ {
 		c, err := src.next(ctx, st.LastKey)
 		if err != nil {
-			return r.stopped(ctx, err)
+			return r.failed(ctx, err, inFlight, &st)
 		}
 		if len(c.rows) == 0 {
 			break
 		}
 		items, err := eval.items(ctx, seq, c, r.o.Now())
 		if err != nil {
-			return r.stopped(ctx, err)
+			return r.failed(ctx, err, inFlight, &st)
 		}
 		if err := r.settle(ctx, inFlight, &st); err != nil {
 			return r.stopped(ctx, err)
@@ -149,6 +150,18 @@ func (r *runner) finish(ctx context.Context, st state) error {
 	r.o.Logger.Info("backfill done", "table", r.t.name, "rows", st.RowsDone,
 		"events", r.res.Events, "failures", r.res.Failures)
 	return nil
+}
+
+// failed ends the loop on an error while preparing the next chunk: the one
+// in delivery is still waited for and saved, so a rerun after the fix starts
+// exactly at the row that failed.
+func (r *runner) failed(ctx context.Context, err error, inFlight *chunk, st *state) error {
+	if ctx.Err() == nil {
+		if serr := r.settle(ctx, inFlight, st); serr != nil {
+			return r.stopped(ctx, errors.Join(err, serr))
+		}
+	}
+	return r.stopped(ctx, err)
 }
 
 // stopped reports why the loop ended early; an interruption says where a

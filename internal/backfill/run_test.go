@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/internal/rules"
 )
 
 // TestBackfillOrdersMatchesSQL: every paid order yields exactly one
@@ -164,4 +166,40 @@ func TestBackfillNeedsPrimaryKey(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, errors.Is(err, ErrNoPrimaryKey))
 	require.Contains(t, err.Error(), "no such table")
+}
+
+// TestBackfillStopRuleKeepsDeliveredProgress: a stop rule's failure ends the
+// backfill with the rule named; chunks before it stay delivered and saved.
+func TestBackfillStopRuleKeepsDeliveredProgress(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	seedOrders(t, db, 10, 30)
+	db.Exec(t, `UPDATE orders SET currency = 'EUR' WHERE id = 17`)
+	set := compileRules(t, `
+rules:
+  - name: strict_purchase
+    table: orders
+    on: [snapshot]
+    on_error: stop
+    when: new.paid_at != nil
+    event:
+      type: $purchase
+      email: '= new.currency == "EUR" ? "broken" : "a@example.com"'
+      details:
+        unique: {key: "= string(new.id)"}
+        value: {amount: "= cents(new.total)", currency: "= new.currency"}
+`)
+	fb := newFakeBento(t)
+	opts := fb.options(db, set, "orders")
+	opts.ChunkSize = 5
+	res, err := Run(context.Background(), opts)
+	var ruleErr *rules.RuleError
+	require.ErrorAs(t, err, &ruleErr)
+	require.Equal(t, "strict_purchase", ruleErr.Rule)
+	require.Contains(t, err.Error(), "id=17")
+	require.EqualValues(t, 15, res.Rows, "chunks 1-3 (ids 1-15) were delivered")
+	st := loadState(t, db, "public.orders")
+	require.Equal(t, []string{"15"}, st.LastKey)
+	require.False(t, st.Done)
+	require.Len(t, purchaseKeys(fb.Received()), int(count(t, db, `SELECT count(*) FROM orders WHERE id <= 15 AND paid_at IS NOT NULL`)))
 }
