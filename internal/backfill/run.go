@@ -76,8 +76,10 @@ func (r *runner) run(ctx context.Context, st state) error {
 	eval := newEvaluator(r.o.Rules, r.o.Pool, r.t, r.o.Logger)
 	r.o.Progress.Start(r.t.name, estimateRows(ctx, r.o.Pool, r.t, r.o.Where), st.RowsDone)
 	defer r.o.Progress.Finish()
-	r.o.Logger.Info("backfill starting", "table", r.t.name, "resume_after", st.LastKey, "rows_done", st.RowsDone,
+	r.o.Logger.Info("backfill starting", "table", r.t.name, "resumed", st.LastKey != nil, "rows_done", st.RowsDone,
 		"snapshot", r.o.Snapshot != "", "filtered", r.o.Where != "")
+	// A key may be an email: debug level only.
+	r.o.Logger.Debug("backfill resumes after key", "table", r.t.name, "key", st.LastKey)
 	var inFlight *chunk // enqueued, not yet known to be acknowledged
 	for seq := int64(1); ; seq++ {
 		c, err := src.next(ctx, st.LastKey)
