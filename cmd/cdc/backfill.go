@@ -40,6 +40,9 @@ func newBackfillCmd() *cobra.Command {
 			if (table == "") == !all {
 				return &exitError{code: exitConfig, err: errors.New("give either --table or --all")}
 			}
+			if all && where != "" {
+				return &exitError{code: exitConfig, err: errors.New("--where filters one table: use it with --table")}
+			}
 			cfg, err := loadConfig(cmd)
 			if err != nil {
 				return err
