@@ -54,7 +54,7 @@ func (s *Syncer) ensureWithBackfill(ctx context.Context, pool *pgxpool.Pool) err
 		return err
 	}
 	if exists {
-		unfinished, err := unfinishedBackfills(ctx, pool, cfg.Source.Schema)
+		unfinished, err := backfill.Unfinished(ctx, pool, cfg.Source.Schema)
 		if err != nil || len(unfinished) == 0 {
 			return err
 		}
@@ -94,14 +94,6 @@ func slotExists(ctx context.Context, pool *pgxpool.Pool, slot string) (bool, err
 		return false, fmt.Errorf("read slots: %w", err)
 	}
 	return ok, nil
-}
-
-func unfinishedBackfills(ctx context.Context, pool *pgxpool.Pool, schema string) ([]string, error) {
-	rows, err := pool.Query(ctx, `SELECT table_name FROM `+schema+`.backfill WHERE NOT done ORDER BY table_name`)
-	if err != nil {
-		return nil, fmt.Errorf("read backfill progress: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // LiveColumns returns the columns of each table as the database has them
