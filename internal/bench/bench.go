@@ -135,10 +135,23 @@ func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 	if err := r.db.prepare(ctx, r.o.Customers); err != nil {
 		return res, err
 	}
+	var pr *probe
+	if r.recv != "" && r.db.createProbeSlot(ctx) {
+		var err error
+		if pr, err = startProbe(r.recv, r.db.dsn); err != nil {
+			return res, err
+		}
+		defer pr.stop()
+	}
 	fmt.Fprintf(r.o.Out, "steady %d tx/s: running for %s ...\n", rate, r.o.Duration)
 	err := r.withSyncer(ctx, true, func(p *syncerProc, s *sink) error {
 		if err := p.waitStreaming(ctx, r.db); err != nil {
 			return err
+		}
+		if pr != nil {
+			if err := pr.waitStreaming(ctx, r.db); err != nil {
+				return err
+			}
 		}
 		w := steadyWriter{pool: r.db.pool, rate: rate, duration: r.o.Duration, writers: r.o.Writers, customers: r.o.Customers}
 		commits, took, err := w.run(ctx)
@@ -153,6 +166,13 @@ func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 		res.Committed, res.Achieved = len(commits), perSec(len(commits), took)
 		res.P50, res.P99, res.Max, res.Delivered = latencies(commits, s.receivedAt)
 		res.Duplicates = s.stats().dups
+		if pr != nil {
+			if err := pr.waitFor(tctx, len(commits)); err != nil {
+				return err
+			}
+			res.Probe = true
+			res.ProbeP50, res.ProbeP99, res.ProbeMax, _ = latencies(commits, pr.receivedAt)
+		}
 		return nil
 	}, &res.PeakRSS, &res.SyncerCPU)
 	return res, err

@@ -81,3 +81,49 @@ func TestBacklogDeliversEveryOrder(t *testing.T) {
 	require.NoError(t, db.Pool.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'cdc_bench%'").Scan(&slots))
 	require.Zero(t, slots, "the benchmark drops its slots")
 }
+
+// TestSteadyMeasuresEveryOrder runs the steady mode briefly: every
+// committed order is delivered once and has a latency.
+func TestSteadyMeasuresEveryOrder(t *testing.T) {
+	db := pgtest.NewDB(t)
+	t.Setenv(syncerEnv, "1")
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	rep, err := Run(ctx, Options{
+		DSN: db.DSN, Syncer: []string{os.Args[0]}, Steady: []int{100}, Duration: time.Second, Writers: 2,
+		Timeout: time.Minute, Out: &out,
+	})
+	require.NoError(t, err, out.String())
+	require.Len(t, rep.Steady, 1)
+	r := rep.Steady[0]
+	require.Equal(t, 100, r.Committed)
+	require.Equal(t, r.Committed, r.Delivered, "every committed order reached the stand-in")
+	require.Zero(t, r.Duplicates)
+	require.Positive(t, r.Max)
+	require.LessOrEqual(t, r.P50, r.P99)
+	require.Contains(t, out.String(), "p99")
+}
+
+func TestPercentileIsNearestRank(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	var ls []time.Duration
+	for i := 1; i <= 100; i++ {
+		ls = append(ls, ms(i))
+	}
+	tests := []struct {
+		p    float64
+		want time.Duration
+	}{{0.50, ms(50)}, {0.99, ms(99)}, {1, ms(100)}, {0.001, ms(1)}}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, percentile(ls, tt.p), "p%g", tt.p*100)
+	}
+}
+
+func TestReadVmHWM(t *testing.T) {
+	hwm, ok := readVmHWM("/proc/self/status")
+	require.True(t, ok)
+	require.Greater(t, hwm, int64(1<<20), "a Go test binary holds more than 1 MiB")
+	_, ok = readVmHWM("/proc/does-not-exist/status")
+	require.False(t, ok)
+}

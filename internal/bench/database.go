@@ -89,14 +89,21 @@ func (d *database) prepare(ctx context.Context, customers int) error {
 	return nil
 }
 
+// createProbeSlot adds the steady mode's test_decoding slot; false when
+// the server lacks test_decoding (a contrib module).
+func (d *database) createProbeSlot(ctx context.Context) bool {
+	_, err := d.pool.Exec(ctx, "SELECT pg_create_logical_replication_slot($1, 'test_decoding')", probeSlot)
+	return err == nil
+}
+
 // drop removes the slots, the publication and both schemas. A slot whose
 // consumer just exited may still be marked active for a moment: retry.
 func (d *database) drop(ctx context.Context) error {
 	const dropSlots = `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-		WHERE slot_name IN ($1, $2) AND database = current_database()`
+		WHERE slot_name IN ($1, $2, $3) AND database = current_database()`
 	var err error
 	for range 100 {
-		if _, err = d.pool.Exec(ctx, dropSlots, cdcSlot, recvSlot); err == nil {
+		if _, err = d.pool.Exec(ctx, dropSlots, cdcSlot, recvSlot, probeSlot); err == nil {
 			break
 		}
 		if sleep(ctx, 100*time.Millisecond) != nil {

@@ -60,6 +60,11 @@ type SteadyResult struct {
 	P50, P99, Max time.Duration
 	PeakRSS       int64
 	SyncerCPU     time.Duration
+	// The same latency for pg_recvlogical (test_decoding) reading a third
+	// slot at the same time: the server's and the machine's share. Probe
+	// is false when it could not run.
+	Probe                        bool
+	ProbeP50, ProbeP99, ProbeMax time.Duration
 }
 
 // Report is everything one Run measured.

@@ -57,7 +57,7 @@ const ordersSQL = `INSERT INTO cdc_bench.orders (customer_id, email, status, tot
 
 // orderSQL inserts one paid order for the steady writer.
 const orderSQL = `INSERT INTO cdc_bench.orders (customer_id, email, status, total, paid_at)
-	VALUES ($1, 'customer' || $1 || '@example.com', 'paid', 19.99, now()) RETURNING id`
+	VALUES ($1::bigint, 'customer' || $1::bigint || '@example.com', 'paid', 19.99, now()) RETURNING id`
 
 // rulesYAML produces one $purchase per paid order and nothing else.
 const rulesYAML = `
