@@ -192,8 +192,13 @@ func (s *Syncer) stream(ctx context.Context, pool *pgxpool.Pool) error {
 	case <-ctx.Done():
 		s.log.Info("shutting down: stop reading, drain deliveries", "timeout", s.cfg.ShutdownTimeout)
 		stopReading()
-		<-evalDone
 		drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+		// The evaluator may be blocked handing items to a full queue while
+		// Bento is down: the drain deadline bounds that wait too.
+		select {
+		case <-evalDone:
+		case <-drainCtx.Done():
+		}
 		if err := sender.Drain(drainCtx); err != nil {
 			s.log.Warn("shutdown: in-flight events handed back; they are re-read on restart", "pending", sender.Pending())
 		}

@@ -214,3 +214,26 @@ func TestFirstStartBackfillsFromTheSlotSnapshot(t *testing.T) {
 		require.Equal(t, 1, n, "order %s sent %d times", k, n)
 	}
 }
+
+// TestShutdownIsBoundedWhileBentoIsDown: SIGTERM with Bento answering 503
+// and a full queue still returns within shutdown_timeout, acknowledging
+// nothing that was not delivered.
+func TestShutdownIsBoundedWhileBentoIsDown(t *testing.T) {
+	e := newEnv(t, "")
+	e.cfg.ShutdownTimeout = 2 * time.Second
+	e.cfg.Bento.QueueSize = 10
+	e.fake.SetFault(&bentotest.Response{Status: 503})
+	stop := e.start(t)
+	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) SELECT 'u' || i || '@example.com', true FROM generate_series(1, 200) i`)
+	require.Eventually(t, func() bool { return len(e.fake.Requests()) > 2 }, 30*time.Second, 20*time.Millisecond)
+	began := time.Now()
+	require.NoError(t, stop())
+	require.Less(t, time.Since(began), 10*time.Second)
+	require.Empty(t, e.fake.Received())
+
+	// Nothing was acknowledged, so everything comes once Bento is back.
+	e.fake.SetFault(nil)
+	stop = e.start(t)
+	require.Eventually(t, func() bool { return len(e.fake.Received()) == 200 }, 60*time.Second, 50*time.Millisecond)
+	require.NoError(t, stop())
+}
