@@ -145,11 +145,11 @@ func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 	}
 	fmt.Fprintf(r.o.Out, "steady %d tx/s: running for %s ...\n", rate, r.o.Duration)
 	err := r.withSyncer(ctx, true, func(p *syncerProc, s *sink) error {
-		if err := p.waitStreaming(ctx, r.db); err != nil {
+		if err := r.db.waitActive(ctx, cdcSlot, p.exited); err != nil {
 			return err
 		}
 		if pr != nil {
-			if err := pr.waitStreaming(ctx, r.db); err != nil {
+			if err := r.db.waitActive(ctx, probeSlot, pr.done); err != nil {
 				return err
 			}
 		}

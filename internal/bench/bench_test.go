@@ -55,46 +55,43 @@ func runSyncer(path string) int {
 	return 0
 }
 
-// TestBacklogDeliversEveryOrder runs the backlog mode end to end on a small
-// backlog: the syncer subprocess, the stand-in and pg_recvlogical.
-func TestBacklogDeliversEveryOrder(t *testing.T) {
-	db := pgtest.NewDB(t)
+// run runs the benchmark on db with this test binary as the syncer and
+// returns the report and what it printed.
+func run(t *testing.T, db *pgtest.DB, o Options) (*Report, string) {
+	t.Helper()
 	t.Setenv(syncerEnv, "1")
 	var out bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	rep, err := Run(ctx, Options{
-		DSN: db.DSN, Syncer: []string{os.Args[0]}, Backlog: 2000, TxSize: 100, Customers: 50,
-		Timeout: time.Minute, Out: &out,
-	})
+	o.DSN, o.Syncer, o.Timeout, o.Out = db.DSN, []string{os.Args[0]}, time.Minute, &out
+	rep, err := Run(ctx, o)
 	require.NoError(t, err, out.String())
+	return rep, out.String()
+}
+
+// TestBacklogDeliversEveryOrder runs the backlog mode end to end on a small
+// backlog: the syncer subprocess, the stand-in and pg_recvlogical.
+func TestBacklogDeliversEveryOrder(t *testing.T) {
+	db := pgtest.NewDB(t)
+	rep, out := run(t, db, Options{Backlog: 2000, TxSize: 100, Customers: 50})
 	require.Len(t, rep.Drains, 1)
 	r := rep.Drains[0]
 	require.Equal(t, 2000, r.Events, "one $purchase per paid order, each once")
 	require.Positive(t, r.Syncer)
 	require.Positive(t, r.PeakRSS)
-	require.Contains(t, out.String(), "cdc events/s")
+	require.Contains(t, out, "cdc events/s")
 	if bindir, err := pglocal.FindBindir(); err == nil && recvlogical(bindir) != "" {
 		require.Positive(t, r.Recv, "pg_recvlogical drained the same backlog")
 	}
 	var slots int
-	require.NoError(t, db.Pool.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'cdc_bench%'").Scan(&slots))
+	require.NoError(t, db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'cdc_bench%'").Scan(&slots))
 	require.Zero(t, slots, "the benchmark drops its slots")
 }
 
 // TestSteadyMeasuresEveryOrder runs the steady mode briefly: every
 // committed order is delivered once and has a latency.
 func TestSteadyMeasuresEveryOrder(t *testing.T) {
-	db := pgtest.NewDB(t)
-	t.Setenv(syncerEnv, "1")
-	var out bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	rep, err := Run(ctx, Options{
-		DSN: db.DSN, Syncer: []string{os.Args[0]}, Steady: []int{100}, Duration: time.Second, Writers: 2,
-		Timeout: time.Minute, Out: &out,
-	})
-	require.NoError(t, err, out.String())
+	rep, out := run(t, pgtest.NewDB(t), Options{Steady: []int{100}, Duration: time.Second, Writers: 2})
 	require.Len(t, rep.Steady, 1)
 	r := rep.Steady[0]
 	require.Equal(t, 100, r.Committed)
@@ -102,7 +99,7 @@ func TestSteadyMeasuresEveryOrder(t *testing.T) {
 	require.Zero(t, r.Duplicates)
 	require.Positive(t, r.Max)
 	require.LessOrEqual(t, r.P50, r.P99)
-	require.Contains(t, out.String(), "p99")
+	require.Contains(t, out, "p99")
 }
 
 func TestPercentileIsNearestRank(t *testing.T) {

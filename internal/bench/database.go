@@ -153,6 +153,24 @@ func (d *database) slotActive(ctx context.Context, slot string) (bool, error) {
 	return active, nil
 }
 
+// waitActive returns once a consumer streams from slot; exited closing
+// first means the consumer died.
+func (d *database) waitActive(ctx context.Context, slot string, exited <-chan struct{}) error {
+	for {
+		active, err := d.slotActive(ctx, slot)
+		if err != nil || active {
+			return err
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("the consumer of slot %s exited before streaming", slot)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // sleep waits d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)

@@ -54,23 +54,6 @@ func startProbe(bin, dsn string) (*probe, error) {
 	return p, nil
 }
 
-// waitStreaming returns once the probe is attached to its slot.
-func (p *probe) waitStreaming(ctx context.Context, db *database) error {
-	for {
-		active, err := db.slotActive(ctx, probeSlot)
-		if err != nil || active {
-			return err
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("probe pg_recvlogical exited before streaming")
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
 // waitFor returns once n orders have arrived or ctx ends.
 func (p *probe) waitFor(ctx context.Context, n int) error {
 	for {

@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -133,21 +132,4 @@ func (p *syncerProc) tail() string {
 		lines = lines[len(lines)-15:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// waitStreaming returns once the syncer is attached to its slot.
-func (p *syncerProc) waitStreaming(ctx context.Context, db *database) error {
-	for {
-		active, err := db.slotActive(ctx, cdcSlot)
-		if err != nil || active {
-			return err
-		}
-		select {
-		case <-p.exited:
-			return fmt.Errorf("syncer exited before streaming: %v", p.waitErr)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
