@@ -89,7 +89,7 @@ func (r *runner) drain(ctx context.Context, mode string, n, txSize int) (DrainRe
 	if err := r.db.prepare(ctx, r.o.Customers); err != nil {
 		return res, err
 	}
-	fmt.Fprintf(r.o.Out, "%s: writing %d paid orders in transactions of %d rows ...\n", mode, n, txSize)
+	fmt.Fprintf(r.o.Out, "%s: writing %d paid orders in transactions of %d rows (load average %s) ...\n", mode, n, txSize, loadavg())
 	if err := writeBacklog(ctx, r.db.pool, n, txSize, r.o.Customers); err != nil {
 		return res, err
 	}
@@ -143,7 +143,7 @@ func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 		}
 		defer pr.stop()
 	}
-	fmt.Fprintf(r.o.Out, "steady %d tx/s: running for %s ...\n", rate, r.o.Duration)
+	fmt.Fprintf(r.o.Out, "steady %d tx/s: running for %s (load average %s) ...\n", rate, r.o.Duration, loadavg())
 	err := r.withSyncer(ctx, true, func(p *syncerProc, s *sink) error {
 		if err := r.db.waitActive(ctx, cdcSlot, p.exited); err != nil {
 			return err

@@ -98,3 +98,17 @@ func (w *walsenderCPU) total() time.Duration {
 	}
 	return sum
 }
+
+// loadavg is the machine's 1, 5 and 15 minute load averages: the
+// benchmark shares the CPUs with whatever else runs, and says so.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
