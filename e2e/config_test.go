@@ -55,18 +55,19 @@ func TestBadConfigExitsBeforeConnecting(t *testing.T) {
 	}()
 	path := filepath.Join(t.TempDir(), "bad.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(badConfig, l.Addr().(*net.TCPAddr).Port)), 0o600))
+	at := func(s string) string { return fmt.Sprintf("%s:%d: ", path, lineOf(t, badConfig, s)) }
 
 	for _, cmd := range [][]string{{"run"}, {"check"}, {"status"}} {
 		res := runCLI(t, append(cmd, "--config", path)...)
 		require.Equal(t, 2, res.Code, res.String())
 		for _, want := range []string{
-			fmt.Sprintf(`%s:12: rule "broken_expr"`, path),
-			fmt.Sprintf(`%s:15: rule "bad_op"`, path),
+			at(`email: "= lower(new.email"`) + `rule "broken_expr"`,
+			at("on: [upsert]") + `rule "bad_op"`,
 			"upsert",
 		} {
 			require.Contains(t, res.Stderr, want, "cdc %s", cmd[0])
 		}
-		require.Contains(t, res.Stderr, path+":5: bento.batch_size", "cdc %s: the problem must name the line of batch_size", cmd[0])
+		require.Contains(t, res.Stderr, at("batch_size: 5000")+"bento.batch_size", "cdc %s: the problem must name the line of batch_size", cmd[0])
 	}
 	require.Zero(t, accepted.Load(), "cdc connected to the database despite a bad config")
 }

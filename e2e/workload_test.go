@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,9 +20,10 @@ type writer struct {
 	rng  *rand.Rand
 
 	customers []customer
-	pending   []order // inserted, not paid yet
-	paid      []order // paid, not shipped yet
-	changes   int     // row changes committed
+	pending   []order      // inserted, not paid yet
+	paid      []order      // paid, not shipped yet
+	changes   int          // row changes committed
+	progress  atomic.Int64 // changes, for other goroutines
 	nextEmail int
 
 	mu     sync.Mutex
@@ -190,6 +192,7 @@ func (w *writer) commit(ctx context.Context, steps []step) error {
 		}
 	}
 	w.changes += len(steps)
+	w.progress.Store(int64(w.changes))
 	return nil
 }
 
