@@ -43,11 +43,14 @@ func newBenchCmd() *cobra.Command {
 		"(default: this binary with \"run\"; e.g. another build to compare)")
 	f.IntVar(&o.Backlog, "backlog", bench.DefaultBacklog, "paid orders in the backlog mode (0 skips it)")
 	f.IntVar(&o.TxSize, "tx-size", bench.DefaultTxSize, "rows per backlog transaction")
+	f.IntVar(&o.Repeat, "repeat", 1, "rounds of both consumers over each backlog (each from its own slot), alternating; "+
+		"prints the median too")
 	f.IntVar(&o.LargeTx, "large-tx", 0, "also drain ONE transaction of this many rows (e.g. 1000000)")
 	f.IntSliceVar(&o.Steady, "steady", nil, "steady-load rates in transactions/s, e.g. 500,1500")
 	f.DurationVar(&o.Duration, "duration", bench.DefaultDuration, "length of each steady-load run")
 	f.IntVar(&o.Writers, "writers", bench.DefaultWriters, "connections the steady writer commits on")
 	f.IntVar(&o.BatchSize, "batch-size", bench.DefaultBatchSize, "the syncer's bento.batch_size (1-1000)")
+	f.IntVar(&o.QueueSize, "queue-size", 0, "the syncer's bento.queue_size (default: the syncer's own default)")
 	f.IntVar(&o.Customers, "customers", bench.DefaultCustomers, "distinct customers (emails) the orders spread over")
 	f.DurationVar(&o.Timeout, "timeout", bench.DefaultTimeout, "give up on a drain that takes longer (a failure, exit 1)")
 	return cmd

@@ -60,17 +60,17 @@ type runner struct {
 func (r *runner) all(ctx context.Context, rep *Report) error {
 	if r.o.Backlog > 0 {
 		res, err := r.drain(ctx, "backlog", r.o.Backlog, r.o.TxSize)
+		rep.Drains = append(rep.Drains, res...)
 		if err != nil {
 			return err
 		}
-		rep.Drains = append(rep.Drains, res)
 	}
 	if r.o.LargeTx > 0 {
 		res, err := r.drain(ctx, "large-tx", r.o.LargeTx, r.o.LargeTx)
+		rep.Drains = append(rep.Drains, res...)
 		if err != nil {
 			return err
 		}
-		rep.Drains = append(rep.Drains, res)
 	}
 	for _, rate := range r.o.Steady {
 		res, err := r.steady(ctx, rate)
@@ -83,38 +83,66 @@ func (r *runner) all(ctx context.Context, rep *Report) error {
 }
 
 // drain writes n orders in transactions of txSize while nothing reads,
-// then times pg_recvlogical and the syncer draining them.
-func (r *runner) drain(ctx context.Context, mode string, n, txSize int) (DrainResult, error) {
-	res := DrainResult{Mode: mode, Changes: n, TxSize: txSize}
-	if err := r.db.prepare(ctx, r.o.Customers); err != nil {
-		return res, err
+// then, Repeat times, times pg_recvlogical and the syncer draining them,
+// each round from slots of its own created before the backlog. Rounds
+// alternate the two consumers so that a noisy neighbour on a shared
+// machine hits both alike.
+func (r *runner) drain(ctx context.Context, mode string, n, txSize int) ([]DrainResult, error) {
+	var slots []string
+	for i := range r.o.Repeat {
+		slots = append(slots, cdcSlot(i), recvSlot(i))
+	}
+	if err := r.db.prepare(ctx, r.o.Customers, slots...); err != nil {
+		return nil, err
 	}
 	fmt.Fprintf(r.o.Out, "%s: writing %d paid orders in transactions of %d rows (load average %s) ...\n", mode, n, txSize, loadavg())
 	if err := writeBacklog(ctx, r.db.pool, n, txSize, r.o.Customers); err != nil {
-		return res, err
+		return nil, err
 	}
 	endpos, err := r.db.endOfBacklog(ctx)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	if r.recv != "" {
-		fmt.Fprintf(r.o.Out, "%s: pg_recvlogical draining to %s ...\n", mode, endpos)
-		tctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
-		server := sampleWalsender(ctx, r.db, recvSlot)
-		res.Recv, res.RecvCPU, err = runRecvlogical(tctx, r.recv, r.db.dsn, endpos)
-		res.RecvServerCPU = server.total()
-		cancel()
-		if err != nil {
-			return res, err
+	var out []DrainResult
+	for i := range r.o.Repeat {
+		res := DrainResult{Mode: mode, Round: i + 1, Changes: n, TxSize: txSize}
+		if err := r.drainRecv(ctx, &res, endpos); err != nil {
+			return out, err
 		}
+		if err := r.drainSyncer(ctx, &res); err != nil {
+			return out, err
+		}
+		out = append(out, res)
 	}
-	fmt.Fprintf(r.o.Out, "%s: the syncer draining %d events ...\n", mode, n)
+	return out, nil
+}
+
+// drainRecv times pg_recvlogical draining round res.Round's slot to endpos.
+func (r *runner) drainRecv(ctx context.Context, res *DrainResult, endpos string) error {
+	if r.recv == "" {
+		return nil
+	}
+	slot := recvSlot(res.Round - 1)
+	fmt.Fprintf(r.o.Out, "%s round %d: pg_recvlogical draining to %s (load average %s) ...\n", res.Mode, res.Round, endpos, loadavg())
+	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+	defer cancel()
+	server := sampleWalsender(ctx, r.db, slot)
+	var err error
+	res.Recv, res.RecvCPU, err = runRecvlogical(ctx, r.recv, r.db.dsn, slot, endpos)
+	res.RecvServerCPU = server.total()
+	return err
+}
+
+// drainSyncer times the syncer draining round res.Round's slot.
+func (r *runner) drainSyncer(ctx context.Context, res *DrainResult) error {
+	slot := cdcSlot(res.Round - 1)
+	fmt.Fprintf(r.o.Out, "%s round %d: the syncer draining %d events (load average %s) ...\n", res.Mode, res.Round, res.Changes, loadavg())
 	cpuBefore := selfCPU()
-	err = r.withSyncer(ctx, false, func(p *syncerProc, s *sink) error {
+	err := r.withSyncer(ctx, slot, false, func(p *syncerProc, s *sink) error {
 		tctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 		defer cancel()
-		server := sampleWalsender(ctx, r.db, cdcSlot)
-		err := s.waitFor(tctx, n, p.exited)
+		server := sampleWalsender(ctx, r.db, slot)
+		err := s.waitFor(tctx, res.Changes, p.exited)
 		res.SyncerServerCPU = server.total()
 		if err != nil {
 			return err
@@ -125,14 +153,14 @@ func (r *runner) drain(ctx context.Context, mode string, n, txSize int) (DrainRe
 		return nil
 	}, &res.PeakRSS, &res.SyncerCPU)
 	res.StandInCPU = selfCPU() - cpuBefore
-	return res, err
+	return err
 }
 
 // steady runs the syncer live while a paced writer commits rate
 // single-order transactions per second.
 func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 	res := SteadyResult{Rate: rate}
-	if err := r.db.prepare(ctx, r.o.Customers); err != nil {
+	if err := r.db.prepare(ctx, r.o.Customers, cdcSlot(0)); err != nil {
 		return res, err
 	}
 	var pr *probe
@@ -144,8 +172,8 @@ func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 		defer pr.stop()
 	}
 	fmt.Fprintf(r.o.Out, "steady %d tx/s: running for %s (load average %s) ...\n", rate, r.o.Duration, loadavg())
-	err := r.withSyncer(ctx, true, func(p *syncerProc, s *sink) error {
-		if err := r.db.waitActive(ctx, cdcSlot, p.exited); err != nil {
+	err := r.withSyncer(ctx, cdcSlot(0), true, func(p *syncerProc, s *sink) error {
+		if err := r.db.waitActive(ctx, cdcSlot(0), p.exited); err != nil {
 			return err
 		}
 		if pr != nil {
@@ -180,7 +208,7 @@ func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 
 // withSyncer starts a stand-in and the syncer, runs body, then stops the
 // syncer with SIGTERM and stores its peak RSS and CPU time.
-func (r *runner) withSyncer(ctx context.Context, keepTimes bool, body func(*syncerProc, *sink) error, peak *int64, cpu *time.Duration) error {
+func (r *runner) withSyncer(ctx context.Context, slot string, keepTimes bool, body func(*syncerProc, *sink) error, peak *int64, cpu *time.Duration) error {
 	s, err := startSink(keepTimes)
 	if err != nil {
 		return err
@@ -190,7 +218,8 @@ func (r *runner) withSyncer(ctx context.Context, keepTimes bool, body func(*sync
 	if err != nil {
 		return err
 	}
-	config, err := writeConfig(r.dir, r.db.dsn, s.url, httpAddr, r.o.BatchSize)
+	config, err := writeConfig(r.dir, syncerConfig{dsn: r.db.dsn, slot: slot, bentoURL: s.url, httpAddr: httpAddr,
+		batchSize: r.o.BatchSize, queueSize: r.o.QueueSize})
 	if err != nil {
 		return err
 	}

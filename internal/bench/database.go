@@ -63,11 +63,11 @@ func (d *database) close() {
 	}
 }
 
-// prepare recreates the tables, the customers, the publication and both
-// slots. The publication comes first: pgoutput looks it up as of each
-// decoded change, so it must predate the slots. Both slots start before any
-// order is written, so both consumers see the same backlog.
-func (d *database) prepare(ctx context.Context, customers int) error {
+// prepare recreates the tables, the customers, the publication and the
+// pgoutput slots. The publication comes first: pgoutput looks it up as of
+// each decoded change, so it must predate the slots. Every slot starts
+// before any order is written, so every consumer sees the same backlog.
+func (d *database) prepare(ctx context.Context, customers int, slots ...string) error {
 	if err := d.drop(ctx); err != nil {
 		return err
 	}
@@ -78,8 +78,12 @@ func (d *database) prepare(ctx context.Context, customers int) error {
 		{schemaSQL, nil},
 		{customersSQL, []any{customers}},
 		{"CREATE PUBLICATION " + publication + " FOR TABLE " + dataSchema + ".orders", nil},
-		{"SELECT pg_create_logical_replication_slot($1, 'pgoutput')", []any{cdcSlot}},
-		{"SELECT pg_create_logical_replication_slot($1, 'pgoutput')", []any{recvSlot}},
+	}
+	for _, slot := range slots {
+		steps = append(steps, struct {
+			sql  string
+			args []any
+		}{"SELECT pg_create_logical_replication_slot($1, 'pgoutput')", []any{slot}})
 	}
 	for _, s := range steps {
 		if _, err := d.pool.Exec(ctx, s.sql, s.args...); err != nil {
@@ -100,10 +104,10 @@ func (d *database) createProbeSlot(ctx context.Context) bool {
 // consumer just exited may still be marked active for a moment: retry.
 func (d *database) drop(ctx context.Context) error {
 	const dropSlots = `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-		WHERE slot_name IN ($1, $2, $3) AND database = current_database()`
+		WHERE starts_with(slot_name::text, $1) AND database = current_database()`
 	var err error
 	for range 100 {
-		if _, err = d.pool.Exec(ctx, dropSlots, cdcSlot, recvSlot, probeSlot); err == nil {
+		if _, err = d.pool.Exec(ctx, dropSlots, slotPrefix+"_"); err == nil {
 			break
 		}
 		if sleep(ctx, 100*time.Millisecond) != nil {

@@ -35,11 +35,13 @@ type Options struct {
 
 	Backlog   int           // orders in the backlog mode; 0 skips it
 	TxSize    int           // rows per backlog transaction
+	Repeat    int           // rounds of both consumers over each backlog
 	LargeTx   int           // rows of the one-transaction mode; 0 skips it
 	Steady    []int         // transactions per second, one steady run each
 	Duration  time.Duration // of each steady run
 	Writers   int           // connections the steady writer commits on
 	BatchSize int           // the syncer's bento.batch_size
+	QueueSize int           // the syncer's bento.queue_size; 0: the syncer's default
 	Customers int           // distinct customers (emails) orders spread over
 
 	// Timeout bounds each drain: a consumer that has not finished by then
@@ -51,6 +53,9 @@ type Options struct {
 func (o *Options) setDefaults() error {
 	if o.TxSize == 0 {
 		o.TxSize = DefaultTxSize
+	}
+	if o.Repeat == 0 {
+		o.Repeat = 1
 	}
 	if o.Duration == 0 {
 		o.Duration = DefaultDuration
@@ -82,8 +87,8 @@ func (o *Options) setDefaults() error {
 
 func (o *Options) validate() error {
 	var errs []error
-	if o.Backlog < 0 || o.LargeTx < 0 || o.TxSize < 1 || o.Writers < 1 || o.Customers < 1 {
-		errs = append(errs, errors.New("backlog, large-tx, tx-size, writers and customers must be positive"))
+	if o.Backlog < 0 || o.LargeTx < 0 || o.TxSize < 1 || o.Writers < 1 || o.Customers < 1 || o.Repeat < 1 || o.Repeat > 10 {
+		errs = append(errs, errors.New("backlog, large-tx, tx-size, writers and customers must be positive; repeat 1 to 10"))
 	}
 	if o.Backlog == 0 && o.LargeTx == 0 && len(o.Steady) == 0 {
 		errs = append(errs, errors.New("nothing to run: set a backlog, a large transaction or steady rates"))
@@ -92,6 +97,9 @@ func (o *Options) validate() error {
 		if r < 1 {
 			errs = append(errs, fmt.Errorf("steady rate %d: must be at least 1 transaction/s", r))
 		}
+	}
+	if o.QueueSize < 0 {
+		errs = append(errs, fmt.Errorf("queue size %d: must not be negative", o.QueueSize))
 	}
 	if o.BatchSize < 1 || o.BatchSize > 1000 {
 		errs = append(errs, fmt.Errorf("batch size %d: must be between 1 and 1000", o.BatchSize))

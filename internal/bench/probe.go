@@ -12,7 +12,7 @@ import (
 
 // probeSlot is the third slot of the steady mode, with test_decoding so
 // pg_recvlogical prints one text line per change.
-const probeSlot = "cdc_bench_probe"
+const probeSlot = slotPrefix + "_probe"
 
 // probeID finds the order id in a test_decoding INSERT line:
 // "table cdc_bench.orders: INSERT: id[bigint]:42 customer_id[bigint]:...".

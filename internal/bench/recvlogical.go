@@ -19,12 +19,12 @@ func recvlogical(bindir string) string {
 	return ""
 }
 
-// runRecvlogical drains recvSlot with pgoutput into /dev/null up to endpos
+// runRecvlogical drains slot with pgoutput into /dev/null up to endpos
 // and returns how long it took and the CPU time it used. pg_recvlogical asks for nothing but the
 // raw protocol messages: this is the server's decoding speed plus a
 // client that does no work, the ceiling any pgoutput consumer can reach.
-func runRecvlogical(ctx context.Context, bin, dsn, endpos string) (took, cpu time.Duration, err error) {
-	cmd := exec.CommandContext(ctx, bin, "-d", dsn, "--slot", recvSlot, "--start", "--no-loop",
+func runRecvlogical(ctx context.Context, bin, dsn, slot, endpos string) (took, cpu time.Duration, err error) {
+	cmd := exec.CommandContext(ctx, bin, "-d", dsn, "--slot", slot, "--start", "--no-loop",
 		"-o", "proto_version=1", "-o", "publication_names="+publication,
 		"-f", "/dev/null", "--endpos", endpos)
 	var out strings.Builder

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 )
@@ -21,23 +22,68 @@ func printReport(w io.Writer, rep *Report) {
 func printDrains(w io.Writer, rs []DrainResult) {
 	fmt.Fprintln(w, "\nDrain (no pacing): cdc from process start to the last event at the stand-in")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tchanges\ttx rows\tcdc events\tcdc time\tcdc events/s\tstartup\tpg_recvlogical time\tchanges/s\tratio (>= 0.5)\tcdc peak RSS (< 64 MiB)\t")
+	fmt.Fprintln(tw, "mode\tround\tchanges\ttx rows\tcdc events\tcdc time\tcdc events/s\tstartup\tpg_recvlogical time\tchanges/s\tratio (>= 0.5)\tcdc peak RSS (< 64 MiB)\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", r.Mode, r.Changes, r.TxSize, r.Events,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", r.Mode, r.Round, r.Changes, r.TxSize, r.Events,
 			r.Syncer.Round(time.Millisecond), r.EventsPerSec(), r.Startup.Round(time.Millisecond),
 			orNA(r.Recv > 0, r.Recv.Round(time.Millisecond).String()), orNA(r.Recv > 0, fmt.Sprintf("%.0f", r.RecvPerSec())),
 			orNA(r.Recv > 0, verdict(fmt.Sprintf("%.2fx", r.Ratio()), r.Ratio() >= targetRatio)),
 			verdict(mib(r.PeakRSS), r.PeakRSS < targetRSS))
 	}
+	for _, m := range summarize(rs) {
+		fmt.Fprintf(tw, "%s\tmedian\t\t\t\t\t%.0f\t\t\t%s\t%s\tmax %s\t\n", m.mode, m.events,
+			orNA(m.recv > 0, fmt.Sprintf("%.0f", m.recv)), orNA(m.recv > 0, verdict(fmt.Sprintf("%.2fx", m.ratio), m.ratio >= targetRatio)),
+			verdict(mib(m.rss), m.rss < targetRSS))
+	}
 	_ = tw.Flush()
 	fmt.Fprintln(w, "\nCPU time (user+system) while draining; the walsender is the server process decoding each slot")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tcdc\tstand-in Bento\twalsender for cdc\tpg_recvlogical\twalsender for pg_recvlogical\t")
+	fmt.Fprintln(tw, "mode\tround\tcdc\tstand-in Bento\twalsender for cdc\tpg_recvlogical\twalsender for pg_recvlogical\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Mode, secs(r.SyncerCPU), secs(r.StandInCPU), secs(r.SyncerServerCPU),
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", r.Mode, r.Round, secs(r.SyncerCPU), secs(r.StandInCPU), secs(r.SyncerServerCPU),
 			orNA(r.Recv > 0, secs(r.RecvCPU)), orNA(r.Recv > 0, secs(r.RecvServerCPU)))
 	}
 	_ = tw.Flush()
+}
+
+// summary is the median rates and ratio, and the largest RSS, of one
+// mode's rounds.
+type summary struct {
+	mode                string
+	events, recv, ratio float64
+	rss                 int64
+}
+
+// summarize returns a summary per mode that ran more than one round. The
+// ratio is the median of each round's ratio: rounds pair the consumers
+// close in time.
+func summarize(rs []DrainResult) []summary {
+	var out []summary
+	for _, mode := range []string{"backlog", "large-tx"} {
+		var events, recv, ratio []float64
+		var rss int64
+		for _, r := range rs {
+			if r.Mode == mode {
+				events, recv, ratio = append(events, r.EventsPerSec()), append(recv, r.RecvPerSec()), append(ratio, r.Ratio())
+				rss = max(rss, r.PeakRSS)
+			}
+		}
+		if len(events) > 1 {
+			out = append(out, summary{mode: mode, events: median(events), recv: median(recv), ratio: median(ratio), rss: rss})
+		}
+	}
+	return out
+}
+
+// median of xs (the mean of the middle two for an even count).
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 func secs(d time.Duration) string {

@@ -17,6 +17,7 @@ const (
 // DrainResult is one backlog drained by both consumers.
 type DrainResult struct {
 	Mode     string // "backlog" or "large-tx"
+	Round    int    // 1..Repeat
 	Changes  int    // order rows written (one change each)
 	TxSize   int    // rows per transaction
 	Events   int    // events the stand-in accepted

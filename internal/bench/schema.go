@@ -12,8 +12,7 @@ import (
 const (
 	dataSchema  = "cdc_bench"        // the orders and customers tables
 	stateSchema = "cdc_bench_state"  // the syncer's own schema (checkpoint, dead letters)
-	cdcSlot     = "cdc_bench"        // the syncer's slot
-	recvSlot    = "cdc_bench_recv"   // pg_recvlogical's slot
+	slotPrefix  = "cdc_bench"        // every slot the benchmark creates starts so
 	publication = "cdc_bench"        // for both slots
 	siteUUID    = "bench-site"       // the stand-in's site
 	markPrefix  = "cdc_bench_endpos" // logical message written after a backlog
@@ -78,8 +77,23 @@ rules:
           currency: "= new.currency"
 `
 
+// cdcSlot and recvSlot are round i's slots for the syncer and for
+// pg_recvlogical: each round drains the backlog from a slot of its own.
+func cdcSlot(i int) string  { return fmt.Sprintf("%s_cdc_%d", slotPrefix, i) }
+func recvSlot(i int) string { return fmt.Sprintf("%s_recv_%d", slotPrefix, i) }
+
+// syncerConfig is what varies in the syncer's config file.
+type syncerConfig struct {
+	dsn, slot, bentoURL, httpAddr string
+	batchSize, queueSize          int // queueSize 0: the syncer's default
+}
+
 // writeConfig writes the syncer's config file into dir and returns its path.
-func writeConfig(dir, dsn, bentoURL, httpAddr string, batchSize int) (string, error) {
+func writeConfig(dir string, c syncerConfig) (string, error) {
+	queue := ""
+	if c.queueSize > 0 {
+		queue = fmt.Sprintf("  queue_size: %d\n", c.queueSize)
+	}
 	src := fmt.Sprintf(`source:
   dsn: %s
   slot: %s
@@ -90,13 +104,13 @@ bento:
   base_url: %s
   requests_per_minute: 0
   batch_size: %d
-http:
+%shttp:
   addr: %s
 log:
   level: warn
   format: text
 shutdown_timeout: 10s
-`, strconv.Quote(dsn), cdcSlot, publication, stateSchema, siteUUID, strconv.Quote(bentoURL), batchSize, httpAddr) + rulesYAML
+`, strconv.Quote(c.dsn), c.slot, publication, stateSchema, siteUUID, strconv.Quote(c.bentoURL), c.batchSize, queue, c.httpAddr) + rulesYAML
 	path := filepath.Join(dir, "bench.yaml")
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		return "", fmt.Errorf("write syncer config: %w", err)
