@@ -79,7 +79,7 @@ func newDLQReplayCmd() *cobra.Command {
 				return err
 			}
 			log := newLogger(os.Stderr, cfg.Log.Level, "text")
-			res, err := pipeline.Replay(cmd.Context(), cfg, log, ids...)
+			res, err := pipeline.Replay(cmd.Context(), cfg, log, version, ids...)
 			w := cmd.OutOrStdout()
 			for _, id := range res.Replayed {
 				fmt.Fprintf(w, "replayed %d\n", id)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -130,16 +131,18 @@ func (c *Client) post(ctx context.Context, source string, events []json.RawMessa
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		res.duration = time.Since(start)
-		res.outcome, res.err = outcomeRetry, fmt.Errorf("post to bento: %w", err)
+		res.outcome, res.err = outcomeRetry, fmt.Errorf("post to bento: %w", withoutURL(err))
 		return res
 	}
 	res.status = resp.StatusCode
 	res.body, err = readBody(resp)
 	res.duration = time.Since(start)
-	if err != nil {
+	if err != nil && classify(resp.StatusCode) != outcomeOK {
 		res.outcome, res.err = outcomeRetry, fmt.Errorf("read bento response: %w", err)
 		return res
 	}
+	// A 2xx whose body could not be read was still accepted: re-sending it
+	// would duplicate every event in it.
 	res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
 	res.outcome = classify(resp.StatusCode)
 	if res.outcome == outcomeOK && c.cfg.Transport == TransportEventsAPI && eventsFailed(res.body) {
@@ -214,4 +217,14 @@ func truncate(b []byte, n int) string {
 		b = b[:n]
 	}
 	return string(bytes.ToValidUTF8(b, nil))
+}
+
+// withoutURL drops the request URL from a transport error: for the webhook
+// transport the URL holds the site UUID, the endpoint's only credential.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
 }

@@ -104,7 +104,7 @@ func (c Config) Validate() []error {
 	}
 	if c.BaseURL != "" {
 		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("base_url", "must be an absolute http(s) URL, got %q", c.BaseURL)
+			bad("base_url", "must be an absolute http(s) URL (value not shown: it may hold a token)")
 		}
 	}
 	if c.BatchSize < 1 || c.BatchSize > MaxBatchSize {

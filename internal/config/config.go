@@ -152,11 +152,12 @@ func (c *Config) validate(loc locator) Errors {
 		// The parse error quotes the DSN; it may hold a password.
 		add("source.dsn", "source.dsn is not a valid connection string (value not shown: it may hold a password)")
 	}
-	if !migrations.ValidSchema(c.Source.Schema) {
-		add("source.schema", fmt.Sprintf("schema %q must be a lower-case identifier", c.Source.Schema))
-	}
-	if !migrations.ValidSchema(c.Source.Slot) {
-		add("source.slot", fmt.Sprintf("slot %q must be a lower-case identifier", c.Source.Slot))
+	for _, f := range []struct{ key, value string }{
+		{"schema", c.Source.Schema}, {"slot", c.Source.Slot}, {"publication", c.Source.Publication},
+	} {
+		if !migrations.ValidSchema(f.value) {
+			add("source."+f.key, fmt.Sprintf("source.%s %q must be lower-case letters, digits and _ (at most 63)", f.key, f.value))
+		}
 	}
 	for _, err := range c.Bento.Validate() {
 		add("bento", err.Error())

@@ -22,18 +22,18 @@ func DeadLetters(ctx context.Context, cfg *config.Config) (*bento.DeadLetterStor
 	return bento.NewDeadLetterStore(pool, cfg.Source.Schema), pool.Close, nil
 }
 
-// Replay re-sends dead letters (all when ids is empty), in id order.
+// Replay re-sends dead letters (all when ids is empty), in stream order.
 // Events Bento rejected are sent again as they are. Rows a rule could not
 // handle are run through the current rules again (after the operator fixed
 // the rule or the row) and the failed rule's events delivered. A dead letter
 // is removed only once everything it produced is delivered.
-func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger, ids ...int64) (bento.ReplayResult, error) {
+func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger, version string, ids ...int64) (bento.ReplayResult, error) {
 	pool, err := pgxpool.New(ctx, cfg.Source.DSN)
 	if err != nil {
 		return bento.ReplayResult{}, fmt.Errorf("connect: %w", err)
 	}
 	defer pool.Close()
-	client, err := bento.NewClient(cfg.Bento, nil, "replay")
+	client, err := bento.NewClient(cfg.Bento, nil, version)
 	if err != nil {
 		return bento.ReplayResult{}, err
 	}

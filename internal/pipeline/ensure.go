@@ -11,7 +11,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgbento/cdc/internal/backfill"
+	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/replication"
+	"github.com/pgbento/cdc/internal/stream"
 )
 
 // ensure creates the publication and the slot when missing. With
@@ -21,6 +23,9 @@ import (
 // by the stream, each exactly once.
 func (s *Syncer) ensure(ctx context.Context, pool *pgxpool.Pool) error {
 	cfg, log := s.cfg, s.log
+	if err := checkContinuity(ctx, pool, cfg); err != nil {
+		return err
+	}
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -132,4 +137,40 @@ func quoteQualified(t string) string {
 		return schema + "." + table
 	}
 	return pgx.Identifier{schema, table}.Sanitize()
+}
+
+// checkContinuity refuses to stream when the stored checkpoint cannot be
+// continued from: a slot that disappeared (dropped, or lost in a failover)
+// while a checkpoint exists means the changes in between were never read,
+// and a checkpoint ahead of the server's WAL means the database was restored
+// or replaced. Creating a fresh slot silently would lose those changes, or
+// skip every transaction until the WAL caught up.
+func checkContinuity(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config) error {
+	p, err := replication.NewCheckpointStore(pool, cfg.Source.Schema, cfg.Source.Slot).Load(ctx)
+	if err != nil || p.IsZero() {
+		return err
+	}
+	exists, err := slotExists(ctx, pool, cfg.Source.Slot)
+	if err != nil {
+		return err
+	}
+	reset := fmt.Sprintf("to start over: DELETE FROM %s.checkpoint WHERE slot_name = '%s'; then run again and backfill the gap (cdc backfill --all; purchases are deduplicated by their unique key)",
+		cfg.Source.Schema, cfg.Source.Slot)
+	if !exists {
+		return fmt.Errorf("replication slot %q is missing but a checkpoint exists at %s: changes made since then were never read; %s",
+			cfg.Source.Slot, p.CommitLSN, reset)
+	}
+	var current string
+	if err := pool.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&current); err != nil {
+		return fmt.Errorf("read current wal lsn: %w", err)
+	}
+	cur, err := stream.ParseLSN(current)
+	if err != nil {
+		return err
+	}
+	if p.CommitLSN > cur {
+		return fmt.Errorf("the checkpoint (%s) is ahead of this server's WAL (%s): the database was restored or replaced; %s",
+			p.CommitLSN, cur, reset)
+	}
+	return nil
 }

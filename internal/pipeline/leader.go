@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -10,6 +11,11 @@ import (
 
 	"github.com/pgbento/cdc/internal/config"
 )
+
+// errLostLeadership ends a leader that another instance replaced: it must
+// stop sending at once, without a graceful drain or a final checkpoint,
+// since the new leader now owns both.
+var errLostLeadership = errors.New("lost the leader lock")
 
 // leaderPoll is how often a standby retries the lock and a leader checks it
 // still holds it.
@@ -95,7 +101,7 @@ func (l *leader) watch(ctx context.Context) error {
 			continue
 		}
 		if !ok {
-			return fmt.Errorf("lost the leader lock for slot %q to another instance", l.slot)
+			return fmt.Errorf("%w for slot %q to another instance", errLostLeadership, l.slot)
 		}
 	}
 }

@@ -85,7 +85,7 @@ func TestReplayRuleDeadLetterAfterFixingTheRow(t *testing.T) {
 
 	// Fix the customer's email; the lookup sees it on replay.
 	e.db.Exec(t, `UPDATE customers SET email = 'fixed@example.com' WHERE id = 1`)
-	res, err := pipeline.Replay(ctx, e.cfg, nil)
+	res, err := pipeline.Replay(ctx, e.cfg, nil, "test")
 	require.NoError(t, err)
 	require.Len(t, res.Replayed, 2, "%+v", res.Failed)
 	require.Equal(t, map[string]int64{"fixed@example.com": 1000}, e.fake.PurchaseTotals())
@@ -112,7 +112,7 @@ func TestRejectedEventIsDeadLetteredAndReplayed(t *testing.T) {
 	require.Equal(t, 400, dls[0].Status)
 
 	e.fake.RejectWhen(nil)
-	res, err := pipeline.Replay(ctx, e.cfg, nil)
+	res, err := pipeline.Replay(ctx, e.cfg, nil, "test")
 	require.NoError(t, err)
 	require.Equal(t, []int64{dls[0].ID}, res.Replayed)
 	require.Len(t, e.fake.Received(), 3)
@@ -144,4 +144,48 @@ func TestSecondInstanceWithoutStandbyFails(t *testing.T) {
 	e.start(t)
 	err := pipeline.New(e.cfg, pipeline.Options{}).Run(context.Background())
 	require.ErrorContains(t, err, "another cdc instance is running")
+}
+
+// TestMissingSlotWithCheckpointRefusesToStart: a slot dropped while a
+// checkpoint exists means changes were never read; the syncer says so
+// instead of silently creating a new slot at today's WAL.
+func TestMissingSlotWithCheckpointRefusesToStart(t *testing.T) {
+	e := newEnv(t, "")
+	stop := e.start(t)
+	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('a@example.com', true)`)
+	require.Eventually(t, func() bool { return len(e.fake.Received()) == 1 }, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, stop())
+	e.db.Exec(t, `SELECT pg_drop_replication_slot('cdc_bento')`)
+
+	err := pipeline.New(e.cfg, pipeline.Options{}).Run(context.Background())
+	require.ErrorContains(t, err, `replication slot "cdc_bento" is missing but a checkpoint exists`)
+	_, err = pipeline.Setup(context.Background(), e.cfg)
+	require.ErrorContains(t, err, "DELETE FROM cdc.checkpoint")
+}
+
+// TestLosingTheLockStopsAtOnce: when another holder takes the leader lock
+// (here the test itself, after cutting the leader's lock connection), the
+// old leader stops with an error instead of draining next to the new one.
+func TestLosingTheLockStopsAtOnce(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	s := pipeline.New(e.cfg, pipeline.Options{})
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	require.Eventually(t, func() bool { ok, _ := s.Ready(); return ok }, 30*time.Second, 20*time.Millisecond)
+
+	conn, err := e.db.Pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer conn.Release()
+	_, err = conn.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('cdc-bento:' || 'cdc_bento')::bigint)`)
+	require.NoError(t, err)
+	select {
+	case err := <-done:
+		require.ErrorContains(t, err, "lost the leader lock")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the old leader kept running")
+	}
 }

@@ -7,6 +7,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -85,9 +86,6 @@ func (s *Syncer) Run(ctx context.Context) error {
 	defer lead.release()
 	s.setLeader(true)
 	defer s.setLeader(false)
-	if err := s.ensure(ctx, pool); err != nil {
-		return err
-	}
 	leadCtx, cancel := context.WithCancelCause(ctx)
 	watchDone := make(chan struct{})
 	go func() {
@@ -96,7 +94,10 @@ func (s *Syncer) Run(ctx context.Context) error {
 			cancel(err)
 		}
 	}()
-	err = s.stream(leadCtx, pool)
+	err = s.ensure(leadCtx, pool)
+	if err == nil {
+		err = s.stream(leadCtx, pool)
+	}
 	lost := context.Cause(leadCtx)
 	cancel(nil)
 	<-watchDone
@@ -190,6 +191,13 @@ func (s *Syncer) stream(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	select {
 	case <-ctx.Done():
+		if cause := context.Cause(ctx); errors.Is(cause, errLostLeadership) {
+			s.log.Error("another instance took over: stopping without delivering more", "error", cause)
+			stopReading()
+			stopSending()
+			_ = g.Wait()
+			return cause
+		}
 		s.log.Info("shutting down: stop reading, drain deliveries", "timeout", s.cfg.ShutdownTimeout)
 		stopReading()
 		drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/replication"
@@ -36,6 +37,9 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 	if err := migrations.Apply(ctx, conn, cfg.Source.Schema); err != nil {
 		return nil, err
 	}
+	if err := continuity(ctx, cfg); err != nil {
+		return nil, err
+	}
 	res.Ran = append(res.Ran, fmt.Sprintf("CREATE SCHEMA IF NOT EXISTS %s; -- and the syncer's tables (migrations)", cfg.Source.Schema))
 	created, sql, err := replication.EnsurePublication(ctx, conn, cfg.Source.Config)
 	if err != nil {
@@ -61,4 +65,13 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 		}
 	}
 	return &res, nil
+}
+
+func continuity(ctx context.Context, cfg *config.Config) error {
+	pool, err := pgxpool.New(ctx, cfg.Source.DSN)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer pool.Close()
+	return checkContinuity(ctx, pool, cfg)
 }

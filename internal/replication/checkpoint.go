@@ -32,7 +32,9 @@ func NewCheckpointStore(pool *pgxpool.Pool, schema, slot string) *CheckpointStor
 		upsert: `INSERT INTO ` + table + ` (slot_name, commit_lsn, end_lsn, change_index, event_sub)
 			VALUES ($1, $2::pg_lsn, $3::pg_lsn, $4, $5)
 			ON CONFLICT (slot_name) DO UPDATE SET commit_lsn = EXCLUDED.commit_lsn, end_lsn = EXCLUDED.end_lsn,
-				change_index = EXCLUDED.change_index, event_sub = EXCLUDED.event_sub, updated_at = now()`,
+				change_index = EXCLUDED.change_index, event_sub = EXCLUDED.event_sub, updated_at = now()
+			WHERE (` + table + `.commit_lsn, ` + table + `.change_index, ` + table + `.event_sub, ` + table + `.end_lsn)
+				<= (EXCLUDED.commit_lsn, EXCLUDED.change_index, EXCLUDED.event_sub, EXCLUDED.end_lsn)`,
 	}
 }
 
@@ -56,7 +58,9 @@ func (s *CheckpointStore) Load(ctx context.Context) (stream.Position, error) {
 	return p, nil
 }
 
-// Save stores p as the slot's position.
+// Save stores p as the slot's position. The store only moves forward: an
+// older position (from a process that lost its leadership while a newer
+// one took over) never overwrites a newer one.
 func (s *CheckpointStore) Save(ctx context.Context, p stream.Position) error {
 	_, err := s.pool.Exec(ctx, s.upsert, s.slot, p.CommitLSN.String(), p.EndLSN.String(), p.Index, p.Sub)
 	if err != nil {
