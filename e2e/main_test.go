@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/pgbento/cdc/internal/pgtest"
 )
 
@@ -23,7 +25,7 @@ func TestMain(m *testing.M) {
 func run(m *testing.M) int {
 	if bin := os.Getenv("CDC_E2E_BIN"); bin != "" {
 		cdcBin = bin
-		return pgtest.Main(m)
+		return leakCheck(pgtest.Main(m))
 	}
 	dir, err := os.MkdirTemp("", "cdc-e2e-")
 	if err != nil {
@@ -39,5 +41,18 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: build cdc:", err)
 		return 1
 	}
-	return pgtest.Main(m)
+	return leakCheck(pgtest.Main(m))
+}
+
+// leakCheck fails a passing run that left goroutines behind (a watcher, a
+// writer or a process waiter a test forgot to stop).
+func leakCheck(code int) int {
+	if code != 0 {
+		return code
+	}
+	if err := goleak.Find(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: leaked goroutines:", err)
+		return 1
+	}
+	return 0
 }

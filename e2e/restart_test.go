@@ -28,9 +28,11 @@ func TestPostgresRestartMidStream(t *testing.T) {
 	require.False(t, wantFromDB(t, e.db.Pool).complete(e.fake.Received()), "no backlog left at the restart")
 
 	if restartWedged(t, s) {
-		t.Errorf("Postgres could not shut down for a restart while the syncer held a backlog: its walsender waited " +
-			"for the syncer to confirm WAL, and the syncer, blocked handing changes to a queue whose consumer retries " +
-			"lookups against the stopping server, never read the shutdown request. Killed the syncer after 20 s to free the server.")
+		t.Errorf("Postgres could not shut down for a restart while the syncer had a backlog; killed the syncer after 20 s " +
+			"to free the server. The walsender waits for the syncer to confirm the WAL it sent; the syncer's reader sits in " +
+			"session.send (internal/replication/session.go) on a full change queue, sending status updates but never reading " +
+			"the shutdown's keepalives (checkDraining never runs), while the evaluator (internal/pipeline/evaluate.go itemsFor) " +
+			"retries a lookup against the stopping server, which refuses new connections until the walsender exits.")
 		<-s.done
 		s = e.startSyncer()
 	}
