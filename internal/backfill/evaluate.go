@@ -2,12 +2,9 @@ package backfill
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/cenkalti/backoff/v4"
 
 	"github.com/pgbento/cdc/internal/rules"
 	"github.com/pgbento/cdc/internal/stream"
@@ -49,27 +46,12 @@ func (e *evaluator) items(ctx context.Context, seq int64, c chunk, now time.Time
 	return out, nil
 }
 
-// evaluate runs the rules on one change. A lookup that fails because the
-// database is unreachable is retried, like the stream does: the row is fine,
-// the world is not. A stop rule's failure ends the backfill.
+// evaluate runs the rules on one change, retrying failed lookups like the
+// stream does. A stop rule's failure ends the backfill.
 func (e *evaluator) evaluate(ctx context.Context, c *stream.Change, dst []stream.Item) ([]stream.Item, error) {
-	var out []stream.Item
-	op := func() error {
-		var err error
-		out, err = e.eval.Evaluate(ctx, c, dst)
-		if errors.Is(err, rules.ErrLookup) {
-			e.log.Warn("lookup failed; retrying the row", "table", c.Table, "error", err)
-			return err
-		}
-		if err != nil {
-			return backoff.Permanent(err)
-		}
-		return nil
-	}
-	b := backoff.NewExponentialBackOff(backoff.WithInitialInterval(500*time.Millisecond),
-		backoff.WithMaxInterval(30*time.Second), backoff.WithMaxElapsedTime(0))
-	if err := backoff.Retry(op, backoff.WithContext(b, ctx)); err != nil {
-		return nil, fmt.Errorf("evaluate rules on %s %s: %w", c.Table, c.KeyString(), err)
+	out, err := e.eval.EvaluateRetrying(ctx, c, dst, e.log)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate rules on %s: %w", c.Table, err)
 	}
 	return out, nil
 }

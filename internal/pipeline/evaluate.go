@@ -2,11 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
-
-	"github.com/cenkalti/backoff/v4"
 
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/rules"
@@ -44,21 +40,8 @@ func (s *Syncer) itemsFor(ctx context.Context, eval *rules.Evaluator, c *stream.
 	default:
 		return dst, nil
 	}
-	var out []stream.Item
-	op := func() error {
-		var err error
-		out, err = eval.Evaluate(ctx, c, dst)
-		if errors.Is(err, rules.ErrLookup) {
-			s.log.Warn("lookup failed; retrying the row", "table", c.Table, "error", err)
-			return err
-		}
-		if err != nil {
-			return backoff.Permanent(err)
-		}
-		return nil
-	}
-	b := backoff.NewExponentialBackOff(backoff.WithInitialInterval(500*time.Millisecond), backoff.WithMaxInterval(30*time.Second), backoff.WithMaxElapsedTime(0))
-	if err := backoff.Retry(op, backoff.WithContext(b, ctx)); err != nil {
+	out, err := eval.EvaluateRetrying(ctx, c, dst, s.log)
+	if err != nil {
 		return nil, fmt.Errorf("evaluate rules: %w", err)
 	}
 	return out, nil
