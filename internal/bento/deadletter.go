@@ -65,11 +65,13 @@ const dlColumns = `id, created_at, kind, rule, table_name, row_key, reason, stat
 	commit_lsn::text, change_index, event_sub, source, event::text, change::text`
 
 // Put stores d durably (its ID and CreatedAt are assigned by the table).
+// Storing the same failure again (same kind, rule, row and position, as
+// after a crash before the checkpoint was saved) is a no-op.
 func (s *DeadLetterStore) Put(ctx context.Context, d DeadLetter) error {
 	q := `INSERT INTO ` + s.table + ` (kind, rule, table_name, row_key, reason, status, response, attempts,
 		commit_lsn, change_index, event_sub, source, event, change)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::pg_lsn, $10, $11, $12, $13::jsonb, $14::jsonb)
-`
+		ON CONFLICT (kind, rule, table_name, row_key, commit_lsn, change_index, event_sub) DO NOTHING`
 	_, err := s.pool.Exec(ctx, q, d.Kind, d.Rule, d.Table, d.Key, d.Reason, d.Status,
 		strings.ToValidUTF8(d.Response, ""), d.Attempts, lsnArg(d.Pos.CommitLSN), d.Pos.Index, d.Pos.Sub,
 		d.Source, jsonArg(d.Event), jsonArg(d.Change))

@@ -207,3 +207,21 @@ func TestReplayAndDiscard(t *testing.T) {
 	require.Zero(t, n)
 	client.CloseIdleConnections()
 }
+
+// TestDeadLetterPutIsIdempotent: after a crash before the checkpoint was
+// saved, the same row fails again at the same position; it must stay one
+// dead letter, or a replay would send it twice.
+func TestDeadLetterPutIsIdempotent(t *testing.T) {
+	store := newStore(t)
+	ctx := context.Background()
+	d := bento.DeadLetter{Kind: bento.KindRule, Rule: "r", Table: "public.orders", Key: "id=7", Reason: "email is NULL",
+		Pos: stream.Position{CommitLSN: 0x10, Index: 3, Sub: 1}}
+	require.NoError(t, store.Put(ctx, d))
+	require.NoError(t, store.Put(ctx, d))
+	other := d
+	other.Key = "id=8"
+	require.NoError(t, store.Put(ctx, other))
+	n, err := store.Count(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(2), n)
+}
