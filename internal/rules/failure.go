@@ -22,40 +22,11 @@ func failure(r *rule, c *stream.Change, pos stream.Position, ev *stream.Event, e
 	return f
 }
 
-// changeJSON is the lossy dead-letter form of a change, for the operator.
-type changeJSON struct {
-	Pos        string         `json:"pos"`
-	Op         string         `json:"op"`
-	Table      string         `json:"table"`
-	Key        []string       `json:"key,omitempty"`
-	New        map[string]any `json:"new,omitempty"`
-	Old        map[string]any `json:"old,omitempty"`
-	OldIsKey   bool           `json:"old_is_key,omitempty"`
-	CommitTime time.Time      `json:"commit_time"`
-	Xid        uint32         `json:"xid,omitempty"`
-}
-
-// changeBytes stores the change in stream's replayable form; when that
-// cannot hold it (a NaN float), in a readable lossy form, so that a dead
-// letter always shows the row.
+// changeBytes stores the change in stream's replayable form, which every
+// row value can take.
 func changeBytes(c *stream.Change) []byte {
-	if b, err := stream.MarshalChange(c); err == nil {
-		return b
-	}
-	return lossyChangeJSON(c)
-}
-
-// lossyChangeJSON renders a change as JSON: bytea values are base64 (as
-// encoding/json does), unchanged TOAST values "<unchanged>", and numbers
-// JSON cannot hold (NaN, ±Inf) strings, so marshalling never fails.
-func lossyChangeJSON(c *stream.Change) []byte {
-	b, err := json.Marshal(changeJSON{
-		Pos: c.Pos.String(), Op: c.Op.String(), Table: c.Table, Key: c.Key,
-		New: jsonRow(c.New), Old: jsonRow(c.Old), OldIsKey: c.OldIsKey,
-		CommitTime: c.CommitTime, Xid: c.Xid,
-	})
+	b, err := stream.MarshalChange(c)
 	if err != nil {
-		// Unreachable: jsonValue leaves only marshalable values.
 		return []byte(`{"error":` + jsonString(err.Error()) + `}`)
 	}
 	return b

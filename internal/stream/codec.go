@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 	"time"
 )
 
@@ -26,7 +28,9 @@ type changeJSON struct {
 	Types      map[string]string `json:"types,omitempty"` // "new.total" -> "numeric"
 }
 
-// MarshalChange encodes c for storage.
+// MarshalChange encodes c for storage. Every value a Row can hold encodes
+// (NaN and infinite floats as strings), so the only errors are a caller's
+// foreign types.
 func MarshalChange(c *Change) ([]byte, error) {
 	j := changeJSON{Op: c.Op.String(), Table: c.Table, Key: c.Key, OldIsKey: c.OldIsKey,
 		CommitTime: c.CommitTime, Xid: c.Xid, Index: c.Pos.Index, Types: map[string]string{}}
@@ -65,6 +69,9 @@ func encodeValue(v any) (any, string) {
 	case int64:
 		return x, "int"
 	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return strconv.FormatFloat(x, 'g', -1, 64), "float" // JSON has no NaN
+		}
 		return x, "float"
 	case []any:
 		out := make([]any, len(x))
@@ -163,6 +170,9 @@ func decodeValue(v any, typ string) (any, error) {
 	case "int":
 		return n.Int64()
 	case "float":
+		if s != "" {
+			return strconv.ParseFloat(s, 64)
+		}
 		return n.Float64()
 	}
 	return v, nil

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -12,7 +13,7 @@ func TestChangeRoundTrip(t *testing.T) {
 	c := &Change{
 		Pos: Position{CommitLSN: 0x16B374D848, Index: 3}, Op: OpUpdate, Table: "public.orders", Key: []string{"id"},
 		New: Row{"id": int64(7), "total": Numeric("19.99"), "paid_at": time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC),
-			"note": Unchanged, "email": nil, "ok": true, "score": 1.5, "raw": []byte{0, 1, 2},
+			"note": Unchanged, "email": nil, "ok": true, "score": 1.5, "nan": math.Inf(1), "raw": []byte{0, 1, 2},
 			"tags": []any{"a", "b"}, "amounts": []any{Numeric("1.10"), nil}, "doc": map[string]any{"n": json.Number("12345678901234567890")}},
 		Old:        Row{"id": int64(7), "total": Numeric("0")},
 		CommitTime: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Xid: 42,
