@@ -20,7 +20,7 @@ import (
 // up to the database's totals exactly.
 func TestKill9MidStream(t *testing.T) {
 	const kills, changes = 4, 20000
-	e := newEnv(t, envOptions{BatchSize: 100})
+	e := newEnv(t, envOptions{BatchSize: 20})
 	s := e.startSyncer()
 
 	ctx, cancel := context.WithCancel(context.Background())
