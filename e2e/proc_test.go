@@ -30,8 +30,9 @@ type syncer struct {
 func (e *env) startSyncer() *syncer {
 	e.t.Helper()
 	s := e.spawn()
+	client := &http.Client{Timeout: time.Second}
 	ready := func() bool {
-		resp, err := http.Get("http://" + e.httpAddr + "/readyz")
+		resp, err := client.Get("http://" + e.httpAddr + "/readyz")
 		if err != nil {
 			return s.exited()
 		}
@@ -39,7 +40,9 @@ func (e *env) startSyncer() *syncer {
 		return resp.StatusCode == http.StatusOK || s.exited()
 	}
 	require.Eventually(e.t, ready, 60*time.Second, 20*time.Millisecond, "cdc run never became ready")
-	require.False(e.t, s.exited(), "cdc run exited while starting: %s", s.state)
+	if s.exited() {
+		e.t.Fatalf("cdc run exited while starting: %s", s.state)
+	}
 	return s
 }
 
