@@ -31,7 +31,7 @@ func TestPostgresRestartMidStream(t *testing.T) {
 		t.Errorf("Postgres could not shut down for a restart while the syncer had a backlog; killed the syncer after 20 s " +
 			"to free the server. The walsender waits for the syncer to confirm the WAL it sent; the syncer's reader sits in " +
 			"session.send (internal/replication/session.go) on a full change queue, sending status updates but never reading " +
-			"the shutdown's keepalives (checkDraining never runs), while the evaluator (internal/pipeline/evaluate.go itemsFor) " +
+			"the shutdown's keepalives (checkDraining never runs), while the evaluator (internal/pipeline/evaluate.go, rules.EvaluateRetrying) " +
 			"retries a lookup against the stopping server, which refuses new connections until the walsender exits.")
 		<-s.done
 		s = e.startSyncer()
