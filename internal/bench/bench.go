@@ -200,6 +200,7 @@ func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 			}
 			res.Probe = true
 			res.ProbeP50, res.ProbeP99, res.ProbeMax, _ = latencies(commits, pr.receivedAt)
+			res.ShareP50, res.ShareP99 = shares(commits, s.receivedAt, pr.receivedAt)
 		}
 		return nil
 	}, &res.PeakRSS, &res.SyncerCPU)

@@ -94,18 +94,20 @@ func secs(d time.Duration) string {
 }
 
 func printSteady(w io.Writer, rs []SteadyResult) {
-	fmt.Fprintln(w, "\nSteady load: commit-to-delivery latency (the writer's COMMIT returned -> the stand-in read the request)")
+	fmt.Fprintln(w, "\nSteady load: commit-to-delivery latency (the writer's COMMIT returned -> the stand-in read the request);\n"+
+		"pg_recvlogical (test_decoding) reads a third slot at the same time: the server's and the machine's share")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "tx/s asked\ttx/s achieved\tcommitted\tdelivered\tduplicates\tp50\tp99 (< 5 ms at <= 500 tx/s)\tmax\t"+
-		"cdc peak RSS (< 64 MiB)\tcdc CPU\tpg_recvlogical p50 / p99 / max\t")
+		"cdc peak RSS (< 64 MiB)\tcdc CPU\tpg_recvlogical p50 / p99 / max\tcdc minus pg_recvlogical p50 / p99\t")
 	for _, r := range rs {
 		p99 := ms(r.P99)
 		if r.Rate <= targetP99Rates {
 			p99 = verdict(p99, r.P99 < targetP99)
 		}
 		probe := orNA(r.Probe, ms(r.ProbeP50)+" / "+ms(r.ProbeP99)+" / "+ms(r.ProbeMax))
-		fmt.Fprintf(tw, "%d\t%.0f\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Rate, r.Achieved, r.Committed, r.Delivered, r.Duplicates,
-			ms(r.P50), p99, ms(r.Max), verdict(mib(r.PeakRSS), r.PeakRSS < targetRSS), secs(r.SyncerCPU), probe)
+		share := orNA(r.Probe, ms(r.ShareP50)+" / "+ms(r.ShareP99))
+		fmt.Fprintf(tw, "%d\t%.0f\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Rate, r.Achieved, r.Committed, r.Delivered, r.Duplicates,
+			ms(r.P50), p99, ms(r.Max), verdict(mib(r.PeakRSS), r.PeakRSS < targetRSS), secs(r.SyncerCPU), probe, share)
 	}
 	_ = tw.Flush()
 }

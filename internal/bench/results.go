@@ -66,6 +66,8 @@ type SteadyResult struct {
 	// is false when it could not run.
 	Probe                        bool
 	ProbeP50, ProbeP99, ProbeMax time.Duration
+	// The syncer's own share: per order, its latency minus the probe's.
+	ShareP50, ShareP99 time.Duration
 }
 
 // Report is everything one Run measured.
@@ -96,6 +98,24 @@ func latencies(commits []commit, at func(string) (time.Time, bool)) (p50, p99, m
 	}
 	slices.Sort(ls)
 	return percentile(ls, 0.50), percentile(ls, 0.99), ls[len(ls)-1], len(ls)
+}
+
+// shares returns the p50 and p99, over orders both received, of the
+// syncer's latency minus the probe's for the same order.
+func shares(commits []commit, cdc, probe func(string) (time.Time, bool)) (p50, p99 time.Duration) {
+	ds := make([]time.Duration, 0, len(commits))
+	for _, c := range commits {
+		a, ok1 := cdc(c.key)
+		b, ok2 := probe(c.key)
+		if ok1 && ok2 {
+			ds = append(ds, a.Sub(b))
+		}
+	}
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	slices.Sort(ds)
+	return percentile(ds, 0.50), percentile(ds, 0.99)
 }
 
 // percentile is the nearest-rank percentile of sorted ls.
