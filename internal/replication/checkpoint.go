@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgbento/cdc/internal/stream"
@@ -67,4 +70,19 @@ func (s *CheckpointStore) Save(ctx context.Context, p stream.Position) error {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	return nil
+}
+
+// serverStopping reports whether the server refuses normal connections
+// because it is shutting down (SQLSTATE class 57: operator intervention).
+// The replication goroutine asks while it waits on a full queue: it is not
+// reading the connection then, so it cannot see the walsender asking for
+// the confirmation a fast shutdown waits on, and the delivery side may be
+// stuck on the same server (lookups, dead letters). Disconnecting lets the
+// shutdown finish; the reader resumes after the restart.
+func (s *CheckpointStore) serverStopping(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	err := s.pool.Ping(ctx)
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "57")
 }

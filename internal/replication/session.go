@@ -218,6 +218,9 @@ func (s *session) send(ctx context.Context, ch *stream.Change) error {
 			if err := s.sendStatus(ctx); err != nil {
 				return err
 			}
+			if s.r.store.serverStopping(ctx) {
+				return errServerDraining
+			}
 		case <-ctx.Done():
 			timer.Stop()
 			return ctx.Err()
