@@ -11,6 +11,11 @@ import (
 // batch a prefix of the queue. While it waits for the pacer or for the
 // previous request, the queue fills: that is the group commit, and a quiet
 // stream pays no added latency.
+//
+// The next request waits until the previous batch is acknowledged (the ack
+// call, which persists the checkpoint, returned). So after a crash at any
+// instant, what Bento accepted but the checkpoint does not cover is at most
+// the requests in flight, one per partition.
 func (s *Sender) sendLoop(ctx context.Context, q *queue) {
 	for {
 		if q.wait(ctx) != nil || s.poster.limiter.Wait(ctx) != nil {
@@ -19,6 +24,9 @@ func (s *Sender) sendLoop(ctx context.Context, q *queue) {
 		batch := q.take(s.cfg.BatchSize, s.cfg.BatchBytes)
 		if s.deliver(ctx, batch, true, 0) != nil {
 			q.requeue(batch) // abandoned: not acknowledged, sent again by a later Run
+			return
+		}
+		if s.track.waitAcked(ctx, batch[len(batch)-1].seq) != nil {
 			return
 		}
 	}

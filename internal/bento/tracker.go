@@ -1,6 +1,7 @@
 package bento
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -18,6 +19,9 @@ type tracker struct {
 	empty   chan struct{} // closed while nothing is outstanding
 	isEmpty bool
 	wake    chan struct{} // cap 1: something became done
+	// progress is closed (and replaced) whenever acknowledgements return,
+	// for senders waiting until their batch is acknowledged.
+	progress chan struct{}
 }
 
 type trackEntry struct {
@@ -27,7 +31,7 @@ type trackEntry struct {
 }
 
 func newTracker() *tracker {
-	t := &tracker{empty: make(chan struct{}), isEmpty: true, wake: make(chan struct{}, 1)}
+	t := &tracker{empty: make(chan struct{}), isEmpty: true, wake: make(chan struct{}, 1), progress: make(chan struct{})}
 	close(t.empty)
 	return t
 }
@@ -85,6 +89,8 @@ func (t *tracker) acked(n int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.popped -= n
+	close(t.progress)
+	t.progress = make(chan struct{})
 	if t.popped == 0 && len(t.entries) == 0 && !t.isEmpty {
 		t.isEmpty = true
 		close(t.empty)
@@ -103,4 +109,23 @@ func (t *tracker) emptied() <-chan struct{} {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.empty
+}
+
+// waitAcked blocks until the item with sequence number seq has been
+// acknowledged (the ack call returned), or ctx ends.
+func (t *tracker) waitAcked(ctx context.Context, seq uint64) error {
+	for {
+		t.mu.Lock()
+		acked := t.base - uint64(t.popped) // items below this are acknowledged
+		ch := t.progress
+		t.mu.Unlock()
+		if seq < acked {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }

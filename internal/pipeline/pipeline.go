@@ -136,11 +136,18 @@ func (s *Syncer) stream(ctx context.Context, pool *pgxpool.Pool) error {
 	store := replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
 	reader := replication.NewReader(s.cfg.Source.Config, store, s.opts.Logger, s.opts.Registry)
 	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
+	var saveFailing bool // only the sender's acker calls ack
 	ack := func(p stream.Position) {
 		s.mu.Lock()
 		s.acked = p
 		s.mu.Unlock()
-		reader.Ack(p)
+		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		err := reader.AckDurably(saveCtx, p)
+		if err != nil && !saveFailing {
+			s.log.Warn("saving the checkpoint failed; it is retried in the background", "error", err)
+		}
+		saveFailing = err != nil
 	}
 	sender, err := bento.NewSender(s.cfg.Bento, ack, dlq, nil, s.opts.HTTPClient, s.opts.Logger, s.opts.Registry, s.opts.Version)
 	if err != nil {

@@ -54,6 +54,25 @@ func NewReader(cfg Config, store *CheckpointStore, logger *slog.Logger, reg prom
 // blocks on I/O (the persister saves it shortly after).
 func (r *Reader) Ack(pos stream.Position) { r.acks.ack(pos) }
 
+// AckDurably is Ack that also saves the checkpoint before it returns. The
+// delivery side does not send its next request until its ack returned, so
+// a crash re-sends at most the requests in flight. If the save fails (the
+// database is briefly unreachable) the error is returned and the periodic
+// persister saves the position later; nothing is reported to the server
+// before it is saved either way.
+func (r *Reader) AckDurably(ctx context.Context, pos stream.Position) error {
+	r.acks.ack(pos)
+	p, end, changed := r.acks.pending()
+	if !changed {
+		return nil
+	}
+	if err := r.store.Save(ctx, p); err != nil {
+		return err
+	}
+	r.acks.saved(p, end)
+	return nil
+}
+
 // Healthy reports whether the reader is connected and streaming.
 func (r *Reader) Healthy() (ok bool, reason string) {
 	if r.healthy.Load() {
