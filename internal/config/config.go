@@ -160,7 +160,10 @@ func (c *Config) validate(loc locator) Errors {
 		}
 	}
 	for _, err := range c.Bento.Validate() {
-		add("bento", err.Error())
+		// Each message starts with its key ("bento.batch_size: ..."), which
+		// is also its path in the file.
+		key, _, _ := strings.Cut(err.Error(), ":")
+		add(key, err.Error())
 	}
 	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") {
 		add("log.level", fmt.Sprintf("log.level %q: use debug, info, warn or error", c.Log.Level))

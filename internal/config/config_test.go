@@ -121,3 +121,10 @@ func TestExampleConfigIsCompleteAndInStep(t *testing.T) {
 	require.True(t, cfg.Backfill.OnCreate)
 	require.NotZero(t, cfg.Line("rules[0].event.type"))
 }
+
+func TestBentoErrorsPointAtTheirLine(t *testing.T) {
+	t.Setenv("TEST_DSN", "postgres://localhost/db")
+	_, err := Parse("cdc.yaml", []byte(head+"  batch_size: 5000\nrules: []\n"))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "cdc.yaml:5: bento.batch_size")
+}
