@@ -26,8 +26,12 @@
 //  1. Ack(p) is called in stream order. p is an event position (Index i,
 //     Sub k: changes before i and the first k events of change i are done)
 //     or a commit marker (the whole transaction is done).
-//  2. The persister saves the latest acked position to <schema>.checkpoint
-//     every 200ms and on shutdown. The replication goroutine only ever
+//  2. AckDurably saves the position before it returns (the pipeline uses it,
+//     and the delivery side sends its next request only after its ack
+//     returned, so a crash re-sends at most the requests in flight). The
+//     persister also saves the latest Ack'ed position to <schema>.checkpoint
+//     every 200ms and on shutdown. Saves never move the stored position
+//     backwards. The replication goroutine only ever
 //     reports, as confirmed flush LSN, the EndLSN of the last commit marker
 //     that was acked AND saved: persist, then report; never the reverse.
 //  3. Idle: when no transaction is open and everything emitted has been
