@@ -128,3 +128,19 @@ func TestReadVmHWM(t *testing.T) {
 	_, ok = readVmHWM("/proc/does-not-exist/status")
 	require.False(t, ok)
 }
+
+func TestSharesPairOrdersByKey(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(m map[string]time.Duration) func(string) (time.Time, bool) {
+		return func(k string) (time.Time, bool) {
+			d, ok := m[k]
+			return t0.Add(d), ok
+		}
+	}
+	commits := []commit{{key: "1", at: t0}, {key: "2", at: t0}, {key: "3", at: t0}}
+	cdc := at(map[string]time.Duration{"1": 3 * time.Millisecond, "2": 5 * time.Millisecond, "3": time.Millisecond})
+	probe := at(map[string]time.Duration{"1": time.Millisecond, "2": time.Millisecond}) // "3" never arrived
+	p50, p99 := shares(commits, cdc, probe)
+	require.Equal(t, 2*time.Millisecond, p50, "orders 1 and 2 only")
+	require.Equal(t, 4*time.Millisecond, p99)
+}

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// probeSlot is the third slot of the steady mode, with test_decoding so
+// probeSlot is the steady mode's second slot, with test_decoding so
 // pg_recvlogical prints one text line per change.
 const probeSlot = slotPrefix + "_probe"
 

@@ -95,7 +95,7 @@ func secs(d time.Duration) string {
 
 func printSteady(w io.Writer, rs []SteadyResult) {
 	fmt.Fprintln(w, "\nSteady load: commit-to-delivery latency (the writer's COMMIT returned -> the stand-in read the request);\n"+
-		"pg_recvlogical (test_decoding) reads a third slot at the same time: the server's and the machine's share")
+		"pg_recvlogical (test_decoding) reads a slot of its own at the same time: the server's and the machine's share")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "tx/s asked\ttx/s achieved\tcommitted\tdelivered\tduplicates\tp50\tp99 (< 5 ms at <= 500 tx/s)\tmax\t"+
 		"cdc peak RSS (< 64 MiB)\tcdc CPU\tpg_recvlogical p50 / p99 / max\tcdc minus pg_recvlogical p50 / p99\t")
