@@ -45,7 +45,7 @@ func newBenchCmd() *cobra.Command {
 	f.IntVar(&o.TxSize, "tx-size", bench.DefaultTxSize, "rows per backlog transaction")
 	f.IntVar(&o.Repeat, "repeat", 1, "rounds of both consumers over each backlog (each from its own slot), alternating; "+
 		"prints the median too")
-	f.IntVar(&o.LargeTx, "large-tx", 0, "also drain ONE transaction of this many rows (e.g. 1000000)")
+	f.IntVar(&o.LargeTx, "large-tx", 0, "drain ONE transaction of this many rows (e.g. 1000000)")
 	f.IntSliceVar(&o.Steady, "steady", nil, "steady-load rates in transactions/s, e.g. 500,1500")
 	f.DurationVar(&o.Duration, "duration", bench.DefaultDuration, "length of each steady-load run")
 	f.IntVar(&o.Writers, "writers", bench.DefaultWriters, "connections the steady writer commits on")
