@@ -46,7 +46,7 @@ const (
 	DefaultRequestsPerMinute = 60
 	DefaultTimeout           = 30 * time.Second
 	DefaultMaxBackoff        = 60 * time.Second
-	DefaultQueueSize         = 10000
+	DefaultQueueSize         = 2000
 )
 
 // SetDefaults fills zero fields with their defaults. Call it before decoding

@@ -139,6 +139,13 @@ func (s *Sender) prepare(it stream.Item) (*entry, error) {
 		if s.cfg.Transport == TransportWebhook {
 			e.source = sourceOf(it.Event)
 		}
+		if e.bad == nil {
+			// The wire form is all delivery needs from here on: holding the
+			// event's maps for every queued item would dominate memory.
+			slim := *it.Event
+			slim.Fields, slim.Details = nil, nil
+			e.item.Event = &slim
+		}
 	default:
 		return nil, fmt.Errorf("enqueue item: unknown kind %d", it.Kind)
 	}

@@ -17,7 +17,10 @@ import (
 // not; dead-lettering every row until someone noticed would be worse. Any
 // other error is returned at once.
 func (e *Evaluator) EvaluateRetrying(ctx context.Context, c *stream.Change, dst []stream.Item, log *slog.Logger) ([]stream.Item, error) {
-	var out []stream.Item
+	out, err := e.Evaluate(ctx, c, dst)
+	if !errors.Is(err, ErrLookup) {
+		return out, err // the common case: no retry machinery per change
+	}
 	op := func() error {
 		var err error
 		out, err = e.Evaluate(ctx, c, dst)

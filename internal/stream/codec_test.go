@@ -41,3 +41,10 @@ func TestLSNAndPosition(t *testing.T) {
 	require.True(t, a.Less(Position{CommitLSN: 11}))
 	require.False(t, a.Less(a))
 }
+
+func TestKeyString(t *testing.T) {
+	c := &Change{Key: []string{"id", "region", "amount"}, New: Row{"id": int64(7), "region": "eu", "amount": Numeric("1.50")}}
+	require.Equal(t, "id=7,region=eu,amount=1.50", c.KeyString())
+	c = &Change{Key: []string{"id"}, Old: Row{"id": int64(9)}}
+	require.Equal(t, "id=9", c.KeyString(), "a delete keys on the old row")
+}

@@ -156,14 +156,23 @@ func (c *Change) KeyString() string {
 	if row == nil {
 		row = c.Old
 	}
-	var b strings.Builder
+	b := make([]byte, 0, 32)
 	for i, k := range c.Key {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		fmt.Fprintf(&b, "%s=%v", k, row[k])
+		b = append(b, k...)
+		b = append(b, '=')
+		switch v := row[k].(type) { // the common key types without fmt: this runs for every event
+		case int64:
+			b = strconv.AppendInt(b, v, 10)
+		case string:
+			b = append(b, v...)
+		default:
+			b = fmt.Append(b, v)
+		}
 	}
-	return b.String()
+	return string(b)
 }
 
 // Event is one Bento event produced by a rule from a change.
