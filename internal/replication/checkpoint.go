@@ -86,3 +86,23 @@ func (s *CheckpointStore) serverStopping(ctx context.Context) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "57")
 }
+
+// primaryKey returns the primary key columns of a table, in key order, or
+// nil when it has none or the catalog cannot be read (the caller then keeps
+// the replica identity columns).
+func (s *CheckpointStore) primaryKey(ctx context.Context, relID uint32) []string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT a.attname FROM pg_index i
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+		WHERE i.indrelid = $1::oid AND i.indisprimary
+		ORDER BY array_position(i.indkey::int2[], a.attnum)`, relID)
+	if err != nil {
+		return nil
+	}
+	cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil
+	}
+	return cols
+}

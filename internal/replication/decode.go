@@ -34,6 +34,10 @@ type decoder struct {
 	inTx   bool
 	tx     stream.Change // Pos.CommitLSN, CommitTime and Xid of the open transaction
 	count  int           // changes decoded so far in the open transaction
+	// primaryKey, when set, names a table's primary key columns. With
+	// REPLICA IDENTITY FULL every column is flagged as identity, so the
+	// flags alone would make a change's Key the whole row.
+	primaryKey func(relID uint32) []string
 }
 
 func newDecoder() *decoder {
@@ -81,7 +85,13 @@ func (d *decoder) apply(msg pglogrepl.Message) (*stream.Change, error) {
 	case *pglogrepl.CommitMessage:
 		return d.commit(m)
 	case *pglogrepl.RelationMessage:
-		d.rels[m.RelationID] = newRelation(m)
+		rel := newRelation(m)
+		if m.ReplicaIdentity == 'f' && d.primaryKey != nil {
+			if pk := d.primaryKey(m.RelationID); len(pk) > 0 {
+				rel.key = pk
+			}
+		}
+		d.rels[m.RelationID] = rel
 		return nil, nil
 	case *pglogrepl.InsertMessage:
 		return d.row(stream.OpInsert, m.RelationID, 0, nil, m.Tuple)

@@ -113,6 +113,7 @@ func TestReaderUnchangedToast(t *testing.T) {
 		ins, _ := h.tx()
 		big := ins[0].New["big"].(string)
 		require.Len(t, big, 3200)
+		require.Equal(t, []string{"id"}, ins[0].Key, "the primary key, also under FULL identity (every column flagged)")
 		h.db.Exec(t, `UPDATE `+table+` SET n = 1`)
 		upd, _ := h.tx()
 		if table == "d" {

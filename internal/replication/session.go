@@ -51,6 +51,7 @@ func (r *Reader) session(ctx context.Context, out chan<- stream.Change, resume r
 		conn.Close(closeCtx)
 	}()
 	s := &session{r: r, conn: conn, out: out, dec: newDecoder(), resume: resume}
+	s.dec.primaryKey = func(relID uint32) []string { return r.store.primaryKey(ctx, relID) }
 	if err := s.start(ctx); err != nil {
 		return false, err
 	}

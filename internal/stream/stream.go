@@ -168,6 +168,8 @@ func (c *Change) KeyString() string {
 			b = strconv.AppendInt(b, v, 10)
 		case string:
 			b = append(b, v...)
+		case Numeric:
+			b = append(b, v...)
 		default:
 			b = fmt.Append(b, v)
 		}
