@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -70,7 +69,7 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.count += len(events)
 	if s.times != nil {
 		for _, ev := range events {
-			s.note(uniqueKey(ev), at)
+			s.note(ev.UniqueKey(), at)
 		}
 	}
 	if s.reached != nil && s.count >= s.want {
@@ -85,17 +84,6 @@ func (s *sink) note(key string, at time.Time) {
 		return
 	}
 	s.times[key] = at
-}
-
-func uniqueKey(ev bentotest.ReceivedEvent) string {
-	u, _ := ev.Details["unique"].(map[string]any)
-	switch k := u["key"].(type) {
-	case string:
-		return k
-	case json.Number:
-		return k.String()
-	}
-	return ""
 }
 
 // waitFor blocks until n events have arrived in total, ctx ends, or

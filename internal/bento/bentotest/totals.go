@@ -28,6 +28,9 @@ func (b *Bento) PurchaseTotals() map[string]int64 {
 	return totals
 }
 
+// UniqueKey is a purchase's details.unique.key as text ("" when absent).
+func (ev ReceivedEvent) UniqueKey() string { return uniqueKey(ev.Details) }
+
 func uniqueKey(details map[string]any) string {
 	u, _ := details["unique"].(map[string]any)
 	switch k := u["key"].(type) {
