@@ -77,7 +77,9 @@ func (s *Syncer) ensureWithBackfill(ctx context.Context, pool *pgxpool.Pool) err
 }
 
 func (s *Syncer) backfill(ctx context.Context, pool *pgxpool.Pool, tables []string, snapshot string) error {
+	defer s.setPhase("")
 	for _, table := range tables {
+		s.setPhase("first-time backfill of " + table + " (streaming starts after it)")
 		res, err := backfill.Run(ctx, backfill.Options{
 			Pool: pool, Rules: s.cfg.Compiled, Schema: s.cfg.Source.Schema, Table: table, Snapshot: snapshot,
 			ChunkSize: s.cfg.Backfill.ChunkSize, Bento: s.cfg.Bento, HTTPClient: s.opts.HTTPClient,

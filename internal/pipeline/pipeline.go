@@ -49,6 +49,7 @@ type Syncer struct {
 	reader *replication.Reader
 	sender *bento.Sender
 	leader bool
+	phase  string // while not streaming yet: what the syncer is doing
 	acked  stream.Position
 }
 
@@ -246,6 +247,12 @@ func (s *Syncer) saveCheckpoint(store *replication.CheckpointStore) error {
 	return nil
 }
 
+func (s *Syncer) setPhase(p string) {
+	s.mu.Lock()
+	s.phase = p
+	s.mu.Unlock()
+}
+
 func (s *Syncer) setLeader(v bool) {
 	s.mu.Lock()
 	s.leader = v
@@ -256,12 +263,15 @@ func (s *Syncer) setLeader(v bool) {
 // no halting error is in force; reason says why not.
 func (s *Syncer) Ready() (bool, string) {
 	s.mu.Lock()
-	leader, reader, sender := s.leader, s.reader, s.sender
+	leader, reader, sender, phase := s.leader, s.reader, s.sender, s.phase
 	s.mu.Unlock()
 	switch {
 	case !leader:
 		return false, "standby: another instance holds the lock"
 	case reader == nil || sender == nil:
+		if phase != "" {
+			return false, phase
+		}
 		return false, "starting"
 	}
 	if ok, why := reader.Healthy(); !ok {
