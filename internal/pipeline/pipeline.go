@@ -17,12 +17,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/replication"
-	"github.com/pgbento/cdc/internal/rules"
 	"github.com/pgbento/cdc/internal/stream"
 	"github.com/pgbento/cdc/migrations"
 )
@@ -132,68 +130,15 @@ func (s *Syncer) prepare(ctx context.Context, pool *pgxpool.Pool) error {
 	return s.cfg.Compiled.CheckLookups(ctx, conn)
 }
 
-// stream runs the three stages and the shutdown sequence.
+// stream runs the three stages until ctx ends, then shuts them down: in
+// order (stop reading, drain deliveries within shutdown_timeout, save the
+// checkpoint) on a normal stop, at once when another instance took over.
 func (s *Syncer) stream(ctx context.Context, pool *pgxpool.Pool) error {
-	store := replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
-	reader := replication.NewReader(s.cfg.Source.Config, store, s.opts.Logger, s.opts.Registry)
-	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
-	var saveFailing bool // only the sender's acker calls ack
-	ack := func(p stream.Position) {
-		s.mu.Lock()
-		s.acked = p
-		s.mu.Unlock()
-		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		err := reader.AckDurably(saveCtx, p)
-		if err != nil && !saveFailing {
-			s.log.Warn("saving the checkpoint failed; it is retried in the background", "error", err)
-		}
-		saveFailing = err != nil
-	}
-	sender, err := bento.NewSender(s.cfg.Bento, ack, dlq, nil, s.opts.HTTPClient, s.opts.Logger, s.opts.Registry, s.opts.Version)
+	st, err := s.newStages(ctx, pool)
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.reader, s.sender = reader, sender
-	s.mu.Unlock()
-	eval := rules.NewEvaluator(s.cfg.Compiled, pool)
-
-	readCtx, stopReading := context.WithCancel(context.WithoutCancel(ctx))
-	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopReading()
-	defer stopSending()
-	changes := make(chan stream.Change, s.cfg.Source.QueueSize)
-
-	g := new(errgroup.Group)
-	var stageErr error
-	var once sync.Once
-	fail := func(err error) {
-		once.Do(func() { stageErr = err })
-		stopReading()
-		stopSending()
-	}
-	g.Go(func() error {
-		if err := reader.Run(readCtx, changes); err != nil && readCtx.Err() == nil {
-			fail(fmt.Errorf("replication: %w", err))
-		}
-		close(changes)
-		return nil
-	})
-	g.Go(func() error {
-		if err := sender.Run(sendCtx); err != nil && sendCtx.Err() == nil {
-			fail(fmt.Errorf("delivery: %w", err))
-		}
-		return nil
-	})
-	evalDone := make(chan struct{})
-	g.Go(func() error {
-		defer close(evalDone)
-		if err := s.evaluate(sendCtx, eval, sender, changes); err != nil && sendCtx.Err() == nil {
-			fail(err)
-		}
-		return nil
-	})
+	st.start()
 	if s.opts.Ready != nil {
 		s.opts.Ready()
 	}
@@ -201,32 +146,19 @@ func (s *Syncer) stream(ctx context.Context, pool *pgxpool.Pool) error {
 	case <-ctx.Done():
 		if cause := context.Cause(ctx); errors.Is(cause, errLostLeadership) {
 			s.log.Error("another instance took over: stopping without delivering more", "error", cause)
-			stopReading()
-			stopSending()
-			_ = g.Wait()
+			st.abort()
 			return cause
 		}
 		s.log.Info("shutting down: stop reading, drain deliveries", "timeout", s.cfg.ShutdownTimeout)
-		stopReading()
-		drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
-		// The evaluator may be blocked handing items to a full queue while
-		// Bento is down: the drain deadline bounds that wait too.
-		select {
-		case <-evalDone:
-		case <-drainCtx.Done():
-		}
-		if err := sender.Drain(drainCtx); err != nil {
-			s.log.Warn("shutdown: in-flight events handed back; they are re-read on restart", "pending", sender.Pending())
-		}
-		cancel()
-		stopSending()
-	case <-sendCtx.Done():
+		st.drain(ctx, s.cfg.ShutdownTimeout)
+	case <-st.sendCtx.Done(): // a stage failed
+		st.abort()
 	}
-	_ = g.Wait()
-	if err := s.saveCheckpoint(store); err != nil && stageErr == nil {
-		stageErr = err
+	err = st.err
+	if saveErr := s.saveCheckpoint(st.store); saveErr != nil && err == nil {
+		err = saveErr
 	}
-	return stageErr
+	return err
 }
 
 // saveCheckpoint persists the last acknowledged position on the way out, so

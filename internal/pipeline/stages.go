@@ -1,0 +1,130 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pgbento/cdc/internal/bento"
+	"github.com/pgbento/cdc/internal/replication"
+	"github.com/pgbento/cdc/internal/rules"
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// stages are the reader, the evaluator and the sender of one streaming run,
+// with the contexts that stop them: reading stops first on shutdown, sending
+// last, so what was read can still be delivered.
+type stages struct {
+	s      *Syncer
+	store  *replication.CheckpointStore
+	reader *replication.Reader
+	sender *bento.Sender
+	eval   *rules.Evaluator
+
+	readCtx, sendCtx         context.Context
+	stopReading, stopSending context.CancelFunc
+	g                        errgroup.Group
+	evalDone                 chan struct{}
+	once                     sync.Once
+	err                      error // the first stage failure
+}
+
+func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, error) {
+	st := &stages{s: s, evalDone: make(chan struct{})}
+	st.store = replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
+	st.reader = replication.NewReader(s.cfg.Source.Config, st.store, s.opts.Logger, s.opts.Registry)
+	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
+	sender, err := bento.NewSender(s.cfg.Bento, st.ack(ctx), dlq, nil, s.opts.HTTPClient, s.opts.Logger, s.opts.Registry, s.opts.Version)
+	if err != nil {
+		return nil, err
+	}
+	st.sender = sender
+	st.eval = rules.NewEvaluator(s.cfg.Compiled, pool)
+	st.readCtx, st.stopReading = context.WithCancel(context.WithoutCancel(ctx))
+	st.sendCtx, st.stopSending = context.WithCancel(context.WithoutCancel(ctx))
+	s.mu.Lock()
+	s.reader, s.sender = st.reader, st.sender
+	s.mu.Unlock()
+	return st, nil
+}
+
+// ack is the sender's acknowledgement: it saves the checkpoint before it
+// returns, so the sender's next request waits for it (a crash then re-sends
+// at most the requests in flight). A failed save is retried by the reader's
+// persister; nothing is reported to the server before it is saved.
+func (st *stages) ack(ctx context.Context) stream.AckFunc {
+	var saveFailing bool // only the sender's acker calls ack
+	return func(p stream.Position) {
+		st.s.mu.Lock()
+		st.s.acked = p
+		st.s.mu.Unlock()
+		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		err := st.reader.AckDurably(saveCtx, p)
+		if err != nil && !saveFailing {
+			st.s.log.Warn("saving the checkpoint failed; it is retried in the background", "error", err)
+		}
+		saveFailing = err != nil
+	}
+}
+
+// fail records the first stage failure and stops everything.
+func (st *stages) fail(err error) {
+	st.once.Do(func() { st.err = err })
+	st.stopReading()
+	st.stopSending()
+}
+
+func (st *stages) start() {
+	changes := make(chan stream.Change, st.s.cfg.Source.QueueSize)
+	st.g.Go(func() error {
+		if err := st.reader.Run(st.readCtx, changes); err != nil && st.readCtx.Err() == nil {
+			st.fail(fmt.Errorf("replication: %w", err))
+		}
+		close(changes)
+		return nil
+	})
+	st.g.Go(func() error {
+		if err := st.sender.Run(st.sendCtx); err != nil && st.sendCtx.Err() == nil {
+			st.fail(fmt.Errorf("delivery: %w", err))
+		}
+		return nil
+	})
+	st.g.Go(func() error {
+		defer close(st.evalDone)
+		if err := st.s.evaluate(st.sendCtx, st.eval, st.sender, changes); err != nil && st.sendCtx.Err() == nil {
+			st.fail(err)
+		}
+		return nil
+	})
+}
+
+// drain stops reading, lets the sender deliver what it holds for at most
+// timeout, then stops it; undelivered items are not acknowledged and are
+// read again after a restart.
+func (st *stages) drain(ctx context.Context, timeout time.Duration) {
+	st.stopReading()
+	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	// The evaluator may be blocked handing items to a full queue while
+	// Bento is down: the drain deadline bounds that wait too.
+	select {
+	case <-st.evalDone:
+	case <-drainCtx.Done():
+	}
+	if err := st.sender.Drain(drainCtx); err != nil {
+		st.s.log.Warn("shutdown: in-flight events handed back; they are re-read on restart", "pending", st.sender.Pending())
+	}
+	st.abort()
+}
+
+// abort stops every stage at once and waits for them.
+func (st *stages) abort() {
+	st.stopReading()
+	st.stopSending()
+	_ = st.g.Wait()
+}
