@@ -28,7 +28,10 @@ func newSetupCmd() *cobra.Command {
 				fmt.Fprintln(w, sql)
 			}
 			if len(res.Ran) == 0 {
-				fmt.Fprintln(w, "-- nothing: schema, publication and slot already in place")
+				fmt.Fprintln(w, "-- nothing: everything setup may create is in place")
+			}
+			for _, n := range res.Notes {
+				fmt.Fprintln(w, "-- note:", n)
 			}
 			if len(res.Others) > 0 {
 				fmt.Fprintln(w, "\n-- still to do, by someone with the privileges:")

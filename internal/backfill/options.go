@@ -51,6 +51,8 @@ type Options struct {
 	Progress Reporter // nil: no progress display
 	Logger   *slog.Logger
 	Now      func() time.Time // nil: time.Now
+
+	baseLogger *slog.Logger // Logger without this package's component, for the sender
 }
 
 // Result is what one Run did.
@@ -71,6 +73,7 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.baseLogger = o.Logger
 	o.Logger = o.Logger.With("component", "backfill")
 	if o.Now == nil {
 		o.Now = time.Now

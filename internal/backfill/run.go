@@ -41,7 +41,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		return res, nil
 	}
 	sender, err := bento.NewSender(o.Bento, nil, bento.NewDeadLetterStore(o.Pool, o.Schema), o.Limiter,
-		o.HTTPClient, o.Logger, o.Registry, o.Version)
+		o.HTTPClient, o.baseLogger, o.Registry, o.Version)
 	if err != nil {
 		return res, fmt.Errorf("backfill %s: %w", t.name, err)
 	}

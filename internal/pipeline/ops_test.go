@@ -37,9 +37,15 @@ func TestCheckReportsEveryProblemAndSetupFixesWhatItCan(t *testing.T) {
 	require.Contains(t, text, `schema "cdc" is not set up`)
 
 	e.db.Exec(t, `ALTER TABLE customers ADD COLUMN plan text`)
+	e.cfg.Backfill.OnCreate = true
 	res, err := pipeline.Setup(ctx, e.cfg)
 	require.NoError(t, err)
-	require.Len(t, res.Ran, 3, "schema, publication, slot: %v", res.Ran)
+	require.Len(t, res.Ran, 2, "schema, publication; the slot is left for run's snapshot backfill: %v", res.Ran)
+	require.Len(t, res.Notes, 1)
+	e.cfg.Backfill.OnCreate = false
+	res, err = pipeline.Setup(ctx, e.cfg)
+	require.NoError(t, err)
+	require.Len(t, res.Ran, 1, "now the slot: %v", res.Ran)
 	require.Contains(t, findingsText(res.Others), "REPLICA IDENTITY FULL", "left for someone else")
 
 	e.db.Exec(t, `ALTER TABLE orders REPLICA IDENTITY FULL`)

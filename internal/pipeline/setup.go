@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -16,6 +17,7 @@ import (
 type SetupResult struct {
 	Ran    []string  // SQL (or the equivalent command) Setup ran
 	Others []Finding // what someone with more privileges must do
+	Notes  []string  // what Setup deliberately left alone, and why
 }
 
 // Setup creates what Check found missing and is safe to create: the
@@ -34,13 +36,19 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 		}
 		return &res, nil
 	}
+	before, err := checkSchema(ctx, conn, cfg)
+	if err != nil {
+		return nil, err
+	}
 	if err := migrations.Apply(ctx, conn, cfg.Source.Schema); err != nil {
 		return nil, err
 	}
 	if err := continuity(ctx, cfg); err != nil {
 		return nil, err
 	}
-	res.Ran = append(res.Ran, fmt.Sprintf("CREATE SCHEMA IF NOT EXISTS %s; -- and the syncer's tables (migrations)", cfg.Source.Schema))
+	if len(before) > 0 { // checkSchema found it missing
+		res.Ran = append(res.Ran, fmt.Sprintf("CREATE SCHEMA IF NOT EXISTS %s; -- and the syncer's tables (migrations)", cfg.Source.Schema))
+	}
 	created, sql, err := replication.EnsurePublication(ctx, conn, cfg.Source.Config)
 	if err != nil {
 		return nil, err
@@ -48,21 +56,30 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 	if created {
 		res.Ran = append(res.Ran, sql)
 	}
-	slotCreated, _, err := replication.EnsureSlot(ctx, cfg.Source.Config)
-	if err != nil {
-		return nil, err
-	}
-	if slotCreated {
-		res.Ran = append(res.Ran, fmt.Sprintf("CREATE_REPLICATION_SLOT %s LOGICAL pgoutput; -- on a replication connection", cfg.Source.Slot))
+	// With backfill.on_create the slot must be created by `cdc run`, which
+	// backfills from the snapshot exported with it; a slot made here would
+	// skip that backfill.
+	if !cfg.Backfill.OnCreate {
+		slotCreated, _, err := replication.EnsureSlot(ctx, cfg.Source.Config)
+		if err != nil {
+			return nil, err
+		}
+		if slotCreated {
+			res.Ran = append(res.Ran, fmt.Sprintf("CREATE_REPLICATION_SLOT %s LOGICAL pgoutput; -- on a replication connection", cfg.Source.Slot))
+		}
 	}
 	fs, err := Check(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range fs {
-		if f.Severity != SevOK {
-			res.Others = append(res.Others, f)
+		if f.Severity == SevOK || (cfg.Backfill.OnCreate && strings.HasPrefix(f.What, "replication slot")) {
+			continue
 		}
+		res.Others = append(res.Others, f)
+	}
+	if cfg.Backfill.OnCreate {
+		res.Notes = append(res.Notes, fmt.Sprintf("slot %q is left for `cdc run` to create: with backfill.on_create it backfills the existing rows from the slot's snapshot first", cfg.Source.Slot))
 	}
 	return &res, nil
 }
