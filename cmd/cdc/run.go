@@ -25,6 +25,7 @@ func newRunCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			tuneGC()
 			log := newLogger(os.Stderr, cfg.Log.Level, cfg.Log.Format)
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

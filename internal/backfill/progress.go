@@ -90,18 +90,57 @@ func (s *progressStore) resume(ctx context.Context, table, snapshot string, rest
 	return state{Snapshot: snapshot}, nil
 }
 
-// Unfinished lists the tables whose backfill started and is not done, for
-// a syncer that restarts after a first-start backfill was interrupted: it
-// should Run them again (without the snapshot, which died with the process).
-func Unfinished(ctx context.Context, pool *pgxpool.Pool, schema string) ([]string, error) {
-	rows, err := pool.Query(ctx, `SELECT table_name FROM `+pgx.Identifier{schema, "backfill"}.Sanitize()+
-		` WHERE NOT done ORDER BY table_name`)
+// Register records, in one transaction, that each table is to be
+// backfilled from snapshot: the syncer's first-time backfill. A crash at any
+// point after it leaves every such table listed by Unfinished, including
+// tables the backfill had not reached yet.
+func Register(ctx context.Context, pool *pgxpool.Pool, schema string, tables []string, snapshot string) error {
+	if snapshot == "" {
+		return errors.New("register first-time backfill: a snapshot is required")
+	}
+	store := newProgressStore(pool, schema)
+	tx, err := pool.Begin(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list unfinished backfills: %w", err)
+		return fmt.Errorf("register first-time backfill: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
+	for _, t := range tables {
+		if _, err := tx.Exec(ctx, `INSERT INTO `+store.table+` (table_name, last_key, rows_done, done, snapshot)
+			VALUES ($1, NULL, 0, false, $2)
+			ON CONFLICT (table_name) DO UPDATE SET last_key = NULL, rows_done = 0, done = false,
+				snapshot = EXCLUDED.snapshot, started_at = now(), updated_at = now()`, t, snapshot); err != nil {
+			return fmt.Errorf("register first-time backfill of %s: %w", t, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("register first-time backfill: %w", err)
+	}
+	return nil
+}
+
+// Unfinished lists the tables whose first-time backfill (registered with a
+// snapshot) is not done, for a syncer that restarts after it was
+// interrupted: it should Run them again without the snapshot, which died
+// with the process. Backfills an operator started by hand are not listed:
+// the syncer must not run them a second time, or without their --where.
+func Unfinished(ctx context.Context, pool *pgxpool.Pool, schema string) ([]string, error) {
+	return tableList(ctx, pool, schema, `WHERE NOT done AND snapshot <> ''`)
+}
+
+// Known lists every table with backfill progress, finished or not.
+func Known(ctx context.Context, pool *pgxpool.Pool, schema string) ([]string, error) {
+	return tableList(ctx, pool, schema, "")
+}
+
+func tableList(ctx context.Context, pool *pgxpool.Pool, schema, where string) ([]string, error) {
+	rows, err := pool.Query(ctx, `SELECT table_name FROM `+pgx.Identifier{schema, "backfill"}.Sanitize()+
+		` `+where+` ORDER BY table_name`)
+	if err != nil {
+		return nil, fmt.Errorf("list backfills: %w", err)
 	}
 	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("list unfinished backfills: %w", err)
+		return nil, fmt.Errorf("list backfills: %w", err)
 	}
 	return tables, nil
 }

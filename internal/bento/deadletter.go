@@ -71,7 +71,7 @@ func (s *DeadLetterStore) Put(ctx context.Context, d DeadLetter) error {
 	q := `INSERT INTO ` + s.table + ` (kind, rule, table_name, row_key, reason, status, response, attempts,
 		commit_lsn, change_index, event_sub, source, event, change)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::pg_lsn, $10, $11, $12, $13::jsonb, $14::jsonb)
-		ON CONFLICT (kind, rule, table_name, row_key, commit_lsn, change_index, event_sub) DO NOTHING`
+		ON CONFLICT (kind, rule, table_name, md5(row_key), commit_lsn, change_index, event_sub) DO NOTHING`
 	_, err := s.pool.Exec(ctx, q, d.Kind, d.Rule, d.Table, d.Key, d.Reason, d.Status,
 		strings.ToValidUTF8(d.Response, ""), d.Attempts, lsnArg(d.Pos.CommitLSN), d.Pos.Index, d.Pos.Sub,
 		d.Source, jsonArg(d.Event), jsonArg(d.Change))

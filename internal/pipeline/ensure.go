@@ -51,7 +51,9 @@ func (s *Syncer) ensure(ctx context.Context, pool *pgxpool.Pool) error {
 // ensureWithBackfill creates the slot with a snapshot and backfills from it,
 // or, when the slot exists, finishes a first-time backfill that a crash
 // interrupted (from current data: rows changed since may be sent twice;
-// purchases are deduplicated by their unique key).
+// purchases are deduplicated by their unique key). Every table is
+// registered before the first row is sent, so a crash never leaves a table
+// out. A table with earlier backfill progress is not sent again.
 func (s *Syncer) ensureWithBackfill(ctx context.Context, pool *pgxpool.Pool) error {
 	cfg := s.cfg
 	exists, err := slotExists(ctx, pool, cfg.Source.Slot)
@@ -66,14 +68,43 @@ func (s *Syncer) ensureWithBackfill(ctx context.Context, pool *pgxpool.Pool) err
 		s.log.Warn("resuming an interrupted first-time backfill from current data", "tables", unfinished)
 		return s.backfill(ctx, pool, unfinished, "")
 	}
+	tables, err := s.neverBackfilled(ctx, pool)
+	if err != nil {
+		return err
+	}
 	snap, err := replication.CreateSlotWithSnapshot(ctx, cfg.Source.Config)
 	if err != nil {
 		return err
 	}
 	defer snap.Close(context.WithoutCancel(ctx))
+	if len(tables) == 0 {
+		return nil
+	}
+	if err := backfill.Register(ctx, pool, cfg.Source.Schema, tables, snap.Name); err != nil {
+		return err
+	}
 	s.log.Info("replication slot created; backfilling from its snapshot", "slot", cfg.Source.Slot,
-		"consistent_point", snap.ConsistentPoint.String(), "tables", cfg.Compiled.Tables())
-	return s.backfill(ctx, pool, cfg.Compiled.Tables(), snap.Name)
+		"consistent_point", snap.ConsistentPoint.String(), "tables", tables)
+	return s.backfill(ctx, pool, tables, snap.Name)
+}
+
+// neverBackfilled is the rules' tables without any backfill progress: a
+// table backfilled before (by hand, or for an earlier slot) is not sent
+// again on its own; `cdc backfill --restart` does that on purpose.
+func (s *Syncer) neverBackfilled(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
+	known, err := backfill.Known(ctx, pool, s.cfg.Source.Schema)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range s.cfg.Compiled.Tables() {
+		if contains(known, t) {
+			s.log.Warn("not backfilling a table backfilled before; use cdc backfill --restart to send it again", "table", t)
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 func (s *Syncer) backfill(ctx context.Context, pool *pgxpool.Pool, tables []string, snapshot string) error {
@@ -156,7 +187,7 @@ func checkContinuity(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config
 	if err != nil {
 		return err
 	}
-	reset := fmt.Sprintf("to start over: DELETE FROM %s.checkpoint WHERE slot_name = '%s'; then run again and backfill the gap (cdc backfill --all; purchases are deduplicated by their unique key)",
+	reset := fmt.Sprintf("to start over: DELETE FROM %s.checkpoint WHERE slot_name = '%s'; then run again and send the rows again (cdc backfill --all --restart; purchases are deduplicated by their unique key)",
 		cfg.Source.Schema, cfg.Source.Slot)
 	if !exists {
 		return fmt.Errorf("replication slot %q is missing but a checkpoint exists at %s: changes made since then were never read; %s",

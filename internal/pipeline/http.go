@@ -8,7 +8,7 @@ import (
 )
 
 // Handler serves /metrics from gatherer, /healthz (the process is alive)
-// and /readyz (replicating, Bento reachable, no halting error).
+// and /readyz (leader, streaming, no halting Bento error).
 func Handler(gatherer prometheus.Gatherer, s *Syncer) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))

@@ -100,8 +100,8 @@ func (s *Syncer) Run(ctx context.Context) error {
 	lost := context.Cause(leadCtx)
 	cancel(nil)
 	<-watchDone
-	if err == nil && ctx.Err() == nil && lost != nil {
-		err = lost
+	if ctx.Err() == nil && errors.Is(lost, errLostLeadership) {
+		return lost // whatever the stage that noticed it returned (often context.Canceled)
 	}
 	return err
 }

@@ -237,3 +237,31 @@ func TestShutdownIsBoundedWhileBentoIsDown(t *testing.T) {
 	require.Eventually(t, func() bool { return len(e.fake.Received()) == 200 }, 60*time.Second, 50*time.Millisecond)
 	require.NoError(t, stop())
 }
+
+// TestInterruptedFirstBackfillResumesEveryTable: a first start stopped while
+// the backfill of its first table waits on Bento still backfills every
+// table after the restart, not just the one it had started.
+func TestInterruptedFirstBackfillResumesEveryTable(t *testing.T) {
+	e := newEnv(t, "backfill:\n  on_create: true\n")
+	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) SELECT 'c' || i || '@example.com', true FROM generate_series(1, 5) i`)
+	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) SELECT 1 + i % 5, 'paid', 3.00, now() FROM generate_series(1, 20) i`)
+	e.fake.SetFault(&bentotest.Response{Status: 503})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- pipeline.New(e.cfg, pipeline.Options{}).Run(ctx) }()
+	require.Eventually(t, func() bool { return len(e.fake.Requests()) > 0 }, 30*time.Second, 20*time.Millisecond)
+	cancel()
+	<-done
+
+	e.fake.SetFault(nil)
+	stop := e.start(t)
+	e.waitTotals(t)
+	subscribes := 0
+	for _, ev := range e.fake.Received() {
+		if ev.Type == "$subscribe" {
+			subscribes++
+		}
+	}
+	require.Equal(t, 5, subscribes)
+	require.NoError(t, stop())
+}

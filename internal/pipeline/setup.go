@@ -78,7 +78,7 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 		}
 		res.Others = append(res.Others, f)
 	}
-	if cfg.Backfill.OnCreate {
+	if slot, err := slotState(ctx, conn, cfg.Source.Slot); err == nil && slot == nil && cfg.Backfill.OnCreate {
 		res.Notes = append(res.Notes, fmt.Sprintf("slot %q is left for `cdc run` to create: with backfill.on_create it backfills the existing rows from the slot's snapshot first", cfg.Source.Slot))
 	}
 	return &res, nil

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
@@ -35,17 +36,19 @@ type stages struct {
 
 func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, error) {
 	st := &stages{s: s, evalDone: make(chan struct{})}
+	st.readCtx, st.stopReading = context.WithCancel(context.WithoutCancel(ctx))
+	st.sendCtx, st.stopSending = context.WithCancel(context.WithoutCancel(ctx))
 	st.store = replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
 	st.reader = replication.NewReader(s.cfg.Source.Config, st.store, s.opts.Logger, s.opts.Registry)
 	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
-	sender, err := bento.NewSender(s.cfg.Bento, st.ack(ctx), dlq, nil, s.opts.HTTPClient, s.opts.Logger, s.opts.Registry, s.opts.Version)
+	sender, err := bento.NewSender(s.cfg.Bento, st.ack(), dlq, nil, s.opts.HTTPClient, s.opts.Logger, s.opts.Registry, s.opts.Version)
 	if err != nil {
+		st.stopReading()
+		st.stopSending()
 		return nil, err
 	}
 	st.sender = sender
 	st.eval = rules.NewEvaluator(s.cfg.Compiled, pool)
-	st.readCtx, st.stopReading = context.WithCancel(context.WithoutCancel(ctx))
-	st.sendCtx, st.stopSending = context.WithCancel(context.WithoutCancel(ctx))
 	s.mu.Lock()
 	s.reader, s.sender = st.reader, st.sender
 	s.mu.Unlock()
@@ -54,21 +57,27 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 
 // ack is the sender's acknowledgement: it saves the checkpoint before it
 // returns, so the sender's next request waits for it (a crash then re-sends
-// at most the requests in flight). A failed save is retried by the reader's
-// persister; nothing is reported to the server before it is saved.
-func (st *stages) ack(ctx context.Context) stream.AckFunc {
-	var saveFailing bool // only the sender's acker calls ack
+// at most the requests in flight). While the save fails it retries, holding
+// delivery, until it works or sending stops; nothing is reported to the
+// server before it is saved.
+func (st *stages) ack() stream.AckFunc {
 	return func(p stream.Position) {
 		st.s.mu.Lock()
 		st.s.acked = p
 		st.s.mu.Unlock()
-		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		err := st.reader.AckDurably(saveCtx, p)
-		if err != nil && !saveFailing {
-			st.s.log.Warn("saving the checkpoint failed; it is retried in the background", "error", err)
-		}
-		saveFailing = err != nil
+		b := backoff.NewExponentialBackOff(backoff.WithInitialInterval(200*time.Millisecond),
+			backoff.WithMaxInterval(10*time.Second), backoff.WithMaxElapsedTime(0))
+		logged := false
+		_ = backoff.Retry(func() error {
+			saveCtx, cancel := context.WithTimeout(st.sendCtx, 5*time.Second)
+			defer cancel()
+			err := st.reader.AckDurably(saveCtx, p)
+			if err != nil && !logged && st.sendCtx.Err() == nil {
+				st.s.log.Warn("saving the checkpoint failed; delivery waits and retries", "error", err)
+				logged = true
+			}
+			return err
+		}, backoff.WithContext(b, st.sendCtx))
 	}
 }
 
