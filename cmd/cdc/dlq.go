@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pgbento/cdc/internal/bento"
+	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/pipeline"
 )
 
@@ -70,11 +71,7 @@ func newDLQReplayCmd() *cobra.Command {
 			"the current rules again (fix the rule or the row first). Each dead letter is removed once what\n" +
 			"it produces is delivered; one that fails again stays (or is replaced by a new dead letter).",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			ids, err := parseIDs(args)
+			cfg, ids, err := configAndIDs(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -104,11 +101,7 @@ func newDLQDiscardCmd() *cobra.Command {
 		Use:   "discard ID... | --all",
 		Short: "Remove dead letters without sending them",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			ids, err := parseIDs(args)
+			cfg, ids, err := configAndIDs(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -137,6 +130,16 @@ func newDLQDiscardCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "discard every dead letter")
 	return cmd
+}
+
+// configAndIDs loads --config and parses the dead-letter ids in args.
+func configAndIDs(cmd *cobra.Command, args []string) (*config.Config, []int64, error) {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, err := parseIDs(args)
+	return cfg, ids, err
 }
 
 func parseIDs(args []string) ([]int64, error) {
