@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 if [ -z "${CDC_TEST_DSN:-}" ]; then scripts/ensure-postgres.sh; fi
-unformatted="$(gofmt -l cmd internal migrations examples 2>/dev/null || true)"
+unformatted="$(gofmt -l cmd internal migrations examples e2e 2>/dev/null || true)"
 if [ -n "$unformatted" ]; then echo "gofmt needed on: $unformatted" >&2; exit 1; fi
 go vet ./...
 go test -race -count=1 -timeout 25m ./... "$@"
