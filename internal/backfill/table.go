@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/pgbento/cdc/internal/replication"
 )
 
 // ErrNoPrimaryKey is returned for a table without a primary key: keyset
@@ -47,7 +49,7 @@ ORDER BY a.attnum`
 // describeTable loads the columns and primary key of name ("orders" means
 // "public.orders").
 func describeTable(ctx context.Context, q querier, name string) (*table, error) {
-	schema, rel, err := splitTable(name)
+	schema, rel, err := replication.SplitTable(name)
 	if err != nil {
 		return nil, err
 	}
@@ -92,19 +94,6 @@ func (t *table) setKey(keyPos map[int]int) error {
 		t.key = append(t.key, t.cols[i].name)
 	}
 	return nil
-}
-
-// splitTable splits "schema.table"; the schema defaults to public, as in the
-// rule file.
-func splitTable(s string) (schema, rel string, err error) {
-	schema, rel, ok := strings.Cut(s, ".")
-	if !ok {
-		schema, rel = "public", s
-	}
-	if schema == "" || rel == "" || strings.Contains(rel, ".") {
-		return "", "", fmt.Errorf("table %q: want table or schema.table", s)
-	}
-	return schema, rel, nil
 }
 
 // selectSQL is the keyset query of one chunk. With after, the key columns'

@@ -76,7 +76,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, t := range c.Tables {
-		if _, _, err := splitTable(t); err != nil {
+		if _, _, err := SplitTable(t); err != nil {
 			errs = append(errs, fmt.Errorf("source.tables: %w", err))
 		}
 	}

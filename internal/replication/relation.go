@@ -37,8 +37,8 @@ func newRelation(m *pglogrepl.RelationMessage) *relation {
 	return rel
 }
 
-// splitTable splits "schema.table" (schema defaults to public).
-func splitTable(t string) (schema, table string, err error) {
+// SplitTable splits "schema.table"; a bare "table" is in schema public.
+func SplitTable(t string) (schema, table string, err error) {
 	schema, table, ok := strings.Cut(t, ".")
 	if !ok {
 		schema, table = "public", t
@@ -51,7 +51,7 @@ func splitTable(t string) (schema, table string, err error) {
 
 // quoteTable quotes "schema.table" for SQL.
 func quoteTable(t string) (string, error) {
-	schema, table, err := splitTable(t)
+	schema, table, err := SplitTable(t)
 	if err != nil {
 		return "", err
 	}
