@@ -51,7 +51,7 @@ func (r *Reader) session(ctx context.Context, out chan<- stream.Change, resume r
 		conn.Close(closeCtx)
 	}()
 	s := &session{r: r, conn: conn, out: out, dec: newDecoder(), resume: resume}
-	s.dec.primaryKey = func(relID uint32) []string { return r.store.primaryKey(ctx, relID) }
+	s.dec.primaryKey = func(relID uint32) []string { return primaryKey(ctx, r.store.pool, relID) }
 	if err := s.start(ctx); err != nil {
 		return false, err
 	}
@@ -219,7 +219,7 @@ func (s *session) send(ctx context.Context, ch *stream.Change) error {
 			if err := s.sendStatus(ctx); err != nil {
 				return err
 			}
-			if s.r.store.serverStopping(ctx) {
+			if serverStopping(ctx, s.r.store.pool) {
 				return errServerDraining
 			}
 		case <-ctx.Done():
