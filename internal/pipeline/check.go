@@ -50,6 +50,11 @@ func Check(ctx context.Context, cfg *config.Config) ([]Finding, error) {
 			Fix: "check source.dsn, that the server is up, and pg_hba.conf allows this host"}}, nil
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	return checkConn(ctx, conn, cfg)
+}
+
+// checkConn is Check on an open connection.
+func checkConn(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
 	var fs []Finding
 	for _, p := range replication.Preflight(ctx, conn, cfg.Source.Config) {
 		fs = append(fs, Finding{Severity: SevError, What: p.What, Fix: p.Fix})
@@ -219,14 +224,19 @@ func checkSlot(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Findi
 
 // checkSchema reports whether the syncer's own schema is in place.
 func checkSchema(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
+	exists, err := schemaExists(ctx, conn, cfg.Source.Schema)
+	if err != nil || exists {
+		return nil, err
+	}
+	return []Finding{{Severity: SevWarn, What: fmt.Sprintf("the syncer's schema %q is not set up", cfg.Source.Schema),
+		Fix: "cdc setup (or the first cdc run) creates it; the role needs CREATE on the database"}}, nil
+}
+
+func schemaExists(ctx context.Context, conn *pgx.Conn, schema string) (bool, error) {
 	var exists bool
 	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'checkpoint')`,
-		cfg.Source.Schema).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("read schema: %w", err)
+		schema).Scan(&exists); err != nil {
+		return false, fmt.Errorf("read schema: %w", err)
 	}
-	if !exists {
-		return []Finding{{Severity: SevWarn, What: fmt.Sprintf("the syncer's schema %q is not set up", cfg.Source.Schema),
-			Fix: "cdc setup (or the first cdc run) creates it; the role needs CREATE on the database"}}, nil
-	}
-	return nil, nil
+	return exists, nil
 }

@@ -56,11 +56,11 @@ func (s *Syncer) ensure(ctx context.Context, pool *pgxpool.Pool) error {
 // out. A table with earlier backfill progress is not sent again.
 func (s *Syncer) ensureWithBackfill(ctx context.Context, pool *pgxpool.Pool) error {
 	cfg := s.cfg
-	exists, err := slotExists(ctx, pool, cfg.Source.Slot)
+	slot, err := slotState(ctx, pool, cfg.Source.Slot)
 	if err != nil {
 		return err
 	}
-	if exists {
+	if slot != nil {
 		unfinished, err := backfill.Unfinished(ctx, pool, cfg.Source.Schema)
 		if err != nil || len(unfinished) == 0 {
 			return err
@@ -125,15 +125,6 @@ func (s *Syncer) backfill(ctx context.Context, pool *pgxpool.Pool, tables []stri
 	return nil
 }
 
-func slotExists(ctx context.Context, pool *pgxpool.Pool, slot string) (bool, error) {
-	var ok bool
-	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, slot).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("read slots: %w", err)
-	}
-	return ok, nil
-}
-
 // LiveColumns returns the columns of each table as the database has them
 // now, for checking the rules against the live schema. Tables that do not
 // exist are absent from the map.
@@ -183,13 +174,13 @@ func checkContinuity(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config
 	if err != nil || p.IsZero() {
 		return err
 	}
-	exists, err := slotExists(ctx, pool, cfg.Source.Slot)
+	slot, err := slotState(ctx, pool, cfg.Source.Slot)
 	if err != nil {
 		return err
 	}
 	reset := fmt.Sprintf("to start over: DELETE FROM %s.checkpoint WHERE slot_name = '%s'; then run again and send the rows again (cdc backfill --all --restart; purchases are deduplicated by their unique key)",
 		cfg.Source.Schema, cfg.Source.Slot)
-	if !exists {
+	if slot == nil {
 		return fmt.Errorf("replication slot %q is missing but a checkpoint exists at %s: changes made since then were never read; %s",
 			cfg.Source.Slot, p.CommitLSN, reset)
 	}

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -109,11 +108,12 @@ func (s *Syncer) Run(ctx context.Context) error {
 // prepare applies migrations and checks the database and the rules against
 // its live schema.
 func (s *Syncer) prepare(ctx context.Context, pool *pgxpool.Pool) error {
-	conn, err := pgx.Connect(ctx, s.cfg.Source.DSN)
+	pc, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer pc.Release()
+	conn := pc.Conn()
 	if err := migrations.Apply(ctx, conn, s.cfg.Source.Schema); err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgbento/cdc/internal/config"
@@ -24,11 +23,17 @@ type SetupResult struct {
 // syncer's schema, the publication and the slot. It does not alter user
 // tables or grant privileges; those come back as findings with their SQL.
 func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
-	conn, err := pgx.Connect(ctx, cfg.Source.DSN)
+	pool, err := pgxpool.New(ctx, cfg.Source.DSN)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer pool.Close()
+	pc, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	defer pc.Release()
+	conn := pc.Conn()
 	var res SetupResult
 	if problems := replication.Preflight(ctx, conn, cfg.Source.Config); len(problems) > 0 {
 		for _, p := range problems {
@@ -36,17 +41,17 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 		}
 		return &res, nil
 	}
-	before, err := checkSchema(ctx, conn, cfg)
+	hadSchema, err := schemaExists(ctx, conn, cfg.Source.Schema)
 	if err != nil {
 		return nil, err
 	}
 	if err := migrations.Apply(ctx, conn, cfg.Source.Schema); err != nil {
 		return nil, err
 	}
-	if err := continuity(ctx, cfg); err != nil {
+	if err := checkContinuity(ctx, pool, cfg); err != nil {
 		return nil, err
 	}
-	if len(before) > 0 { // checkSchema found it missing
+	if !hadSchema {
 		res.Ran = append(res.Ran, fmt.Sprintf("CREATE SCHEMA IF NOT EXISTS %s; -- and the syncer's tables (migrations)", cfg.Source.Schema))
 	}
 	created, sql, err := replication.EnsurePublication(ctx, conn, cfg.Source.Config)
@@ -68,7 +73,7 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 			res.Ran = append(res.Ran, fmt.Sprintf("CREATE_REPLICATION_SLOT %s LOGICAL pgoutput; -- on a replication connection", cfg.Source.Slot))
 		}
 	}
-	fs, err := Check(ctx, cfg)
+	fs, err := checkConn(ctx, conn, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -82,13 +87,4 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 		res.Notes = append(res.Notes, fmt.Sprintf("slot %q is left for `cdc run` to create: with backfill.on_create it backfills the existing rows from the slot's snapshot first", cfg.Source.Slot))
 	}
 	return &res, nil
-}
-
-func continuity(ctx context.Context, cfg *config.Config) error {
-	pool, err := pgxpool.New(ctx, cfg.Source.DSN)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer pool.Close()
-	return checkContinuity(ctx, pool, cfg)
 }

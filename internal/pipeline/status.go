@@ -21,7 +21,13 @@ type SlotState struct {
 	WALStatus      string `json:"wal_status"`
 }
 
-func slotState(ctx context.Context, conn *pgx.Conn, slot string) (*SlotState, error) {
+// rowQuerier is what slotState needs: a *pgx.Conn or a *pgxpool.Pool.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// slotState reads the slot; nil when it does not exist.
+func slotState(ctx context.Context, conn rowQuerier, slot string) (*SlotState, error) {
 	var st SlotState
 	var flush *string
 	var walStatus *string
