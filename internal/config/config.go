@@ -15,12 +15,10 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/replication"
 	"github.com/pgbento/cdc/internal/rules"
-	"github.com/pgbento/cdc/migrations"
 )
 
 // Config is the whole file.
@@ -146,24 +144,23 @@ func (c *Config) setDefaults() {
 func (c *Config) validate(loc locator) Errors {
 	var errs Errors
 	add := func(path, msg string) { errs = append(errs, loc.at(path, "", msg)) }
-	if c.Source.DSN == "" {
-		add("source", "source.dsn (or source.dsn_file) is required, e.g. dsn: ${DATABASE_URL}")
-	} else if _, err := pgx.ParseConfig(c.Source.DSN); err != nil {
-		// The parse error quotes the DSN; it may hold a password.
-		add("source.dsn", "source.dsn is not a valid connection string (value not shown: it may hold a password)")
+	// Each section's messages start with their key ("bento.batch_size:
+	// ..."), which is also their path in the file.
+	addKeyed := func(err error) {
+		key, _, _ := strings.Cut(err.Error(), ":")
+		add(key, err.Error())
 	}
-	for _, f := range []struct{ key, value string }{
-		{"schema", c.Source.Schema}, {"slot", c.Source.Slot}, {"publication", c.Source.Publication},
-	} {
-		if !migrations.ValidSchema(f.value) {
-			add("source."+f.key, fmt.Sprintf("source.%s %q must be lower-case letters, digits and _ (at most 63)", f.key, f.value))
+	if err := c.Source.Validate(); err != nil {
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range joined.Unwrap() {
+				addKeyed(e)
+			}
+		} else {
+			addKeyed(err)
 		}
 	}
 	for _, err := range c.Bento.Validate() {
-		// Each message starts with its key ("bento.batch_size: ..."), which
-		// is also its path in the file.
-		key, _, _ := strings.Cut(err.Error(), ":")
-		add(key, err.Error())
+		addKeyed(err)
 	}
 	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") {
 		add("log.level", fmt.Sprintf("log.level %q: use debug, info, warn or error", c.Log.Level))

@@ -66,9 +66,9 @@ var ident = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 func (c *Config) Validate() error {
 	var errs []error
 	if c.DSN == "" {
-		errs = append(errs, errors.New("source.dsn: required"))
+		errs = append(errs, errors.New("source.dsn: required (or source.dsn_file), e.g. dsn: ${DATABASE_URL}"))
 	} else if _, err := pgconn.ParseConfig(c.DSN); err != nil {
-		errs = append(errs, errors.New("source.dsn: not a valid connection string"))
+		errs = append(errs, errors.New("source.dsn: not a valid connection string (value not shown: it may hold a password)"))
 	}
 	for _, f := range [][2]string{{"slot", c.Slot}, {"publication", c.Publication}, {"schema", c.Schema}} {
 		if !ident.MatchString(f[1]) {
