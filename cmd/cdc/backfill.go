@@ -18,6 +18,7 @@ import (
 
 	"github.com/pgbento/cdc/internal/backfill"
 	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/migrations"
 )
 
@@ -62,7 +63,8 @@ func newBackfillCmd() *cobra.Command {
 			defer pool.Close()
 			base := backfill.Options{Pool: pool, Rules: cfg.Compiled, Schema: cfg.Source.Schema, Where: where,
 				ChunkSize: cfg.Backfill.ChunkSize, Restart: restart, Bento: cfg.Bento,
-				Limiter: limiterPerMinute(ratePerMin), Version: version, Logger: log}
+				Limiter: limiterPerMinute(ratePerMin), Version: version, Logger: log,
+				Ledger: ledger.NewRecorder(pool, cfg.Source.Schema, cfg.Ledger, ledger.OriginBackfill, log)}
 			for _, t := range tables {
 				opts := base
 				opts.Table, opts.Progress = t, progressReporter(cmd.OutOrStdout(), log)

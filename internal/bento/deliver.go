@@ -46,10 +46,19 @@ func (s *Sender) deliver(ctx context.Context, batch []*entry, tokenHeld bool, pr
 	}
 	attempts += prior
 	if res.outcome == outcomeOK {
+		var req string
+		if s.onDelivered != nil {
+			req = requestID()
+		}
+		now := s.poster.client.now()
 		for _, e := range batch {
 			s.metrics.delivered.WithLabelValues(e.item.Event.Rule).Inc()
 			e.done = true
-			s.track.done(e.seq)
+			if s.onDelivered != nil {
+				s.track.doneWith(e.seq, accepted(e, req, now))
+			} else {
+				s.track.done(e.seq)
+			}
 		}
 		return nil
 	}

@@ -16,6 +16,7 @@ type entry struct {
 	source string          // endpoint key: the webhook source, "" for the Events API
 	bad    error           // set when the event cannot be encoded: dead-letter it
 	done   bool            // delivered or dead-lettered (set by the one goroutine handling it)
+	value  stream.Value    // for the ledger, when OnDelivered is set
 }
 
 // queue is a FIFO of entries with a wake-up signal for its single consumer.

@@ -44,11 +44,15 @@ func (s *Sender) ackLoop(ctx context.Context) {
 // flushAcks acknowledges the newest contiguous done position. Only ackLoop
 // and Run (after ackLoop stopped) call it, so acks stay in order.
 func (s *Sender) flushAcks() {
-	last, committed, n := s.track.pop()
+	last, committed, accepted, n := s.track.pop()
 	if n == 0 {
 		return
 	}
-	s.ack(last)
+	if s.onDelivered != nil {
+		s.onDelivered(last, accepted)
+	} else {
+		s.ack(last)
+	}
 	s.track.acked(n)
 	now := s.poster.client.now()
 	for _, c := range committed {

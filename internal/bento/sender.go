@@ -38,6 +38,8 @@ type Sender struct {
 	parts    []*queue      // events, by hash(email) % Concurrency
 	failures *queue        // rule failures and unencodable events
 	running  atomic.Bool
+
+	onDelivered DeliveredFunc // nil: plain ack
 }
 
 // NewSender builds a sender. limiter nil means one from cfg (shared with a
@@ -139,6 +141,7 @@ func (s *Sender) prepare(it stream.Item) (*entry, error) {
 		if s.cfg.Transport == TransportWebhook {
 			e.source = sourceOf(it.Event)
 		}
+		e.value = s.ledgerValue(it.Event)
 		if e.bad == nil {
 			// The wire form is all delivery needs from here on: holding the
 			// event's maps for every queued item would dominate memory.

@@ -185,6 +185,12 @@ func (s *Syncer) setPhase(p string) {
 	s.mu.Unlock()
 }
 
+func (s *Syncer) setAcked(p stream.Position) {
+	s.mu.Lock()
+	s.acked = p
+	s.mu.Unlock()
+}
+
 func (s *Syncer) setLeader(v bool) {
 	s.mu.Lock()
 	s.leader = v

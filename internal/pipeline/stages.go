@@ -6,11 +6,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pgbento/cdc/internal/bento"
+	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/internal/replication"
 	"github.com/pgbento/cdc/internal/rules"
 	"github.com/pgbento/cdc/internal/stream"
@@ -25,6 +25,8 @@ type stages struct {
 	reader *replication.Reader
 	sender *bento.Sender
 	eval   *rules.Evaluator
+	pool   *pgxpool.Pool
+	pruner *ledger.Pruner // nil: ledger off
 
 	readCtx, sendCtx         context.Context
 	stopReading, stopSending context.CancelFunc
@@ -35,7 +37,7 @@ type stages struct {
 }
 
 func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, error) {
-	st := &stages{s: s, evalDone: make(chan struct{})}
+	st := &stages{s: s, pool: pool, evalDone: make(chan struct{})}
 	st.readCtx, st.stopReading = context.WithCancel(context.WithoutCancel(ctx))
 	st.sendCtx, st.stopSending = context.WithCancel(context.WithoutCancel(ctx))
 	st.store = replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
@@ -48,6 +50,7 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 		return nil, err
 	}
 	st.sender = sender
+	st.useLedger()
 	st.eval = rules.NewEvaluator(s.cfg.Compiled, pool)
 	s.mu.Lock()
 	s.reader, s.sender = st.reader, st.sender
@@ -61,24 +64,7 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 // delivery, until it works or sending stops; nothing is reported to the
 // server before it is saved.
 func (st *stages) ack() stream.AckFunc {
-	return func(p stream.Position) {
-		st.s.mu.Lock()
-		st.s.acked = p
-		st.s.mu.Unlock()
-		b := backoff.NewExponentialBackOff(backoff.WithInitialInterval(200*time.Millisecond),
-			backoff.WithMaxInterval(10*time.Second), backoff.WithMaxElapsedTime(0))
-		logged := false
-		_ = backoff.Retry(func() error {
-			saveCtx, cancel := context.WithTimeout(st.sendCtx, 5*time.Second)
-			defer cancel()
-			err := st.reader.AckDurably(saveCtx, p)
-			if err != nil && !logged && st.sendCtx.Err() == nil {
-				st.s.log.Warn("saving the checkpoint failed; delivery waits and retries", "error", err)
-				logged = true
-			}
-			return err
-		}, backoff.WithContext(b, st.sendCtx))
-	}
+	return func(p stream.Position) { st.saveRetrying(p, nil) }
 }
 
 // fail records the first stage failure and stops everything.
@@ -89,6 +75,9 @@ func (st *stages) fail(err error) {
 }
 
 func (st *stages) start() {
+	if st.pruner != nil {
+		st.g.Go(func() error { st.pruner.Run(st.sendCtx); return nil })
+	}
 	changes := make(chan stream.Change, st.s.cfg.Source.QueueSize)
 	st.g.Go(func() error {
 		if err := st.reader.Run(st.readCtx, changes); err != nil && st.readCtx.Err() == nil {

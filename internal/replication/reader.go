@@ -73,6 +73,24 @@ func (r *Reader) AckDurably(ctx context.Context, pos stream.Position) error {
 	return nil
 }
 
+// AckDurablyWith is AckDurably that also runs also in the transaction
+// that saves pos. The position is recorded as acknowledged only after that
+// transaction committed, so the persister can never save it (or a later
+// one) without also's rows; a failed save leaves nothing behind and the
+// caller retries it whole.
+func (r *Reader) AckDurablyWith(ctx context.Context, pos stream.Position, also AlsoFunc) error {
+	if also == nil {
+		return r.AckDurably(ctx, pos)
+	}
+	if err := r.store.SaveWith(ctx, pos, also); err != nil {
+		return err
+	}
+	r.acks.ack(pos)
+	p, end, _ := r.acks.pending()
+	r.acks.saved(p, end)
+	return nil
+}
+
 // Healthy reports whether the reader is connected and streaming.
 func (r *Reader) Healthy() (ok bool, reason string) {
 	if r.healthy.Load() {
