@@ -192,8 +192,8 @@ func (c *Config) validate(loc locator) Errors {
 	if c.LedgerRetention < time.Hour {
 		add("ledger_retention", "ledger_retention must be at least 1h (e.g. 720h for 30 days)")
 	}
-	if c.Reconcile.Every < 0 || (c.Reconcile.Every > 0 && c.Reconcile.Every < time.Minute) {
-		add("reconcile.every", "reconcile.every must be 0 (off) or at least 1m")
+	if c.Reconcile.Every < 0 || (c.Reconcile.Every > 0 && c.Reconcile.Every < time.Second) {
+		add("reconcile.every", "reconcile.every must be 0 (off) or at least 1s")
 	}
 	if c.Backfill.ChunkSize < 1 || c.Backfill.ChunkSize > 100000 {
 		add("backfill.chunk_size", "backfill.chunk_size must be between 1 and 100000")

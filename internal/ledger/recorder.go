@@ -44,13 +44,13 @@ func (r *Recorder) Func(ctx context.Context) func(stream.Position, []stream.Deli
 		for i, d := range ds {
 			recs[i] = Record{Delivered: d, Origin: r.origin}
 		}
-		r.write(ctx, recs)
+		r.Write(ctx, recs)
 	}
 }
 
-// write records recs (with their own origin and adjusts), retrying like
-// Func.
-func (r *Recorder) write(ctx context.Context, recs []Record) {
+// Write records recs (with their own origin and adjusts), retrying like
+// Func, until it works or ctx ends.
+func (r *Recorder) Write(ctx context.Context, recs []Record) {
 	bo := retry.Backoff(200*time.Millisecond, 10*time.Second)
 	for logged := false; ; {
 		err := r.w.Write(ctx, r.db, recs)

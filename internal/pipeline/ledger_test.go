@@ -5,9 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/ledger"
+	"github.com/pgbento/cdc/internal/pipeline"
 )
 
 // The ledger holds every purchase Bento accepted, with its key, amount,
@@ -107,4 +109,44 @@ func TestLedgerRecordsTheFirstStartBackfill(t *testing.T) {
 		origins[en.Origin]++
 	}
 	require.Equal(t, map[string]int{ledger.OriginBackfill: 2, ledger.OriginStream: 1}, origins)
+}
+
+// reconcile.every repairs a purchase whose ledger row went missing while
+// the syncer runs, and counts it.
+func TestPeriodicReconcileRepairsInsideRun(t *testing.T) {
+	e := newEnv(t, "reconcile:\n  every: 1s\n")
+	reg := prometheus.NewRegistry()
+	stop := e.startWith(t, pipeline.Options{Registry: reg})
+	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true)`)
+	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 3.50, now()), (1, 'paid', 1.25, now())`)
+	e.waitTotals(t)
+	e.db.Exec(t, `DELETE FROM cdc.ledger WHERE unique_key = '1'`)
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, e.db.Pool.QueryRow(context.Background(),
+			`SELECT count(*) FROM cdc.ledger WHERE unique_key = '1' AND origin = 'reconcile'`).Scan(&n))
+		return n == 1
+	}, 60*time.Second, 50*time.Millisecond, "reconcile never re-recorded the purchase")
+	require.Eventually(t, func() bool {
+		return metricSum(t, reg, "cdc_reconcile_repaired_total") >= 1
+	}, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, stop())
+	require.Equal(t, e.paidTotals(t), e.fake.PurchaseTotals())
+}
+
+// metricSum is the sum of every sample of the counter or gauge name.
+func metricSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return sum
 }

@@ -52,9 +52,16 @@ shutdown_timeout: 5s
 // Run's error.
 func (e *env) start(t *testing.T) (stop func() error) {
 	t.Helper()
+	return e.startWith(t, pipeline.Options{})
+}
+
+// startWith is start with the syncer's options (Ready is set here).
+func (e *env) startWith(t *testing.T, opts pipeline.Options) (stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
-	s := pipeline.New(e.cfg, pipeline.Options{Ready: func() { close(ready) }})
+	opts.Ready = func() { close(ready) }
+	s := pipeline.New(e.cfg, opts)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	select {

@@ -43,7 +43,8 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	st.store = replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
 	st.reader = replication.NewReader(s.cfg.Source.Config, st.store, s.opts.Logger, s.opts.Registry)
 	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
-	sender, err := bento.NewSender(s.cfg.Bento, st.ack(), dlq, nil, s.opts.HTTPClient, s.opts.Logger, s.opts.Registry, s.opts.Version)
+	limiter := bento.NewLimiter(s.cfg.Bento) // shared with the periodic reconcile
+	sender, err := bento.NewSender(s.cfg.Bento, st.ack(), dlq, limiter, s.opts.HTTPClient, s.opts.Logger, s.opts.Registry, s.opts.Version)
 	if err != nil {
 		st.stopReading()
 		st.stopSending()
@@ -51,6 +52,7 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	}
 	st.sender = sender
 	st.useLedger()
+	st.useReconcile(limiter)
 	st.eval = rules.NewEvaluator(s.cfg.Compiled, pool)
 	s.mu.Lock()
 	s.reader, s.sender = st.reader, st.sender
