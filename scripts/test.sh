@@ -9,7 +9,7 @@ export PATH="$PATH:/usr/local/go/bin"
 if [ -z "${CDC_TEST_DSN:-}" ]; then scripts/ensure-postgres.sh; fi
 # Without a browser only the status page's browser test skips, except in CI.
 scripts/ensure-chromium.sh || [ "${CI:-}" != true ]
-unformatted="$(gofmt -l cmd internal migrations examples e2e 2>/dev/null || true)"
+unformatted="$(gofmt -l cmd internal migrations examples e2e deploy 2>/dev/null || true)"
 if [ -n "$unformatted" ]; then echo "gofmt needed on: $unformatted" >&2; exit 1; fi
 go vet ./...
 go test -race -count=1 -timeout 25m ./... "$@"

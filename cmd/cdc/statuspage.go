@@ -30,6 +30,7 @@ func newStatusPage(ctx context.Context, cfg *config.Config, reg *prometheus.Regi
 	}
 	page := statuspage.New(statuspage.Deps{
 		Pool: pool, Schema: cfg.Source.Schema, Slot: cfg.Source.Slot, Gatherer: reg, Ready: s.Ready,
+		Halted: s.DeliveryHalted, Registry: reg,
 		RequestsPerMinute: cfg.Bento.RequestsPerMinute, ReconcileEvery: cfg.Reconcile.Every,
 		ShowEmails: cfg.Log.Level == "debug", Version: version, Logger: log,
 	})

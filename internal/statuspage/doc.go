@@ -5,6 +5,8 @@
 // backfill progress and the last reconcile. It owns collecting those
 // (read-only queries on the syncer's pool, the process's metrics) and
 // rendering them with html/template and embedded assets: no JavaScript, a
-// meta refresh. Emails are masked unless log.level is debug. It does not
-// own the syncer, the metrics or the tables it reads.
+// meta refresh. Emails are masked unless log.level is debug. It also
+// exports what only it reads as metrics: cdc_ready, cdc_delivery_halted,
+// cdc_slot_retained_wal_bytes and cdc_slot_active. It does not own the
+// syncer, the other metrics or the tables it reads.
 package statuspage

@@ -37,6 +37,11 @@ type Deps struct {
 	Gatherer prometheus.Gatherer
 	// Ready is the syncer's readiness and the reason when not ready.
 	Ready func() (bool, string)
+	// Halted reports whether delivery is stopped on a halting Bento answer.
+	Halted func() bool
+	// Registry, when set, receives cdc_ready, cdc_delivery_halted and the
+	// slot gauges (cdc_slot_retained_wal_bytes, cdc_slot_active).
+	Registry prometheus.Registerer
 	// RequestsPerMinute is the pacing budget (0: unlimited).
 	RequestsPerMinute float64
 	ReconcileEvery    time.Duration
@@ -54,6 +59,7 @@ type Page struct {
 	mask  masker
 	rates rates
 	files http.Handler
+	g     *gauges
 }
 
 // New parses the embedded template; it does no I/O.
@@ -70,6 +76,7 @@ func New(d Deps) *Page {
 		tmpl:  template.Must(template.New("page.html").Funcs(funcs).ParseFS(assets, "assets/page.html")),
 		mask:  masker{off: d.ShowEmails},
 		files: http.StripPrefix("/assets/", http.FileServerFS(sub)),
+		g:     newGauges(d),
 	}
 }
 
@@ -88,8 +95,9 @@ func (p *Page) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// Run samples the delivery counters every few seconds until ctx ends, so
-// the per-minute rates are current even when nobody looks.
+// Run samples the delivery counters and the slot every few seconds until
+// ctx ends, so the per-minute rates and the slot gauges are current even
+// when nobody looks.
 func (p *Page) Run(ctx context.Context) {
 	t := time.NewTicker(Refresh / 2)
 	defer t.Stop()
@@ -97,6 +105,7 @@ func (p *Page) Run(ctx context.Context) {
 		if s, _, err := p.counters(); err == nil {
 			p.rates.add(s)
 		}
+		p.sampleSlot(ctx)
 		select {
 		case <-ctx.Done():
 			return

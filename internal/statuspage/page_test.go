@@ -109,10 +109,28 @@ shutdown_timeout: 5s
 func (e *env) serve(t *testing.T, showEmails bool) string {
 	t.Helper()
 	page := statuspage.New(statuspage.Deps{Pool: e.db.Pool, Schema: "cdc", Slot: e.cfg.Source.Slot, Gatherer: e.reg,
-		Ready: e.syncer.Ready, RequestsPerMinute: e.cfg.Bento.RequestsPerMinute, ShowEmails: showEmails, Version: "test"})
+		Ready: e.syncer.Ready, Halted: e.syncer.DeliveryHalted, Registry: e.reg,
+		RequestsPerMinute: e.cfg.Bento.RequestsPerMinute, ShowEmails: showEmails, Version: "test"})
 	srv := httptest.NewServer(page.Handler(pipeline.Handler(e.reg, e.syncer)))
-	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); page.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; srv.Close() })
 	return srv.URL
+}
+
+// gauge reads one gauge from the process registry.
+func (e *env) gauge(t *testing.T, name string) float64 {
+	t.Helper()
+	families, err := e.reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() == name {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }
 
 func (e *env) deadLetters(t *testing.T) int { return e.count(t, "dead_letters") }
@@ -151,6 +169,9 @@ func TestStatusPageInABrowser(t *testing.T) {
 	require.Contains(t, body, "0 cents across 0 customers", "the last reconcile's drift")
 	dead := pageText(t, browser, url, "#dead-letters tbody tr")
 	require.Contains(t, dead, "rejected (400)", "the newest dead letter comes first")
+	require.Equal(t, 1.0, e.gauge(t, "cdc_ready"))
+	require.Equal(t, 0.0, e.gauge(t, "cdc_delivery_halted"))
+	require.Eventually(t, func() bool { return e.gauge(t, "cdc_slot_retained_wal_bytes") > 0 }, 30*time.Second, 20*time.Millisecond)
 
 	// Bento refuses the site: delivery halts and the page says why.
 	e.fake.SetOptions(bentotest.Options{SiteUUID: "another-site"})
@@ -159,6 +180,8 @@ func TestStatusPageInABrowser(t *testing.T) {
 	state := pageText(t, browser, url, "#state")
 	require.Contains(t, state, "Not streaming")
 	require.Contains(t, state, "404")
+	require.Equal(t, 0.0, e.gauge(t, "cdc_ready"))
+	require.Equal(t, 1.0, e.gauge(t, "cdc_delivery_halted"))
 }
 
 // With log.level debug the page shows emails as they are; it never writes.
