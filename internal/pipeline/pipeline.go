@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,7 +19,6 @@ import (
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/replication"
-	"github.com/pgbento/cdc/internal/stream"
 	"github.com/pgbento/cdc/migrations"
 )
 
@@ -47,7 +45,6 @@ type Syncer struct {
 	sender *bento.Sender
 	leader bool
 	phase  string // while not streaming yet: what the syncer is doing
-	acked  stream.Position
 }
 
 // New returns a Syncer. It does no I/O.
@@ -155,28 +152,10 @@ func (s *Syncer) stream(ctx context.Context, pool *pgxpool.Pool) error {
 		st.abort()
 	}
 	err = st.err
-	if saveErr := s.saveCheckpoint(st.store); saveErr != nil && err == nil {
+	if saveErr := st.reader.Close(); saveErr != nil && err == nil {
 		err = saveErr
 	}
 	return err
-}
-
-// saveCheckpoint persists the last acknowledged position on the way out, so
-// a restart never re-sends what Bento already has.
-func (s *Syncer) saveCheckpoint(store *replication.CheckpointStore) error {
-	s.mu.Lock()
-	p := s.acked
-	s.mu.Unlock()
-	if p.IsZero() {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := store.Save(ctx, p); err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
-	}
-	s.log.Info("checkpoint saved", "position", p.String())
-	return nil
 }
 
 func (s *Syncer) setPhase(p string) {
@@ -213,13 +192,6 @@ func (s *Syncer) Ready() (bool, string) {
 		return false, "bento: " + why
 	}
 	return true, "ok"
-}
-
-// Acked returns the last position Bento acknowledged in this process.
-func (s *Syncer) Acked() stream.Position {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.acked
 }
 
 // ProblemsError is the list of problems preflight found.

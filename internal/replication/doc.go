@@ -23,17 +23,20 @@
 //
 // # Acknowledgement and checkpoint invariants
 //
-//  1. Ack(p) is called in stream order. p is an event position (Index i,
-//     Sub k: changes before i and the first k events of change i are done)
-//     or a commit marker (the whole transaction is done).
-//  2. AckDurably saves the position before it returns (the pipeline uses it,
-//     and the delivery side sends its next request only after its ack
-//     returned, so a crash re-sends at most the requests in flight). The
-//     persister also saves the latest Ack'ed position to <schema>.checkpoint
-//     every 200ms and on shutdown. Saves never move the stored position
-//     backwards. The replication goroutine only ever
-//     reports, as confirmed flush LSN, the EndLSN of the last commit marker
-//     that was acked AND saved: persist, then report; never the reverse.
+//  1. The ack function (Reader.AckFunc) is called in stream order with p,
+//     an event position (Index i, Sub k: changes before i and the first k
+//     events of change i are done) or a commit marker (the whole transaction
+//     is done). The reader is the one place that holds the last acknowledged
+//     position (ackState).
+//  2. The ack function saves p to <schema>.checkpoint before it returns,
+//     retrying while the save fails until it works or delivery stops; the
+//     delivery side sends its next request only after its ack returned, so a
+//     crash re-sends at most the requests in flight. Reader.Close is the one
+//     final save, for what a retry cut short by the end of delivery left.
+//     Saves never move the stored position backwards. The replication
+//     goroutine only ever reports, as confirmed flush LSN, the EndLSN of the
+//     last commit marker that was acked AND saved: persist, then report;
+//     never the reverse.
 //  3. Idle: when no transaction is open and everything emitted has been
 //     acked and saved (or nothing was emitted), the flush LSN follows the
 //     WAL end the server says it has sent (keepalives) or the end of an empty
