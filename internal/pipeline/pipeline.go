@@ -117,7 +117,7 @@ func (s *Syncer) prepare(ctx context.Context, pool *pgxpool.Pool) error {
 	if problems := replication.Preflight(ctx, conn, s.cfg.Source.Config); len(problems) > 0 {
 		return ProblemsError(problems)
 	}
-	cols, err := LiveColumns(ctx, conn, s.cfg.Compiled.Tables())
+	cols, err := replication.LiveColumns(ctx, conn, s.cfg.Compiled.Tables())
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,12 @@
 // It owns: preflight checks, creating the publication and the slot, the
 // replication connection (START_REPLICATION, keepalives, standby status),
 // decoding pgoutput messages and tuples into typed Go values, the relation
-// cache, reconnecting, and the checkpoint table. It does not own rules,
-// delivery, the schema migrations or the CLI; it imports only package stream.
+// cache, reconnecting, the checkpoint (every save of it, the table, and what
+// the server is told), and the catalog questions about the source database
+// (catalog.go: slot state, publication membership, live columns, replica
+// identity, the syncer's schema) with the quoting of table names
+// (tables.go). It does not own rules, delivery, the schema migrations,
+// the operator commands or the CLI; it imports only package stream.
 //
 // # Emitted changes
 //
