@@ -1,8 +1,11 @@
-// Package pipeline wires replication -> rules -> bento into the running
-// syncer: it applies the syncer's migrations, takes the leader lock, checks
-// the database, ensures publication and slot, runs the three stages, and
-// shuts them down in order. It owns the wiring and the shutdown sequence, not
-// the stages' semantics (see each package's doc).
+// Package pipeline runs the syncer: it wires replication -> rules -> bento,
+// applies the syncer's migrations, takes the leader lock, checks the
+// database, ensures publication and slot (with a first-time backfill from
+// the slot's snapshot), runs the three stages, serves /readyz, and shuts
+// them down in order. It owns the wiring and the shutdown sequence. It does
+// not own the stages' semantics (each package's doc), the checkpoint (the
+// replication reader: pipeline hands the reader's ack function to the
+// sender and nothing else) or the operator commands (package ops).
 package pipeline
 
 import (
