@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pgbento/cdc/internal/ledger"
+	"github.com/pgbento/cdc/internal/ops"
 )
 
 func newLogCmd() *cobra.Command {
@@ -34,7 +35,7 @@ func newLogCmd() *cobra.Command {
 			if q.Since, err = parseSince(since, time.Now()); err != nil {
 				return &exitError{code: exitConfig, err: err}
 			}
-			pool, err := connectForBackfill(cmd.Context(), cfg, false)
+			pool, err := ops.OpenForBackfill(cmd.Context(), cfg, false)
 			if err != nil {
 				return err
 			}

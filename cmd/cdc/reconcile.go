@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pgbento/cdc/internal/ops"
 	"github.com/pgbento/cdc/internal/reconcile"
 )
 
@@ -39,16 +40,13 @@ func newReconcileCmd() *cobra.Command {
 				return &exitError{code: exitConfig, err: err}
 			}
 			if table != "" {
-				if opts.Tables, err = backfillTables(cfg, table, false); err != nil {
-					return err
+				if opts.Tables, err = ops.BackfillTables(cfg, table, false); err != nil {
+					return &exitError{code: exitConfig, err: err}
 				}
 			}
-			if !cmd.Flags().Changed("rate") {
-				ratePerMin = cfg.Bento.RequestsPerMinute / 2
-			}
-			opts.Limiter = limiterPerMinute(ratePerMin)
+			opts.Limiter = ops.BackfillLimiter(cfg, ratePerMin, !cmd.Flags().Changed("rate"))
 			opts.Logger = newLogger(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format)
-			if opts.Pool, err = connectForBackfill(cmd.Context(), cfg, true); err != nil {
+			if opts.Pool, err = ops.OpenForBackfill(cmd.Context(), cfg, true); err != nil {
 				return err
 			}
 			defer opts.Pool.Close()

@@ -28,12 +28,8 @@ func newStatusPage(ctx context.Context, cfg *config.Config, reg *prometheus.Regi
 	if err != nil {
 		return nil, nil, errors.New("status page: invalid connection string")
 	}
-	page := statuspage.New(statuspage.Deps{
-		Pool: pool, Schema: cfg.Source.Schema, Slot: cfg.Source.Slot, Gatherer: reg, Ready: s.Ready,
-		Halted: s.DeliveryHalted, Registry: reg,
-		RequestsPerMinute: cfg.Bento.RequestsPerMinute, ReconcileEvery: cfg.Reconcile.Every,
-		ShowEmails: cfg.Log.Level == "debug", Version: version, Logger: log,
-	})
+	page := statuspage.New(statuspage.Deps{Pool: pool, Config: cfg, Gatherer: reg, Ready: s.Ready,
+		Halted: s.DeliveryHalted, Registry: reg, Version: version, Logger: log})
 	sampleCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { page.Run(sampleCtx) })

@@ -17,16 +17,16 @@ import (
 func TestLedgerRecordsAcceptedPurchasesWithTheCheckpoint(t *testing.T) {
 	checkLeaks(t)
 	e := newEnv(t, "")
-	stop := e.start(t)
-	e.db.Exec(t, `INSERT INTO customers (email, first_name, marketing_opt_in) VALUES ('ann@example.com', 'Ann', true), ('bob@example.com', 'Bob', true)`)
-	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 19.99, now()), (2, 'paid', 5.01, now())`)
-	e.db.Exec(t, `INSERT INTO orders (customer_id, total) VALUES (1, 7.00)`)
-	e.db.Exec(t, `UPDATE orders SET status = 'paid', paid_at = now() WHERE id = 3`)
+	stop := e.Start(t)
+	e.DB.Exec(t, `INSERT INTO customers (email, first_name, marketing_opt_in) VALUES ('ann@example.com', 'Ann', true), ('bob@example.com', 'Bob', true)`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 19.99, now()), (2, 'paid', 5.01, now())`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, total) VALUES (1, 7.00)`)
+	e.DB.Exec(t, `UPDATE orders SET status = 'paid', paid_at = now() WHERE id = 3`)
 	e.waitTotals(t)
 	require.NoError(t, stop())
 
 	ctx := context.Background()
-	all, err := ledger.Find(ctx, e.db.Pool, "cdc", ledger.Query{})
+	all, err := ledger.Find(ctx, e.DB.Pool, "cdc", ledger.Query{})
 	require.NoError(t, err)
 	require.Len(t, all, 3, "purchases mode records the three purchases and not the subscribes")
 	for _, en := range all {
@@ -37,21 +37,21 @@ func TestLedgerRecordsAcceptedPurchasesWithTheCheckpoint(t *testing.T) {
 		require.NotNil(t, en.UniqueKey)
 		require.Equal(t, "USD", *en.Currency)
 	}
-	ann, err := ledger.Find(ctx, e.db.Pool, "cdc", ledger.Query{Email: "ANN@example.com"})
+	ann, err := ledger.Find(ctx, e.DB.Pool, "cdc", ledger.Query{Email: "ANN@example.com"})
 	require.NoError(t, err)
 	require.Len(t, ann, 2)
 	require.Equal(t, int64(1999), *ann[0].Amount)
 	require.Equal(t, int64(700), *ann[1].Amount)
-	byKey, err := ledger.Find(ctx, e.db.Pool, "cdc", ledger.Query{Key: "2"})
+	byKey, err := ledger.Find(ctx, e.DB.Pool, "cdc", ledger.Query{Key: "2"})
 	require.NoError(t, err)
 	require.Len(t, byKey, 1)
 	require.Equal(t, "bob@example.com", byKey[0].Email)
-	none, err := ledger.Find(ctx, e.db.Pool, "cdc", ledger.Query{Since: time.Now().Add(time.Hour)})
+	none, err := ledger.Find(ctx, e.DB.Pool, "cdc", ledger.Query{Since: time.Now().Add(time.Hour)})
 	require.NoError(t, err)
 	require.Empty(t, none)
 
 	var beyond int
-	require.NoError(t, e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM cdc.ledger l, cdc.checkpoint c
+	require.NoError(t, e.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM cdc.ledger l, cdc.checkpoint c
 		WHERE (l.commit_lsn, l.change_index, l.event_sub) > (c.commit_lsn, c.change_index, c.event_sub)`).Scan(&beyond))
 	require.Zero(t, beyond, "a ledger row beyond the saved checkpoint")
 }
@@ -59,18 +59,18 @@ func TestLedgerRecordsAcceptedPurchasesWithTheCheckpoint(t *testing.T) {
 // ledger: all records every accepted event, exactly as many as Bento got.
 func TestLedgerAllRecordsEveryEvent(t *testing.T) {
 	e := newEnv(t, "ledger: all\n")
-	stop := e.start(t)
-	e.db.Exec(t, `INSERT INTO customers (email, first_name, plan, marketing_opt_in) VALUES ('ann@example.com', 'Ann', 'free', true)`)
-	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 3.50, now())`)
-	e.db.Exec(t, `UPDATE customers SET plan = 'pro' WHERE id = 1`)
+	stop := e.Start(t)
+	e.DB.Exec(t, `INSERT INTO customers (email, first_name, plan, marketing_opt_in) VALUES ('ann@example.com', 'Ann', 'free', true)`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 3.50, now())`)
+	e.DB.Exec(t, `UPDATE customers SET plan = 'pro' WHERE id = 1`)
 	e.waitTotals(t)
-	require.Eventually(t, func() bool { return len(e.fake.Received()) >= 4 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(e.Fake.Received()) >= 4 }, 30*time.Second, 20*time.Millisecond)
 	require.NoError(t, stop())
 
-	got, err := ledger.Find(context.Background(), e.db.Pool, "cdc", ledger.Query{})
+	got, err := ledger.Find(context.Background(), e.DB.Pool, "cdc", ledger.Query{})
 	require.NoError(t, err)
 	want := map[string]int{}
-	for _, ev := range e.fake.Received() {
+	for _, ev := range e.Fake.Received() {
 		want[ev.Type]++
 	}
 	have := map[string]int{}
@@ -83,12 +83,12 @@ func TestLedgerAllRecordsEveryEvent(t *testing.T) {
 // ledger: off records nothing.
 func TestLedgerOffRecordsNothing(t *testing.T) {
 	e := newEnv(t, "ledger: \"off\"\n")
-	stop := e.start(t)
-	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true)`)
-	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 3.50, now())`)
+	stop := e.Start(t)
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true)`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 3.50, now())`)
 	e.waitTotals(t)
 	require.NoError(t, stop())
-	got, err := ledger.Find(context.Background(), e.db.Pool, "cdc", ledger.Query{})
+	got, err := ledger.Find(context.Background(), e.DB.Pool, "cdc", ledger.Query{})
 	require.NoError(t, err)
 	require.Empty(t, got)
 }
@@ -96,13 +96,13 @@ func TestLedgerOffRecordsNothing(t *testing.T) {
 // The first-start backfill records what it sent, as origin backfill.
 func TestLedgerRecordsTheFirstStartBackfill(t *testing.T) {
 	e := newEnv(t, "backfill:\n  on_create: true\n")
-	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true)`)
-	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 1.00, now()), (1, 'paid', 2.00, now())`)
-	stop := e.start(t)
-	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 4.00, now())`)
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true)`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 1.00, now()), (1, 'paid', 2.00, now())`)
+	stop := e.Start(t)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 4.00, now())`)
 	e.waitTotals(t)
 	require.NoError(t, stop())
-	got, err := ledger.Find(context.Background(), e.db.Pool, "cdc", ledger.Query{Email: "ann@example.com"})
+	got, err := ledger.Find(context.Background(), e.DB.Pool, "cdc", ledger.Query{Email: "ann@example.com"})
 	require.NoError(t, err)
 	origins := map[string]int{}
 	for _, en := range got {
@@ -116,14 +116,14 @@ func TestLedgerRecordsTheFirstStartBackfill(t *testing.T) {
 func TestPeriodicReconcileRepairsInsideRun(t *testing.T) {
 	e := newEnv(t, "reconcile:\n  every: 1s\n")
 	reg := prometheus.NewRegistry()
-	stop := e.startWith(t, pipeline.Options{Registry: reg})
-	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true)`)
-	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 3.50, now()), (1, 'paid', 1.25, now())`)
+	_, stop := e.StartWith(t, pipeline.Options{Registry: reg})
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true)`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 3.50, now()), (1, 'paid', 1.25, now())`)
 	e.waitTotals(t)
-	e.db.Exec(t, `DELETE FROM cdc.ledger WHERE unique_key = '1'`)
+	e.DB.Exec(t, `DELETE FROM cdc.ledger WHERE unique_key = '1'`)
 	require.Eventually(t, func() bool {
 		var n int
-		require.NoError(t, e.db.Pool.QueryRow(context.Background(),
+		require.NoError(t, e.DB.Pool.QueryRow(context.Background(),
 			`SELECT count(*) FROM cdc.ledger WHERE unique_key = '1' AND origin = 'reconcile'`).Scan(&n))
 		return n == 1
 	}, 60*time.Second, 50*time.Millisecond, "reconcile never re-recorded the purchase")
@@ -131,7 +131,7 @@ func TestPeriodicReconcileRepairsInsideRun(t *testing.T) {
 		return metricSum(t, reg, "cdc_reconcile_repaired_total") >= 1
 	}, 30*time.Second, 20*time.Millisecond)
 	require.NoError(t, stop())
-	require.Equal(t, e.paidTotals(t), e.fake.PurchaseTotals())
+	require.Equal(t, e.paidTotals(t), e.Fake.PurchaseTotals())
 }
 
 // metricSum is the sum of every sample of the counter or gauge name.

@@ -21,7 +21,6 @@ import (
 // last, so what was read can still be delivered.
 type stages struct {
 	s      *Syncer
-	store  *replication.CheckpointStore
 	reader *replication.Reader
 	sender *bento.Sender
 	eval   *rules.Evaluator
@@ -40,11 +39,11 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	st := &stages{s: s, pool: pool, evalDone: make(chan struct{})}
 	st.readCtx, st.stopReading = context.WithCancel(context.WithoutCancel(ctx))
 	st.sendCtx, st.stopSending = context.WithCancel(context.WithoutCancel(ctx))
-	st.store = replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
-	st.reader = replication.NewReader(s.cfg.Source.Config, st.store, s.opts.Logger, s.opts.Registry)
+	store := replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
+	st.reader = replication.NewReader(s.cfg.Source.Config, store, s.opts.Logger, s.opts.Registry)
 	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
 	limiter := bento.NewLimiter(s.cfg.Bento) // shared with the periodic reconcile
-	sender, err := bento.NewSender(s.cfg.Bento, st.ack(), dlq, limiter, s.opts.HTTPClient, s.opts.Logger, s.opts.Registry, s.opts.Version)
+	sender, err := bento.NewSender(s.cfg.Bento, st.reader.AckFunc(st.sendCtx), dlq, limiter, s.opts.HTTPClient, s.opts.Logger, s.opts.Registry, s.opts.Version)
 	if err != nil {
 		st.stopReading()
 		st.stopSending()
@@ -58,15 +57,6 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	s.reader, s.sender = st.reader, st.sender
 	s.mu.Unlock()
 	return st, nil
-}
-
-// ack is the sender's acknowledgement: it saves the checkpoint before it
-// returns, so the sender's next request waits for it (a crash then re-sends
-// at most the requests in flight). While the save fails it retries, holding
-// delivery, until it works or sending stops; nothing is reported to the
-// server before it is saved.
-func (st *stages) ack() stream.AckFunc {
-	return func(p stream.Position) { st.saveRetrying(p, nil) }
 }
 
 // fail records the first stage failure and stops everything.

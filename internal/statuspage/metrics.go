@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pgbento/cdc/internal/replication"
 )
 
 // gauges are what the page knows that no other package exports: whether
@@ -40,9 +42,14 @@ func newGauges(d Deps) *gauges {
 func (p *Page) sampleSlot(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	s, err := p.slot(ctx)
+	s, err := replication.ReadSlot(ctx, p.d.Pool, p.d.Config.Source.Slot)
 	if err != nil {
 		return // the page shows the error; the gauges keep their last value
+	}
+	if s == nil {
+		p.g.retained.Set(0)
+		p.g.active.Set(0)
+		return
 	}
 	p.g.retained.Set(float64(s.RetainedBytes))
 	p.g.active.Set(boolValue(s.Active))

@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/ops"
 	"github.com/pgbento/cdc/internal/reconcile"
 )
 
@@ -31,9 +33,10 @@ const queryTimeout = 5 * time.Second
 
 // Deps are what the page reads.
 type Deps struct {
-	Pool     *pgxpool.Pool
-	Schema   string // the syncer's schema
-	Slot     string
+	Pool *pgxpool.Pool
+	// Config gives the slot, the schema, the pacing budget, reconcile.every
+	// and log.level (debug shows emails unmasked).
+	Config   *config.Config
 	Gatherer prometheus.Gatherer
 	// Ready is the syncer's readiness and the reason when not ready.
 	Ready func() (bool, string)
@@ -42,14 +45,9 @@ type Deps struct {
 	// Registry, when set, receives cdc_ready, cdc_delivery_halted and the
 	// slot gauges (cdc_slot_retained_wal_bytes, cdc_slot_active).
 	Registry prometheus.Registerer
-	// RequestsPerMinute is the pacing budget (0: unlimited).
-	RequestsPerMinute float64
-	ReconcileEvery    time.Duration
-	// ShowEmails shows emails unmasked (log.level debug).
-	ShowEmails bool
-	Version    string
-	Logger     *slog.Logger
-	Now        func() time.Time
+	Version  string
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Page serves the status page.
@@ -74,7 +72,7 @@ func New(d Deps) *Page {
 	return &Page{
 		d:     d,
 		tmpl:  template.Must(template.New("page.html").Funcs(funcs).ParseFS(assets, "assets/page.html")),
-		mask:  masker{off: d.ShowEmails},
+		mask:  masker{off: d.Config.Log.Level == "debug"},
 		files: http.StripPrefix("/assets/", http.FileServerFS(sub)),
 		g:     newGauges(d),
 	}
@@ -142,16 +140,15 @@ type view struct {
 	RefreshSeconds int
 	Streaming      bool
 	Why            string
-	Slot           *slotView
-	Checkpoint     *checkpointView
+	Slot           string
+	Status         *ops.Status // nil when it could not be read
+	CheckpointAge  time.Duration
 	RatesKnown     bool
 	RequestsPerMin float64
 	EventsPerMin   float64
 	Budget         float64 // requests per minute; 0 unlimited
 	Rules          []ruleView
 	DeadLetters    []deadLetterView
-	DeadTotal      int64
-	Backfills      []backfillView
 	Reconcile      *reconcile.LastRun
 	ReconcileEvery time.Duration
 	MaskedEmails   bool
@@ -162,8 +159,9 @@ type view struct {
 // rest is still shown.
 func (p *Page) collect(ctx context.Context) view {
 	now := p.d.Now()
-	v := view{Now: now, Version: p.d.Version, RefreshSeconds: int(Refresh.Seconds()), Budget: p.d.RequestsPerMinute,
-		ReconcileEvery: p.d.ReconcileEvery, MaskedEmails: !p.mask.off}
+	cfg := p.d.Config
+	v := view{Now: now, Version: p.d.Version, RefreshSeconds: int(Refresh.Seconds()), Slot: cfg.Source.Slot,
+		Budget: cfg.Bento.RequestsPerMinute, ReconcileEvery: cfg.Reconcile.Every, MaskedEmails: !p.mask.off}
 	v.Streaming, v.Why = p.d.Ready()
 	fail := func(err error) {
 		if err != nil {
@@ -171,13 +169,12 @@ func (p *Page) collect(ctx context.Context) view {
 		}
 	}
 	var err error
-	v.Slot, err = p.slot(ctx)
+	v.Status, err = p.status(ctx)
 	fail(err)
-	v.Checkpoint, err = p.checkpoint(ctx, now)
-	fail(err)
-	v.DeadLetters, v.DeadTotal, err = p.deadLetters(ctx, deadLetterRows)
-	fail(err)
-	v.Backfills, err = p.backfills(ctx)
+	if v.Status != nil && v.Status.Checkpoint != nil {
+		v.CheckpointAge = now.Sub(v.Status.Checkpoint.UpdatedAt).Round(time.Second)
+	}
+	v.DeadLetters, err = p.deadLetters(ctx, deadLetterRows)
 	fail(err)
 	v.Reconcile, err = p.lastReconcile(ctx)
 	fail(err)

@@ -2,7 +2,6 @@ package statuspage_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,11 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pgbento/cdc/examples"
 	"github.com/pgbento/cdc/internal/bento/bentotest"
-	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/internal/pipeline"
+	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
 	"github.com/pgbento/cdc/internal/reconcile"
 	"github.com/pgbento/cdc/internal/statuspage"
 )
@@ -63,54 +61,25 @@ func pageText(t *testing.T, browser, url, sel string) string {
 	return text
 }
 
+// env is a running syncer (pipelinetest) with its registry.
 type env struct {
-	db     *pgtest.DB
-	fake   *bentotest.Server
-	cfg    *config.Config
+	*pipelinetest.Env
 	reg    *prometheus.Registry
 	syncer *pipeline.Syncer
 }
 
-func start(t *testing.T) *env {
+func start(t *testing.T, extra string) *env {
 	t.Helper()
-	db := pgtest.NewDB(t)
-	db.Exec(t, examples.Schema)
-	fake := bentotest.NewServer(t)
-	cfg, err := config.Parse("test.yaml", []byte(examples.Rules+fmt.Sprintf(`
-source:
-  dsn: %q
-  heartbeat: 1s
-  status_interval: 1s
-bento:
-  site_uuid: site-1
-  base_url: %q
-  requests_per_minute: 600
-  max_backoff: 1s
-shutdown_timeout: 5s
-`, db.DSN, fake.URL)))
-	require.NoError(t, err)
-	e := &env{db: db, fake: fake, cfg: cfg, reg: prometheus.NewRegistry()}
-	ready := make(chan struct{})
-	e.syncer = pipeline.New(cfg, pipeline.Options{Registry: e.reg, Ready: func() { close(ready) }})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.syncer.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("syncer exited: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("syncer did not start streaming")
-	}
+	e := &env{Env: pipelinetest.NewEnv(t, extra), reg: prometheus.NewRegistry()}
+	e.syncer, _ = e.StartWith(t, pipeline.Options{Registry: e.reg})
 	return e
 }
 
-func (e *env) serve(t *testing.T, showEmails bool) string {
+// serve serves the page, as cdc run does, and runs its sampler.
+func (e *env) serve(t *testing.T) string {
 	t.Helper()
-	page := statuspage.New(statuspage.Deps{Pool: e.db.Pool, Schema: "cdc", Slot: e.cfg.Source.Slot, Gatherer: e.reg,
-		Ready: e.syncer.Ready, Halted: e.syncer.DeliveryHalted, Registry: e.reg,
-		RequestsPerMinute: e.cfg.Bento.RequestsPerMinute, ShowEmails: showEmails, Version: "test"})
+	page := statuspage.New(statuspage.Deps{Pool: e.DB.Pool, Config: e.Cfg, Gatherer: e.reg,
+		Ready: e.syncer.Ready, Halted: e.syncer.DeliveryHalted, Registry: e.reg, Version: "test"})
 	srv := httptest.NewServer(page.Handler(pipeline.Handler(e.reg, e.syncer)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -137,7 +106,7 @@ func (e *env) deadLetters(t *testing.T) int { return e.count(t, "dead_letters") 
 
 func (e *env) count(t *testing.T, table string) int {
 	var n int
-	require.NoError(t, e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM cdc.`+table).Scan(&n))
+	require.NoError(t, e.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM cdc.`+table).Scan(&n))
 	return n
 }
 
@@ -146,16 +115,16 @@ func (e *env) count(t *testing.T, table string) int {
 // the last reconcile; then why delivery stopped once Bento refuses the site.
 func TestStatusPageInABrowser(t *testing.T) {
 	browser := chromium(t)
-	e := start(t)
-	e.fake.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Email == "bob@example.com" })
-	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true), ('bob@example.com', true)`)
-	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('not an email', true)`)
-	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 12.34, now())`)
+	e := start(t, "")
+	e.Fake.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Email == "bob@example.com" })
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true), ('bob@example.com', true)`)
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('not an email', true)`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 12.34, now())`)
 	require.Eventually(t, func() bool { return e.deadLetters(t) == 2 && e.count(t, "ledger") == 1 },
 		30*time.Second, 20*time.Millisecond)
-	_, err := reconcile.Run(context.Background(), reconcile.Options{Pool: e.db.Pool, Rules: e.cfg.Compiled, Schema: "cdc", DryRun: true})
+	_, err := reconcile.Run(context.Background(), reconcile.Options{Pool: e.DB.Pool, Rules: e.Cfg.Compiled, Schema: "cdc", DryRun: true})
 	require.NoError(t, err)
-	url := e.serve(t, false)
+	url := e.serve(t)
 
 	body := pageText(t, browser, url, "body")
 	require.Contains(t, body, "Streaming")
@@ -174,8 +143,8 @@ func TestStatusPageInABrowser(t *testing.T) {
 	require.Eventually(t, func() bool { return e.gauge(t, "cdc_slot_retained_wal_bytes") > 0 }, 30*time.Second, 20*time.Millisecond)
 
 	// Bento refuses the site: delivery halts and the page says why.
-	e.fake.SetOptions(bentotest.Options{SiteUUID: "another-site"})
-	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('cat@example.com', true)`)
+	e.Fake.SetOptions(bentotest.Options{SiteUUID: "another-site"})
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('cat@example.com', true)`)
 	require.Eventually(t, func() bool { ok, _ := e.syncer.Ready(); return !ok }, 30*time.Second, 20*time.Millisecond)
 	state := pageText(t, browser, url, "#state")
 	require.Contains(t, state, "Not streaming")
@@ -186,11 +155,11 @@ func TestStatusPageInABrowser(t *testing.T) {
 
 // With log.level debug the page shows emails as they are; it never writes.
 func TestStatusPageShowsEmailsAtDebugAndIsReadOnly(t *testing.T) {
-	e := start(t)
-	e.fake.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Email == "bob@example.com" })
-	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('bob@example.com', true)`)
+	e := start(t, "log:\n  level: debug\n")
+	e.Fake.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Email == "bob@example.com" })
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('bob@example.com', true)`)
 	require.Eventually(t, func() bool { return e.deadLetters(t) == 1 }, 30*time.Second, 20*time.Millisecond)
-	url := e.serve(t, true)
+	url := e.serve(t)
 	resp, err := http.Get(url + "/")
 	require.NoError(t, err)
 	b, err := io.ReadAll(resp.Body)
