@@ -35,6 +35,7 @@ func newStatusCmd() *cobra.Command {
 			} else {
 				fmt.Fprintf(tw, "slot\t%s (active=%v, wal_status=%s)\n", cfg.Source.Slot, st.Slot.Active, st.Slot.WALStatus)
 				fmt.Fprintf(tw, "lag\t%d bytes, %.1f s (server WAL at %s, confirmed %s)\n", st.Slot.LagBytes, st.LagSeconds, st.Slot.CurrentWAL, st.Slot.ConfirmedFlush)
+				fmt.Fprintf(tw, "retained WAL\t%d bytes (the slot keeps it until confirmed)\n", st.Slot.RetainedBytes)
 			}
 			if st.Checkpoint == nil {
 				fmt.Fprintln(tw, "checkpoint\tnone yet")

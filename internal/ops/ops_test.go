@@ -82,6 +82,7 @@ func TestStatusShowsCheckpointLagAndDeadLetters(t *testing.T) {
 	require.NotEmpty(t, st.Checkpoint.EndLSN)
 	require.Equal(t, int64(1), st.DeadLetters)
 	require.GreaterOrEqual(t, st.Slot.LagBytes, int64(0))
+	require.Positive(t, st.Slot.RetainedBytes, "the slot keeps at least the WAL since its restart_lsn")
 }
 
 func TestReplayRuleDeadLetterAfterFixingTheRow(t *testing.T) {
