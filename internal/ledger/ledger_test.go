@@ -6,13 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/internal/stream"
-	"github.com/pgbento/cdc/migrations"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -20,11 +18,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 func newDB(t *testing.T) *pgtest.DB {
 	t.Helper()
 	db := pgtest.NewDB(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, db.DSN)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	require.NoError(t, migrations.Apply(ctx, conn, "cdc"))
+	db.Migrate(t, "cdc")
 	return db
 }
 

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/backfill"
@@ -15,7 +14,6 @@ import (
 	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
 	"github.com/pgbento/cdc/internal/reconcile"
-	"github.com/pgbento/cdc/migrations"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -27,11 +25,7 @@ type env struct{ *pipelinetest.Env }
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{pipelinetest.NewEnv(t, "")}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, e.DB.DSN)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	require.NoError(t, migrations.Apply(ctx, conn, "cdc"))
+	e.DB.Migrate(t, "cdc")
 	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true), ('bob@example.com', true), ('cat@example.com', true)`)
 	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES
 		(1, 'paid', 10.00, now()), (1, 'paid', 20.00, now()), (2, 'paid', 5.00, now()), (3, 'paid', 7.00, now())`)
