@@ -45,6 +45,10 @@ func newStatusCmd() *cobra.Command {
 				fmt.Fprintf(tw, "last delivery\t%s (%s ago)\n", c.UpdatedAt.Format(time.RFC3339), time.Since(c.UpdatedAt).Round(time.Second))
 			}
 			fmt.Fprintf(tw, "dead letters\t%d\n", st.DeadLetters)
+			if r := st.Reconcile; r != nil {
+				fmt.Fprintf(tw, "last reconcile\t%s (dry run=%v): %d cents of drift across %d customers, %d repaired\n",
+					r.Finished.Format(time.RFC3339), r.DryRun, r.DriftCents, r.Customers, r.Repaired)
+			}
 			for _, b := range st.Backfills {
 				fmt.Fprintf(tw, "backfill %s\t%d rows, done=%v\n", b.Table, b.RowsDone, b.Done)
 			}

@@ -10,7 +10,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/pgbento/cdc/internal/ops"
-	"github.com/pgbento/cdc/internal/reconcile"
 )
 
 // ruleView is one rule's counts in this process.
@@ -51,10 +50,6 @@ func (p *Page) deadLetters(ctx context.Context, limit int) ([]deadLetterView, er
 		return nil, fmt.Errorf("read dead letters: %w", err)
 	}
 	return out, nil
-}
-
-func (p *Page) lastReconcile(ctx context.Context) (*reconcile.LastRun, error) {
-	return reconcile.Last(ctx, p.d.Pool, p.d.Config.Source.Schema)
 }
 
 func (p *Page) table(name string) string {

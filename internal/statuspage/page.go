@@ -15,7 +15,6 @@ import (
 
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/ops"
-	"github.com/pgbento/cdc/internal/reconcile"
 )
 
 //go:embed assets
@@ -149,7 +148,6 @@ type view struct {
 	Budget         float64 // requests per minute; 0 unlimited
 	Rules          []ruleView
 	DeadLetters    []deadLetterView
-	Reconcile      *reconcile.LastRun
 	ReconcileEvery time.Duration
 	MaskedEmails   bool
 	Errors         []string // what could not be read
@@ -175,8 +173,6 @@ func (p *Page) collect(ctx context.Context) view {
 		v.CheckpointAge = now.Sub(v.Status.Checkpoint.UpdatedAt).Round(time.Second)
 	}
 	v.DeadLetters, err = p.deadLetters(ctx, deadLetterRows)
-	fail(err)
-	v.Reconcile, err = p.lastReconcile(ctx)
 	fail(err)
 	s, rules, err := p.counters()
 	fail(err)
