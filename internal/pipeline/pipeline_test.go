@@ -28,10 +28,16 @@ type env struct {
 
 func newEnv(t *testing.T, extra string) *env {
 	t.Helper()
+	return newEnvWith(t, examples.Schema, examples.Rules, extra)
+}
+
+// newEnvWith is newEnv over another schema and rules section.
+func newEnvWith(t *testing.T, schema, rules, extra string) *env {
+	t.Helper()
 	db := pgtest.NewDB(t)
-	db.Exec(t, examples.Schema)
+	db.Exec(t, schema)
 	fake := bentotest.NewServer(t)
-	src := examples.Rules + fmt.Sprintf(`
+	src := rules + fmt.Sprintf(`
 source:
   dsn: %q
   heartbeat: 1s

@@ -152,7 +152,7 @@ func (d *decoder) row(op stream.Op, relID uint32, oldType uint8, oldTuple, newTu
 	if err != nil {
 		return nil, err
 	}
-	ch.Table, ch.Key = rel.table, rel.key
+	ch.Table, ch.Key, ch.Columns = rel.table, rel.key, rel.names
 	if oldTuple != nil {
 		ch.OldIsKey = oldType == 'K'
 		if ch.Old, err = d.tuple(rel, oldTuple, nil, ch.OldIsKey); err != nil {

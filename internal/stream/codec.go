@@ -18,6 +18,7 @@ type changeJSON struct {
 	Op         string            `json:"op"`
 	Table      string            `json:"table,omitempty"`
 	Key        []string          `json:"key,omitempty"`
+	Columns    []string          `json:"columns,omitempty"`
 	New        map[string]any    `json:"new,omitempty"`
 	Old        map[string]any    `json:"old,omitempty"`
 	OldIsKey   bool              `json:"old_is_key,omitempty"`
@@ -32,7 +33,7 @@ type changeJSON struct {
 // (NaN and infinite floats as strings), so the only errors are a caller's
 // foreign types.
 func MarshalChange(c *Change) ([]byte, error) {
-	j := changeJSON{Op: c.Op.String(), Table: c.Table, Key: c.Key, OldIsKey: c.OldIsKey,
+	j := changeJSON{Op: c.Op.String(), Table: c.Table, Key: c.Key, Columns: c.Columns, OldIsKey: c.OldIsKey,
 		CommitTime: c.CommitTime, Xid: c.Xid, Index: c.Pos.Index, Types: map[string]string{}}
 	if c.Pos.CommitLSN != 0 {
 		j.CommitLSN = c.Pos.CommitLSN.String()
@@ -88,6 +89,9 @@ func encodeValue(v any) (any, string) {
 	if IsUnchanged(v) {
 		return nil, "unchanged"
 	}
+	if u, ok := AsUnrepresentable(v); ok {
+		return u.Reason, "unrepresentable"
+	}
 	return v, ""
 }
 
@@ -103,7 +107,7 @@ func UnmarshalChange(b []byte) (*Change, error) {
 	if !ok {
 		return nil, fmt.Errorf("decode change: unknown op %q", j.Op)
 	}
-	c := &Change{Op: op, Table: j.Table, Key: j.Key, OldIsKey: j.OldIsKey, CommitTime: j.CommitTime, Xid: j.Xid}
+	c := &Change{Op: op, Table: j.Table, Key: j.Key, Columns: j.Columns, OldIsKey: j.OldIsKey, CommitTime: j.CommitTime, Xid: j.Xid}
 	c.Pos.Index = j.Index
 	if j.CommitLSN != "" {
 		lsn, err := ParseLSN(j.CommitLSN)
@@ -138,8 +142,12 @@ func decodeRow(m map[string]any, prefix string, types map[string]string) (Row, e
 }
 
 func decodeValue(v any, typ string) (any, error) {
-	if typ == "unchanged" {
+	switch typ {
+	case "unchanged":
 		return Unchanged, nil
+	case "unrepresentable":
+		s, _ := v.(string)
+		return Unrepresentable{Reason: s}, nil
 	}
 	if v == nil {
 		return nil, nil

@@ -14,7 +14,9 @@ func TestChangeRoundTrip(t *testing.T) {
 		Pos: Position{CommitLSN: 0x16B374D848, Index: 3}, Op: OpUpdate, Table: "public.orders", Key: []string{"id"},
 		New: Row{"id": int64(7), "total": Numeric("19.99"), "paid_at": time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC),
 			"note": Unchanged, "email": nil, "ok": true, "score": 1.5, "nan": math.Inf(1), "raw": []byte{0, 1, 2},
-			"tags": []any{"a", "b"}, "amounts": []any{Numeric("1.10"), nil}, "doc": map[string]any{"n": json.Number("12345678901234567890")}},
+			"tags": []any{"a", "b"}, "amounts": []any{Numeric("1.10"), nil}, "doc": map[string]any{"n": json.Number("12345678901234567890")},
+			"deep": Unrepresentable{Reason: "decode json: exceeded max depth"}},
+		Columns:    []string{"id", "total"},
 		Old:        Row{"id": int64(7), "total": Numeric("0")},
 		CommitTime: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Xid: 42,
 	}
@@ -25,6 +27,7 @@ func TestChangeRoundTrip(t *testing.T) {
 	require.Equal(t, c.New, got.New)
 	require.Equal(t, c.Old, got.Old)
 	require.Equal(t, c.Op, got.Op)
+	require.Equal(t, c.Columns, got.Columns)
 	require.Equal(t, c.Pos.CommitLSN, got.Pos.CommitLSN)
 	require.Equal(t, c.Pos.Index, got.Pos.Index)
 	require.True(t, c.CommitTime.Equal(got.CommitTime))
