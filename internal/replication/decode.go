@@ -201,7 +201,7 @@ func (d *decoder) column(col column, c *pglogrepl.TupleDataColumn, old stream.Ro
 		}
 		return stream.Unchanged, nil
 	case pglogrepl.TupleDataTypeText:
-		return d.values.decode(col.oid, c.Data)
+		return d.values.value(col.oid, c.Data), nil
 	}
 	return nil, fmt.Errorf("unsupported tuple data kind %q", c.DataType)
 }

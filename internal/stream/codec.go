@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -64,6 +65,10 @@ func encodeValue(v any) (any, string) {
 	case Numeric:
 		return string(x), "numeric"
 	case time.Time:
+		if y := x.Year(); y < 0 || y > 9999 {
+			// RFC 3339 has four-digit years; Postgres has 4713 BC to 294276 AD.
+			return strconv.FormatInt(x.Unix(), 10) + "." + strconv.Itoa(x.Nanosecond()), "unixtime"
+		}
 		return x.Format(time.RFC3339Nano), "time"
 	case []byte:
 		return base64.StdEncoding.EncodeToString(x), "bytes"
@@ -171,8 +176,11 @@ func decodeValue(v any, typ string) (any, error) {
 	switch typ {
 	case "numeric":
 		return Numeric(s), nil
-	case "time":
-		return time.Parse(time.RFC3339Nano, s)
+	case "time", "unixtime": // an array's elements may mix both forms
+		if strings.Contains(s, "T") {
+			return time.Parse(time.RFC3339Nano, s)
+		}
+		return parseUnixTime(s)
 	case "bytes":
 		return base64.StdEncoding.DecodeString(s)
 	case "int":
@@ -184,4 +192,19 @@ func decodeValue(v any, typ string) (any, error) {
 		return n.Float64()
 	}
 	return v, nil
+}
+
+// parseUnixTime parses the "seconds.nanoseconds" form of a time outside
+// RFC 3339's years.
+func parseUnixTime(s string) (time.Time, error) {
+	sec, nsec, _ := strings.Cut(s, ".")
+	secs, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parse time %q: %w", s, err)
+	}
+	nanos, err := strconv.ParseInt(nsec, 10, 64)
+	if err != nil || nanos < 0 || nanos >= 1e9 {
+		return time.Time{}, fmt.Errorf("parse time %q: bad nanoseconds", s)
+	}
+	return time.Unix(secs, nanos).UTC(), nil
 }

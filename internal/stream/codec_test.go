@@ -51,3 +51,17 @@ func TestKeyString(t *testing.T) {
 	c = &Change{Key: []string{"id"}, Old: Row{"id": int64(9)}}
 	require.Equal(t, "id=9", c.KeyString(), "a delete keys on the old row")
 }
+
+// TestChangeRoundTripTimesBeyondRFC3339: Postgres dates run from 4713 BC to
+// 5874897 AD; RFC 3339 has four-digit years.
+func TestChangeRoundTripTimesBeyondRFC3339(t *testing.T) {
+	far := time.Date(294276, 12, 31, 23, 59, 59, 999999000, time.UTC)
+	bc := time.Date(-4712, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	c := &Change{Op: OpInsert, New: Row{"far": far, "bc": bc, "mixed": []any{now, bc, nil}}}
+	b, err := MarshalChange(c)
+	require.NoError(t, err)
+	got, err := UnmarshalChange(b)
+	require.NoError(t, err)
+	require.Equal(t, c.New, got.New)
+}
