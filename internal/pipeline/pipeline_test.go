@@ -24,6 +24,7 @@ type env struct {
 	db   *pgtest.DB
 	fake *bentotest.Server
 	cfg  *config.Config
+	sync *pipeline.Syncer // the one start runs
 }
 
 func newEnv(t *testing.T, extra string) *env {
@@ -61,6 +62,7 @@ func (e *env) start(t *testing.T) (stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	s := pipeline.New(e.cfg, pipeline.Options{Ready: func() { close(ready) }})
+	e.sync = s
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	select {
