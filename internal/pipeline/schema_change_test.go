@@ -148,3 +148,17 @@ ALTER TABLE accounts ADD COLUMN cents bigint;`, accountsRules, "")
 	require.Contains(t, d.Reason, "schema changed")
 	require.NotContains(t, d.Reason, "REPLICA IDENTITY")
 }
+
+// TestCheckReportsRulesReadingGeneratedColumns: issue 10.2. check used to
+// count a generated column as a column; a rule streaming it is an error
+// with the fix.
+func TestCheckReportsRulesReadingGeneratedColumns(t *testing.T) {
+	e := newEnvWith(t, accountsSchema+`
+ALTER TABLE accounts ADD COLUMN cents bigint GENERATED ALWAYS AS (id * 100) STORED;`, accountsRules, "")
+	fs, err := pipeline.Check(context.Background(), e.cfg)
+	require.NoError(t, err)
+	text := findingsText(fs)
+	require.False(t, pipeline.Runnable(fs), text)
+	require.Contains(t, text, `rule "plan_value": rules[0].event.details.cents: column "cents" of public.accounts is generated`)
+	require.Contains(t, text, "compute the value in the expression or read it through a lookup")
+}
