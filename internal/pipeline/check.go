@@ -83,10 +83,11 @@ func checkColumns(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Fi
 // checkGenerated reports rules that read a generated column while
 // streaming: pgoutput never sends one (issue 10.2).
 func checkGenerated(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
-	gen, err := replication.GeneratedColumns(ctx, conn, cfg.Compiled.Tables())
+	cols, err := replication.TableColumns(ctx, conn, cfg.Compiled.Tables())
 	if err != nil {
 		return nil, err
 	}
+	gen := replication.GeneratedColumns(cols)
 	return ruleFindings(cfg, cfg.Compiled.CheckGenerated(gen), "compute the value in the expression or read it through a lookup")
 }
 

@@ -116,6 +116,10 @@ func missingColumn(c *stream.Change, col string) error {
 		col, c.Table, carried(c), col, col)
 }
 
+// maxCarried bounds the column list in a reason: enough to spot a rename,
+// short enough for a log line and a dead letter per row.
+const maxCarried = 20
+
 // carried lists the columns c carries, for a reason.
 func carried(c *stream.Change) string {
 	cols := c.Columns
@@ -128,6 +132,9 @@ func carried(c *stream.Change) string {
 			cols = append(cols, k)
 		}
 		slices.Sort(cols)
+	}
+	if len(cols) > maxCarried {
+		return strings.Join(cols[:maxCarried], ", ") + fmt.Sprintf(", ... (%d more)", len(cols)-maxCarried)
 	}
 	return strings.Join(cols, ", ")
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/pgbento/cdc/internal/pgtest"
 )
 
-func TestGeneratedColumns(t *testing.T) {
+func TestTableColumns(t *testing.T) {
 	t.Parallel()
 	db := pgtest.NewDB(t)
 	db.Exec(t, `CREATE TABLE public.g (id int PRIMARY KEY, a int, twice int GENERATED ALWAYS AS (a * 2) STORED,
@@ -20,7 +20,11 @@ func TestGeneratedColumns(t *testing.T) {
 	conn, err := pgx.Connect(ctx, db.DSN)
 	require.NoError(t, err)
 	defer conn.Close(ctx)
-	got, err := GeneratedColumns(ctx, conn, []string{"public.g", "public.plain", "public.missing"})
+	got, err := TableColumns(ctx, conn, []string{"public.g", "public.plain", "public.missing"})
 	require.NoError(t, err)
-	require.Equal(t, map[string][]string{"public.g": {"twice"}}, got)
+	require.Equal(t, map[string][]TableColumn{
+		"public.g":     {{Name: "id"}, {Name: "a"}, {Name: "twice", Generated: true}},
+		"public.plain": {{Name: "id"}},
+	}, got)
+	require.Equal(t, map[string][]string{"public.g": {"twice"}}, GeneratedColumns(got))
 }
