@@ -58,8 +58,11 @@ func checkOld(c *stream.Change, col string) error {
 		return fmt.Errorf("the rule reads the old %s but the server sent no old value; set REPLICA IDENTITY FULL on %s", col, c.Table)
 	}
 	v, ok := c.Old[col]
+	// A key-only old row with no column list (a change stored before the
+	// list was) cannot tell a schema change from the replica identity.
+	knowable := c.Columns != nil || !c.OldIsKey
 	switch {
-	case !ok && !carries(c, col):
+	case !ok && knowable && !carries(c, col):
 		return missingColumn(c, col)
 	case !ok:
 		return fmt.Errorf("the rule reads the old %s but the old row holds only the replica identity key (%s); set REPLICA IDENTITY FULL on %s",
@@ -68,14 +71,19 @@ func checkOld(c *stream.Change, col string) error {
 	return checkValue(c, "old ", col, v)
 }
 
-// checkRow checks every value of a row an expression reads as a whole.
+// checkRow checks every value of a row an expression reads as a whole,
+// reporting the first unknown column by name so the reason is stable.
 func checkRow(c *stream.Change, row stream.Row, which string) error {
+	bad := ""
 	for col, v := range row {
-		if err := checkValue(c, which, col, v); err != nil {
-			return err
+		if checkValue(c, which, col, v) != nil && (bad == "" || col < bad) {
+			bad = col
 		}
 	}
-	return nil
+	if bad == "" {
+		return nil
+	}
+	return checkValue(c, which, bad, row[bad])
 }
 
 // checkValue checks one value; which is "" for the new row, "old " for the

@@ -342,3 +342,25 @@ func TestEvaluateDeleteUsesOld(t *testing.T) {
 	require.Equal(t, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), items[0].Event.Date)
 	require.Equal(t, []string{"gone"}, s.ReadsOld("public.customers"))
 }
+
+// TestOldColumnReasons: on a delete, a key-only old row lacks a column the
+// table has (replica identity) or one it no longer has (schema change).
+func TestOldColumnReasons(t *testing.T) {
+	sp := Spec{Name: "gone", Table: "orders", On: []string{"delete"},
+		Event: EventSpec{Type: "order_deleted", Email: `= "ops@example.com"`, Details: map[string]any{"was": "= old.status"}}}
+	s := mustCompile(t, Defaults{}, sp)
+	for _, tt := range []struct {
+		columns []string
+		reason  string
+	}{
+		{[]string{"id", "status"}, "the old row holds only the replica identity key (id); set REPLICA IDENTITY FULL on public.orders"},
+		{[]string{"id", "state"}, "column status is not in this change to public.orders (it carries id, state): the table's schema changed"},
+	} {
+		c := &stream.Change{Op: stream.OpDelete, Table: "public.orders", Key: []string{"id"}, Columns: tt.columns,
+			Old: stream.Row{"id": int64(1)}, OldIsKey: true, CommitTime: commitTime}
+		items, err := NewEvaluator(s, nil).Evaluate(context.Background(), c, nil)
+		require.NoError(t, err)
+		require.Len(t, items, 1)
+		require.Contains(t, items[0].Failure.Reason, tt.reason)
+	}
+}
