@@ -60,7 +60,7 @@ func checkConn(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Findi
 		fs = append(fs, Finding{Severity: SevError, What: p.What, Fix: p.Fix})
 	}
 	steps := []func(context.Context, *pgx.Conn, *config.Config) ([]Finding, error){
-		checkColumns, checkLookups, checkReplicaIdentity, checkPublication, checkSlot, checkSchema,
+		checkColumns, checkGenerated, checkLookups, checkReplicaIdentity, checkPublication, checkSlot, checkSchema,
 	}
 	for _, step := range steps {
 		more, err := step(ctx, conn, cfg)
@@ -78,6 +78,17 @@ func checkColumns(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Fi
 		return nil, err
 	}
 	return ruleFindings(cfg, cfg.Compiled.CheckSchema(cols), "fix the rule or the table")
+}
+
+// checkGenerated reports rules that read a generated column while
+// streaming: pgoutput never sends one (issue 10.2).
+func checkGenerated(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
+	cols, err := replication.TableColumns(ctx, conn, cfg.Compiled.Tables())
+	if err != nil {
+		return nil, err
+	}
+	gen := replication.GeneratedColumns(cols)
+	return ruleFindings(cfg, cfg.Compiled.CheckGenerated(gen), "compute the value in the expression or read it through a lookup")
 }
 
 // checkLookups has the server plan every lookup query, so a wrong table,

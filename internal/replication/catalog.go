@@ -126,30 +126,21 @@ func NotPublished(ctx context.Context, q Querier, publication string, tables []s
 	return missing, nil
 }
 
-// LiveColumns returns the columns of each table as the database has them
-// now, for checking the rules against the live schema. Tables that do not
-// exist are absent from the map.
+// LiveColumns returns the names of each table's columns as the database
+// has them now, for checking the rules against the live schema. Tables that
+// do not exist are absent from the map.
 func LiveColumns(ctx context.Context, q Querier, tables []string) (map[string][]string, error) {
-	out := make(map[string][]string, len(tables))
-	rows, err := q.Query(ctx, `
-		SELECT n.nspname || '.' || c.relname, a.attname
-		FROM pg_attribute a
-		JOIN pg_class c ON c.oid = a.attrelid
-		JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname || '.' || c.relname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
-		ORDER BY 1, a.attnum`, tables)
+	cols, err := TableColumns(ctx, q, tables)
 	if err != nil {
-		return nil, fmt.Errorf("read table columns: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var table, col string
-		if err := rows.Scan(&table, &col); err != nil {
-			return nil, fmt.Errorf("read table columns: %w", err)
+	out := make(map[string][]string, len(cols))
+	for t, cs := range cols {
+		for _, c := range cs {
+			out[t] = append(out[t], c.Name)
 		}
-		out[table] = append(out[table], col)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ReplicaIdentity returns the table's REPLICA IDENTITY as pg_class has it

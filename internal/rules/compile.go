@@ -33,6 +33,8 @@ type rule struct {
 	newCols []string // columns read from the new row (unchanged-TOAST check)
 	oldCols []string // columns read from the old row (replica identity check)
 	oldRef  bool     // reads old.X (not only through changed)
+	newRow  bool     // reads the new row as a whole
+	oldRow  bool     // reads the old row as a whole
 }
 
 // colRef is a column read at a YAML path.
@@ -205,6 +207,8 @@ func (c *compiler) expression(r *rule, src, path string, lookupOK bool, extra ..
 }
 
 func (r *rule) addRefs(refs refs, path string) {
+	r.newRow = r.newRow || refs.NewRow
+	r.oldRow = r.oldRow || refs.OldRow
 	for _, col := range refs.New {
 		r.cols = append(r.cols, colRef{column: col, path: path})
 		r.newCols = appendUnique(r.newCols, col)

@@ -42,6 +42,10 @@ func compileExpr(src string, opts []expr.Option) (*vm.Program, refs, error) {
 	var r refs
 	node := prog.Node()
 	ast.Walk(&node, &r)
+	// Walk visits an identifier before the member node that reads through
+	// it; any "new" that is not the base of new.X is the whole row.
+	r.NewRow = r.idents[0] > r.members[0]
+	r.OldRow = r.idents[1] > r.members[1]
 	return prog, r, nil
 }
 
@@ -51,6 +55,11 @@ type refs struct {
 	New, Old []string // new.X / old.X
 	Changed  []string // changed("X"): reads both
 	Lookup   bool     // uses lookup at all
+	// NewRow and OldRow: the expression reads the whole row (toJSON(new)),
+	// so every value in it must be known.
+	NewRow, OldRow bool
+	idents         [2]int // identifiers new, old
+	members        [2]int // new.X, old.X with a constant X
 }
 
 // Visit implements ast.Visitor.
@@ -65,12 +74,19 @@ func (r *refs) Visit(node *ast.Node) {
 		switch id.Value {
 		case "new":
 			r.New = appendUnique(r.New, prop.Value)
+			r.members[0]++
 		case "old":
 			r.Old = appendUnique(r.Old, prop.Value)
+			r.members[1]++
 		}
 	case *ast.IdentifierNode:
-		if n.Value == "lookup" {
+		switch n.Value {
+		case "lookup":
 			r.Lookup = true
+		case "new":
+			r.idents[0]++
+		case "old":
+			r.idents[1]++
 		}
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
@@ -94,6 +110,8 @@ func (r *refs) merge(o refs) {
 		r.Changed = appendUnique(r.Changed, c)
 	}
 	r.Lookup = r.Lookup || o.Lookup
+	r.NewRow = r.NewRow || o.NewRow
+	r.OldRow = r.OldRow || o.OldRow
 }
 
 func appendUnique(s []string, v string) []string {

@@ -105,3 +105,32 @@ func (s *Set) PurchaseTables() []string {
 	slices.Sort(out)
 	return out
 }
+
+// CheckGenerated reports every rule that reads a generated column while
+// streaming: pgoutput (Postgres 12-17) never sends generated columns, so
+// such a rule fails on every row (issue 10.2). generated maps each
+// schema-qualified table to its generated columns. A rule that runs only on
+// snapshot reads them through a SELECT, which has them, and is not reported.
+func (s *Set) CheckGenerated(generated map[string][]string) error {
+	var errs Errors
+	for _, r := range s.rules {
+		if !r.ops[stream.OpInsert] && !r.ops[stream.OpUpdate] && !r.ops[stream.OpDelete] {
+			continue
+		}
+		for _, t := range r.tables {
+			reported := map[colRef]bool{}
+			for _, c := range r.cols {
+				c.old = false
+				if !slices.Contains(generated[t], c.column) || reported[c] {
+					continue
+				}
+				reported[c] = true
+				errs = append(errs, &FieldError{Rule: r.name, Path: c.path, Msg: fmt.Sprintf(
+					"column %q of %s is generated, and logical replication does not send generated columns: "+
+						"compute the value in the expression from the columns it is generated from, or read it through a lookup",
+					c.column, t)})
+			}
+		}
+	}
+	return errs.orNil()
+}

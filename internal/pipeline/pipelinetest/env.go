@@ -29,10 +29,16 @@ type Env struct {
 // config file (top-level YAML).
 func NewEnv(t *testing.T, extra string) *Env {
 	t.Helper()
+	return NewEnvWith(t, examples.Schema, examples.Rules, extra)
+}
+
+// NewEnvWith is NewEnv over another schema and rules section.
+func NewEnvWith(t *testing.T, schema, rules, extra string) *Env {
+	t.Helper()
 	db := pgtest.NewDB(t)
-	db.Exec(t, examples.Schema)
+	db.Exec(t, schema)
 	fake := bentotest.NewServer(t)
-	src := examples.Rules + fmt.Sprintf(`
+	src := rules + fmt.Sprintf(`
 source:
   dsn: %q
   heartbeat: 1s
