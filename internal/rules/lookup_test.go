@@ -217,3 +217,14 @@ func TestLookupRunsReadOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestLookupTimeoutSetting: defaults.lookup_timeout defaults to 5s and
+// must be at least a millisecond (the server's unit).
+func TestLookupTimeoutSetting(t *testing.T) {
+	s := mustCompile(t, Defaults{}, lookupSpec("select 1 as x", nil, 0, nil))
+	require.Equal(t, DefaultLookupTimeout, s.rules[0].lookups[0].timeout)
+	s = mustCompile(t, Defaults{LookupTimeout: 250 * time.Millisecond}, lookupSpec("select 1 as x", nil, 0, nil))
+	require.Equal(t, 250*time.Millisecond, s.rules[0].lookups[0].timeout)
+	_, err := Compile(Defaults{LookupTimeout: -time.Second}, []Spec{lookupSpec("select 1 as x", nil, 0, nil)})
+	require.EqualError(t, err, "defaults.lookup_timeout: lookup_timeout must be at least 1ms")
+}
