@@ -3,7 +3,6 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,11 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pgbento/cdc/examples"
-	"github.com/pgbento/cdc/internal/bento/bentotest"
-	"github.com/pgbento/cdc/internal/config"
-	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/internal/pipeline"
+	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
 )
 
 // lockedBuffer is a log sink the syncer's goroutines and the test share.
@@ -66,29 +62,15 @@ rules:
 func TestLookupBlockedBehindALock(t *testing.T) {
 	checkLeaks(t)
 	ctx := context.Background()
-	db := pgtest.NewDB(t)
-	db.Exec(t, examples.Schema)
-	db.Exec(t, `CREATE TABLE loyalty (customer_id bigint PRIMARY KEY, tier text NOT NULL);
+	e := pipelinetest.NewEnvRules(t, tierRules, "")
+	e.DB.Exec(t, `CREATE TABLE loyalty (customer_id bigint PRIMARY KEY, tier text NOT NULL);
 		INSERT INTO loyalty VALUES (1, 'gold')`)
-	fake := bentotest.NewServer(t)
-	cfg, err := config.Parse("test.yaml", []byte(tierRules+fmt.Sprintf(`
-source:
-  dsn: %q
-  heartbeat: 1s
-  status_interval: 1s
-bento:
-  site_uuid: site-1
-  base_url: %q
-  requests_per_minute: 0
-  max_backoff: 1s
-shutdown_timeout: 5s
-`, db.DSN, fake.URL)))
-	require.NoError(t, err)
+	db, fake := e.DB, e.Fake
 
 	reg := prometheus.NewRegistry()
 	var logs lockedBuffer
 	ready := make(chan struct{})
-	s := pipeline.New(cfg, pipeline.Options{Registry: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	s := pipeline.New(e.Cfg, pipeline.Options{Registry: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Ready: func() { close(ready) }})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)

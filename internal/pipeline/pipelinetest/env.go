@@ -29,10 +29,17 @@ type Env struct {
 // config file (top-level YAML).
 func NewEnv(t *testing.T, extra string) *Env {
 	t.Helper()
+	return NewEnvRules(t, examples.Rules, extra)
+}
+
+// NewEnvRules is NewEnv with other rules (the defaults and rules sections)
+// instead of the example's.
+func NewEnvRules(t *testing.T, rules, extra string) *Env {
+	t.Helper()
 	db := pgtest.NewDB(t)
 	db.Exec(t, examples.Schema)
 	fake := bentotest.NewServer(t)
-	src := examples.Rules + fmt.Sprintf(`
+	src := rules + fmt.Sprintf(`
 source:
   dsn: %q
   heartbeat: 1s
