@@ -75,8 +75,13 @@ func TestLookupBlockedBehindALock(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(runCtx) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("syncer exited before streaming: %v", err)
+	}
 	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
-	<-ready
 	srv := httptest.NewServer(pipeline.Handler(reg, s))
 	t.Cleanup(srv.Close)
 	readyz := func() (int, string) {
