@@ -14,7 +14,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/ledger"
@@ -105,18 +104,16 @@ func Load(path string) (*Config, error) {
 
 // Parse is Load over bytes; name is used in error messages.
 func Parse(name string, src []byte) (*Config, error) {
-	file, err := parser.ParseBytes(src, 0)
+	file, err := parseYAML(name, src)
 	if err != nil {
-		return nil, Errors{yamlError(name, err)}
+		return nil, err
 	}
 	var cfg Config
 	// Bento's defaults go in before decoding so that an explicit zero (e.g.
 	// requests_per_minute: 0, unlimited) keeps its meaning.
 	cfg.Bento.SetDefaults()
-	if len(file.Docs) > 0 && file.Docs[0].Body != nil {
-		if err := yaml.NodeToValue(file.Docs[0].Body, &cfg, yaml.DisallowUnknownField()); err != nil {
-			return nil, Errors{yamlError(name, err)}
-		}
+	if err := decodeYAML(name, file, &cfg); err != nil {
+		return nil, err
 	}
 	cfg.File = name
 	loc := locator{name: name, file: file}

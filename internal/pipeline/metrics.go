@@ -7,7 +7,8 @@ import (
 )
 
 type metrics struct {
-	ruleEvents *prometheus.CounterVec
+	ruleEvents     *prometheus.CounterVec
+	lookupTimeouts prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -17,7 +18,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Rule outcomes per rule: emitted (an event to deliver) or dead_letter (a row the rule could not turn into an event).",
 		}, []string{"rule", "outcome"}),
 	}
-	reg.MustRegister(m.ruleEvents)
+	m.lookupTimeouts = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cdc_lookup_timeouts_total",
+		Help: "Lookup attempts the server cancelled at defaults.lookup_timeout (statement or lock timeout); each is retried.",
+	})
+	reg.MustRegister(m.ruleEvents, m.lookupTimeouts)
 	return m
 }
 

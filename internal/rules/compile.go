@@ -102,7 +102,7 @@ func (c *compiler) defaults(d Defaults) Defaults {
 	if _, ok := parseOnError(d.OnError); !ok {
 		c.errorf("defaults.on_error", "unknown on_error %q (want dead_letter, skip or stop)", d.OnError)
 	}
-	return d
+	return c.lookupTimeout(d)
 }
 
 func (c *compiler) compileRule(d Defaults, sp *Spec, path string) *rule {
@@ -116,7 +116,7 @@ func (c *compiler) compileRule(d Defaults, sp *Spec, path string) *rule {
 	if sp.When != "" {
 		r.when = c.expression(r, sp.When, path+".when", false, expr.AsBool())
 	}
-	r.lookups = c.lookups(r, sp.Lookups, path+".lookups")
+	r.lookups = c.lookups(r, d, sp.Lookups, path+".lookups")
 	r.event = c.event(r, d, &sp.Event, path+".event")
 	r.onError = c.onError(d, sp.OnError, path+".on_error")
 	if opsOK && r.oldRef && !r.ops[stream.OpUpdate] && !r.ops[stream.OpDelete] {
