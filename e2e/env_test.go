@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,7 @@ type envOptions struct {
 	SourceExtra     string // more lines under source:
 	BentoExtra      string // more lines under bento:
 	ExtraRules      string // more list items under rules:
+	User            string // connect as this role instead of the superuser
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -81,8 +83,16 @@ log:
   level: info
   format: text
 shutdown_timeout: %s
-`, e.db.DSN, e.opts.SourceExtra, e.fake.URL, e.opts.BatchSize, e.opts.BentoExtra, e.httpAddr, e.opts.ShutdownTimeout) +
+`, e.sourceDSN(), e.opts.SourceExtra, e.fake.URL, e.opts.BatchSize, e.opts.BentoExtra, e.httpAddr, e.opts.ShutdownTimeout) +
 		examples.Rules + e.opts.ExtraRules
+}
+
+// sourceDSN is the test database's DSN, as opts.User when set.
+func (e *env) sourceDSN() string {
+	if e.opts.User == "" {
+		return e.db.DSN
+	}
+	return regexp.MustCompile(`\buser=\S+`).ReplaceAllString(e.db.DSN, "user="+e.opts.User)
 }
 
 // freeAddr returns a loopback address nothing listens on right now. cdc run

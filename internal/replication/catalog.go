@@ -75,12 +75,14 @@ func FlushLagSeconds(ctx context.Context, q Querier, slot string) *float64 {
 type Publication struct {
 	Exists    bool
 	AllTables bool // FOR ALL TABLES: every table is a member
+	Owned     bool // the current role owns it (may add tables to it)
 }
 
 // ReadPublication reads the publication name.
 func ReadPublication(ctx context.Context, q Querier, name string) (Publication, error) {
 	var p Publication
-	err := q.QueryRow(ctx, `SELECT puballtables FROM pg_publication WHERE pubname = $1`, name).Scan(&p.AllTables)
+	err := q.QueryRow(ctx, `SELECT puballtables, pg_has_role(pubowner, 'USAGE') FROM pg_publication WHERE pubname = $1`,
+		name).Scan(&p.AllTables, &p.Owned)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return Publication{}, nil

@@ -12,6 +12,7 @@ import (
 type Problem struct {
 	What string
 	Fix  string
+	SQL  string // what an admin runs, when SQL fixes it
 }
 
 func (p Problem) String() string { return p.What + " — " + p.Fix }
