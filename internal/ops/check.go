@@ -141,8 +141,9 @@ func ruleFindings(cfg *config.Config, err error, fix string) ([]Finding, error) 
 	return fs, nil
 }
 
-// checkReplicaIdentity warns where a rule reads old values but the table
-// will only send the key: such rules see old.<col> as missing.
+// checkReplicaIdentity: where a rule reads old values but the table only
+// sends the key, every update the rule sees becomes a dead letter that no
+// replay can fix (the stored change has no old row), so it is an error.
 func (t *target) checkReplicaIdentity(ctx context.Context) ([]Finding, error) {
 	cfg, conn := t.cfg, t.conn
 	var fs []Finding
@@ -156,10 +157,11 @@ func (t *target) checkReplicaIdentity(ctx context.Context) ([]Finding, error) {
 			continue // a missing table is reported by preflight
 		}
 		if ident != "f" {
-			fs = append(fs, Finding{Severity: SevWarn,
+			fs = append(fs, Finding{Severity: SevError,
 				What: fmt.Sprintf("table %s has REPLICA IDENTITY %s but rules %s read old values", table, identityName(ident), strings.Join(readers, ", ")),
-				Fix:  "without FULL, old.<column> is only known for key columns; transitions such as pending -> paid cannot be seen",
-				SQL:  fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL;", replication.ReadableTable(table))})
+				Fix: "without FULL, old.<column> is only known for key columns: each update those rules see becomes a dead letter " +
+					"that cannot be replayed (the change carries no old row); run the SQL as the table's owner",
+				SQL: fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL;", replication.ReadableTable(table))})
 		}
 	}
 	return fs, nil

@@ -61,6 +61,7 @@ func TestCheckReportsEveryProblemAndSetupFixesWhatItCan(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, res.Ran, 1, "now the slot: %v", res.Ran)
 	require.Contains(t, findingsText(res.Others), "REPLICA IDENTITY FULL", "left for someone else")
+	require.False(t, ops.Runnable(res.Others), "setup exits 3 while rules read old values without FULL")
 
 	e.DB.Exec(t, `ALTER TABLE orders REPLICA IDENTITY FULL`)
 	fs, err = ops.Check(ctx, e.Cfg)
@@ -175,4 +176,48 @@ func waitSlotReleased(t *testing.T, e *env) {
 		err := e.DB.Pool.QueryRow(context.Background(), `SELECT active FROM pg_replication_slots WHERE slot_name = 'cdc_bento'`).Scan(&active)
 		return err == nil && !active
 	}, 30*time.Second, 10*time.Millisecond)
+}
+
+// TestOldRowDeadLetterCannotBeReplayed: a rule reading old on a table
+// without REPLICA IDENTITY FULL is a check error naming the rules and the
+// ALTER TABLE; the dead letters its updates make cannot be replayed even
+// after the fix (the change has no old row), and each replay is recorded
+// as an attempt (issue 15.5).
+func TestOldRowDeadLetterCannotBeReplayed(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	e.DB.Exec(t, `ALTER TABLE orders REPLICA IDENTITY DEFAULT`)
+	fs, err := ops.Check(ctx, e.Cfg)
+	require.NoError(t, err)
+	require.False(t, ops.Runnable(fs), findingsText(fs))
+	require.Contains(t, findingsText(fs), "error table public.orders has REPLICA IDENTITY DEFAULT but rules purchase_on_paid, order_refunded, order_shipped")
+	require.Contains(t, findingsText(fs), "| ALTER TABLE public.orders REPLICA IDENTITY FULL;")
+
+	stop := e.Start(t)
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('old@example.com', false)`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total) VALUES (1, 'pending', 10.00)`)
+	e.DB.Exec(t, `UPDATE orders SET status = 'paid', paid_at = now()`)
+	store, closeStore, err := ops.DeadLetters(ctx, e.Cfg)
+	require.NoError(t, err)
+	defer closeStore()
+	require.Eventually(t, func() bool {
+		n, err := store.Count(ctx)
+		return err == nil && n > 0
+	}, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, stop())
+	e.DB.Exec(t, `ALTER TABLE orders REPLICA IDENTITY FULL`)
+
+	before, err := store.List(ctx, bento.ListOptions{})
+	require.NoError(t, err)
+	res, err := ops.Replay(ctx, e.Cfg, nil, "test")
+	require.NoError(t, err)
+	require.Empty(t, res.Replayed)
+	require.Len(t, res.Failed, len(before))
+	after, err := store.List(ctx, bento.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, after, len(before))
+	for i, d := range after {
+		require.Equal(t, before[i].Attempts+1, d.Attempts, "replay records the attempt of %d", d.ID)
+		require.Contains(t, d.Reason, "REPLICA IDENTITY FULL")
+	}
 }
