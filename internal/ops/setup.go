@@ -31,10 +31,15 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 	}
 	defer db.close()
 	var res SetupResult
-	if res.Others = db.preflight(ctx); len(res.Others) > 0 {
-		return &res, nil
+	steps := []func(context.Context, *SetupResult) error{db.setupSchema, db.setupPublication, db.setupSlot}
+	if problems := db.preflight(ctx); len(problems) > 0 {
+		// The schema does not depend on what preflight found (wal_level,
+		// REPLICATION, the tables, a free slot); the publication and the
+		// slot do, so they wait.
+		steps = steps[:1]
+		res.Notes = append(res.Notes, "publication and slot are left until the errors below are fixed; run cdc setup again then")
 	}
-	for _, step := range []func(context.Context, *SetupResult) error{db.setupSchema, db.setupPublication, db.setupSlot} {
+	for _, step := range steps {
 		if err := step(ctx, &res); err != nil {
 			return nil, err
 		}
