@@ -96,9 +96,15 @@ func (t *target) preflight(ctx context.Context) []Finding {
 // check is Check on an open target.
 func (t *target) check(ctx context.Context) ([]Finding, error) {
 	fs := t.preflight(ctx)
-	steps := []func(context.Context) ([]Finding, error){
-		t.checkColumns, t.checkLookups, t.checkReplicaIdentity, t.checkSchema, t.checkPublication, t.checkSlot,
-	}
+	more, err := runSteps(ctx, t.checkColumns, t.checkCents, t.checkLookups, t.checkReplicaIdentity,
+		t.checkSchema, t.checkPublication, t.checkSlot)
+	return append(fs, more...), err
+}
+
+// runSteps runs each check step and returns every finding, or the first
+// error.
+func runSteps(ctx context.Context, steps ...func(context.Context) ([]Finding, error)) ([]Finding, error) {
+	var fs []Finding
 	for _, step := range steps {
 		more, err := step(ctx)
 		if err != nil {
@@ -226,4 +232,16 @@ func (t *target) checkContinuity(ctx context.Context) ([]Finding, error) {
 			Fix: "see the README's troubleshooting: what changed since the checkpoint must be backfilled"}}, nil
 	}
 	return nil, nil
+}
+
+// CheckRules checks the rules against the live schema only: columns, the
+// types cents() converts and the lookups. preview runs it first, so a typo
+// is an error there as in check, not a null on every row.
+func CheckRules(ctx context.Context, cfg *config.Config) ([]Finding, error) {
+	db, err := openTarget(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	defer db.close()
+	return runSteps(ctx, db.checkColumns, db.checkCents, db.checkLookups)
 }

@@ -153,6 +153,35 @@ func LiveColumns(ctx context.Context, q Querier, tables []string) (map[string][]
 	return out, rows.Err()
 }
 
+// ColumnTypes returns each table's columns with their types as
+// format_type writes them ("integer", "double precision", "numeric(12,2)"),
+// for checking what the rules do with them. Tables that do not exist are
+// absent from the map.
+func ColumnTypes(ctx context.Context, q Querier, tables []string) (map[string]map[string]string, error) {
+	out := make(map[string]map[string]string, len(tables))
+	rows, err := q.Query(ctx, `
+		SELECT n.nspname || '.' || c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+		FROM pg_attribute a
+		JOIN pg_class c ON c.oid = a.attrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname || '.' || c.relname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped`, tables)
+	if err != nil {
+		return nil, fmt.Errorf("read column types: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, col, typ string
+		if err := rows.Scan(&table, &col, &typ); err != nil {
+			return nil, fmt.Errorf("read column types: %w", err)
+		}
+		if out[table] == nil {
+			out[table] = map[string]string{}
+		}
+		out[table][col] = typ
+	}
+	return out, rows.Err()
+}
+
 // ReplicaIdentity returns the table's REPLICA IDENTITY as pg_class has it
 // ("d", "n", "f", "i"), or "" when the table does not exist.
 func ReplicaIdentity(ctx context.Context, q Querier, table string) (string, error) {

@@ -48,6 +48,21 @@ func (s *Set) Columns(table string) []ColumnRef {
 	return out
 }
 
+// CentsColumns returns the columns of table that the rules pass to
+// cents(), for checking them against the live column types.
+func (s *Set) CentsColumns(table string) []ColumnRef {
+	var out []ColumnRef
+	for _, r := range s.rules {
+		if !slices.Contains(r.tables, table) {
+			continue
+		}
+		for _, c := range r.cents {
+			out = append(out, ColumnRef{Table: table, Column: c.column, Rule: r.name, Path: c.path})
+		}
+	}
+	return out
+}
+
 // ReadsOld returns the names of the rules that read old values of table
 // on update or delete; table needs REPLICA IDENTITY FULL for them.
 func (s *Set) ReadsOld(table string) []string {
