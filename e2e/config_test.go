@@ -151,3 +151,16 @@ func lineOf(t *testing.T, text, s string) int {
 	t.Fatalf("no line with %q", s)
 	return 0
 }
+
+// TestRunNamesHTTPAddrInUse: when the metrics address is taken, cdc run
+// says which setting to change (issue 15.14).
+func TestRunNamesHTTPAddrInUse(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	l, err := net.Listen("tcp", e.httpAddr)
+	require.NoError(t, err)
+	defer l.Close()
+	res := e.cli("run")
+	require.Equal(t, 1, res.Code, res.String())
+	require.Contains(t, res.Stderr, "listen on http.addr "+e.httpAddr+" (metrics and health): ", res.String())
+	require.Contains(t, res.Stderr, "address already in use", res.String())
+}

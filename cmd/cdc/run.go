@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -33,7 +34,7 @@ func newRunCmd() *cobra.Command {
 			srv := &http.Server{Addr: cfg.HTTP.Addr, Handler: pipeline.Handler(reg, syncer), ReadHeaderTimeout: 5 * time.Second}
 			ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 			if err != nil {
-				return err
+				return fmt.Errorf("listen on http.addr %s (metrics and health): %w", cfg.HTTP.Addr, err)
 			}
 			go func() { _ = srv.Serve(ln) }()
 			defer func() {

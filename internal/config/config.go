@@ -103,14 +103,16 @@ func Parse(name string, src []byte) (*Config, error) {
 	cfg.Bento.SetDefaults()
 	if len(file.Docs) > 0 && file.Docs[0].Body != nil {
 		if err := yaml.NodeToValue(file.Docs[0].Body, &cfg, yaml.DisallowUnknownField()); err != nil {
-			return nil, Errors{yamlError(name, err)}
+			e := yamlError(name, err)
+			e.Rule = ruleAt(file, e.Line)
+			return nil, Errors{e}
 		}
 	}
 	cfg.File = name
 	loc := locator{name: name, file: file}
 	errs := cfg.expand(loc)
 	cfg.setDefaults()
-	errs = append(errs, cfg.validate(loc)...)
+	errs = append(errs, withoutExpanded(cfg.validate(loc), errs)...)
 	set, err := rules.Compile(cfg.Defaults, cfg.Rules)
 	errs = append(errs, loc.rulesErrors(err)...)
 	if len(errs) > 0 {
