@@ -2,12 +2,10 @@ package ops_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/ops"
 	"github.com/pgbento/cdc/internal/pgtest"
 )
@@ -19,12 +17,7 @@ func TestCheckCentsAgainstLiveColumnTypes(t *testing.T) {
 	db := pgtest.NewDB(t)
 	db.Exec(t, `CREATE TABLE payments (id bigint PRIMARY KEY, email text, amount_float double precision,
 		fee real, total_cents bigint, amount numeric(12,2))`)
-	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf(`
-source:
-  dsn: %q
-bento:
-  site_uuid: site-1
-rules:
+	cfg := configWithRules(t, db.DSN, `
   - name: paid
     table: payments
     on: [insert]
@@ -36,8 +29,7 @@ rules:
         fee: "= cents(new.fee, 2)"
         total: "= cents(new.total_cents)"
         exact: "= cents(new.amount)"
-`, db.DSN)))
-	require.NoError(t, err)
+`)
 
 	fs, err := ops.CheckRules(context.Background(), cfg)
 	require.NoError(t, err)

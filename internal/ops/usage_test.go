@@ -30,6 +30,20 @@ func limitedRole(t *testing.T, db *pgtest.DB) (string, string) {
 	return role, fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", pc.Host, pc.Port, role, pc.Database)
 }
 
+// configWithRules is a config for dsn whose rules section is rules (list
+// items), starting on line 7 of "test.yaml".
+func configWithRules(t *testing.T, dsn, rules string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf(`
+source:
+  dsn: %q
+bento:
+  site_uuid: site-1
+rules:`, dsn)+rules))
+	require.NoError(t, err)
+	return cfg
+}
+
 // TestCheckNamesMissingUsageOnSchema: a role with SELECT on a table but no
 // USAGE on its schema is told exactly that, with the GRANT, instead of a
 // failed preflight query (issue 15.4).
@@ -38,20 +52,14 @@ func TestCheckNamesMissingUsageOnSchema(t *testing.T) {
 	db.Exec(t, `CREATE SCHEMA billing; CREATE TABLE billing.invoices (id bigint PRIMARY KEY, email text)`)
 	role, dsn := limitedRole(t, db)
 	db.Exec(t, `GRANT SELECT ON billing.invoices TO `+role)
-	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf(`
-source:
-  dsn: %q
-bento:
-  site_uuid: site-1
-rules:
+	cfg := configWithRules(t, dsn, `
   - name: invoice_created
     table: billing.invoices
     on: [insert]
     event:
       type: invoice_created
       email: "= new.email"
-`, dsn)))
-	require.NoError(t, err)
+`)
 
 	fs, err := ops.Check(context.Background(), cfg)
 	require.NoError(t, err)
