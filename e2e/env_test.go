@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +43,9 @@ type envOptions struct {
 	SourceExtra     string // more lines under source:
 	BentoExtra      string // more lines under bento:
 	ExtraRules      string // more list items under rules:
+	User            string // connect as this role instead of the superuser
+	LogLevel        string // default info
+	LogFormat       string // default text
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -51,6 +56,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 10 * time.Second
 	}
+	o.LogLevel = cmp.Or(o.LogLevel, "info")
+	o.LogFormat = cmp.Or(o.LogFormat, "text")
 	db := pgtest.NewDB(t)
 	db.Exec(t, examples.Schema)
 	e := &env{t: t, db: db, fake: bentotest.NewServer(t), dir: t.TempDir(), httpAddr: freeAddr(t), opts: o}
@@ -78,11 +85,20 @@ bento:
 http:
   addr: %s
 log:
-  level: info
-  format: text
+  level: %s
+  format: %s
 shutdown_timeout: %s
-`, e.db.DSN, e.opts.SourceExtra, e.fake.URL, e.opts.BatchSize, e.opts.BentoExtra, e.httpAddr, e.opts.ShutdownTimeout) +
+`, e.sourceDSN(), e.opts.SourceExtra, e.fake.URL, e.opts.BatchSize, e.opts.BentoExtra, e.httpAddr,
+		e.opts.LogLevel, e.opts.LogFormat, e.opts.ShutdownTimeout) +
 		examples.Rules + e.opts.ExtraRules
+}
+
+// sourceDSN is the test database's DSN, as opts.User when set.
+func (e *env) sourceDSN() string {
+	if e.opts.User == "" {
+		return e.db.DSN
+	}
+	return regexp.MustCompile(`\buser=\S+`).ReplaceAllString(e.db.DSN, "user="+e.opts.User)
 }
 
 // freeAddr returns a loopback address nothing listens on right now. cdc run

@@ -119,7 +119,7 @@ func Parse(name string, src []byte) (*Config, error) {
 	loc := locator{name: name, file: file}
 	errs := cfg.expand(loc)
 	cfg.setDefaults()
-	errs = append(errs, cfg.validate(loc)...)
+	errs = append(errs, withoutExpanded(cfg.validate(loc), errs)...)
 	set, err := rules.Compile(cfg.Defaults, cfg.Rules)
 	errs = append(errs, loc.rulesErrors(err)...)
 	if len(errs) > 0 {

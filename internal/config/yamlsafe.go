@@ -32,7 +32,9 @@ func decodeYAML(name string, file *ast.File, cfg *Config) (err error) {
 		return nil
 	}
 	if err := yaml.NodeToValue(file.Docs[0].Body, cfg, yaml.DisallowUnknownField()); err != nil {
-		return Errors{yamlError(name, err)}
+		e := yamlError(name, err)
+		e.Rule = ruleAt(file, e.Line)
+		return Errors{e}
 	}
 	return nil
 }

@@ -11,6 +11,9 @@ type TableColumn struct {
 	// Generated columns are never sent by pgoutput on Postgres 12-17: a
 	// rule that reads one while streaming fails on every row (issue 10.2).
 	Generated bool
+	// Type as format_type writes it ("integer", "double precision",
+	// "numeric(12,2)").
+	Type string
 }
 
 // TableColumns returns the columns of each of tables (schema-qualified), in
@@ -18,7 +21,7 @@ type TableColumn struct {
 // exist are absent from the map.
 func TableColumns(ctx context.Context, q Querier, tables []string) (map[string][]TableColumn, error) {
 	rows, err := q.Query(ctx, `
-		SELECT n.nspname || '.' || c.relname, a.attname, a.attgenerated <> ''
+		SELECT n.nspname || '.' || c.relname, a.attname, a.attgenerated <> '', format_type(a.atttypid, a.atttypmod)
 		FROM pg_attribute a
 		JOIN pg_class c ON c.oid = a.attrelid
 		JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -31,7 +34,7 @@ func TableColumns(ctx context.Context, q Querier, tables []string) (map[string][
 	for rows.Next() {
 		var table string
 		var col TableColumn
-		if err := rows.Scan(&table, &col.Name, &col.Generated); err != nil {
+		if err := rows.Scan(&table, &col.Name, &col.Generated, &col.Type); err != nil {
 			return nil, fmt.Errorf("read table columns: %w", err)
 		}
 		out[table] = append(out[table], col)

@@ -90,7 +90,7 @@ func (r *Reader) loadCheckpoint(ctx context.Context) (stream.Position, error) {
 		var err error
 		if pos, err = r.store.Load(ctx); err != nil {
 			r.setHealthy(false, err.Error())
-			r.log.Warn("load checkpoint failed; retrying", "err", err)
+			r.log.Warn("load checkpoint failed; retrying", "error", err)
 		}
 		return err
 	}, backoff.WithContext(newBackoff(), ctx))
@@ -125,7 +125,7 @@ func (r *Reader) replicate(ctx context.Context, out chan<- stream.Change, start 
 			bo.Reset()
 		}
 		wait := bo.NextBackOff()
-		r.log.Warn("replication connection lost; reconnecting", "err", err, "in", wait)
+		r.log.Warn("replication connection lost; reconnecting", "error", err, "in", wait)
 		r.metrics.reconnects.Inc()
 		select {
 		case <-ctx.Done():

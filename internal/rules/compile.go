@@ -30,6 +30,7 @@ type rule struct {
 	event   event
 	onError OnError
 	cols    []colRef // every new.X / old.X / changed("X") the rule reads
+	cents   []colRef // every column cents() converts
 	newCols []string // columns read from the new row (unchanged-TOAST check)
 	oldCols []string // columns read from the old row (replica identity check)
 	oldRef  bool     // reads old.X (not only through changed)
@@ -217,6 +218,9 @@ func (r *rule) addRefs(refs refs, path string) {
 		r.cols = append(r.cols, colRef{column: col, path: path, old: true})
 		r.oldCols = appendUnique(r.oldCols, col)
 		r.oldRef = true
+	}
+	for _, col := range refs.Cents {
+		r.cents = append(r.cents, colRef{column: col, path: path})
 	}
 	for _, col := range refs.Changed {
 		r.cols = append(r.cols, colRef{column: col, path: path}, colRef{column: col, path: path, old: true})

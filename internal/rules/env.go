@@ -54,6 +54,7 @@ func compileExpr(src string, opts []expr.Option) (*vm.Program, refs, error) {
 type refs struct {
 	New, Old []string // new.X / old.X
 	Changed  []string // changed("X"): reads both
+	Cents    []string // cents(new.X) / cents(old.X): checked against the column's type
 	Lookup   bool     // uses lookup at all
 	// NewRow and OldRow: the expression reads the whole row (toJSON(new)),
 	// so every value in it must be known.
@@ -89,14 +90,40 @@ func (r *refs) Visit(node *ast.Node) {
 			r.idents[1]++
 		}
 	case *ast.CallNode:
-		id, ok := n.Callee.(*ast.IdentifierNode)
-		if !ok || id.Value != "changed" || len(n.Arguments) != 1 {
-			return
-		}
+		r.visitCall(n)
+	}
+}
+
+// visitCall records changed("X") and the column a cents() call converts.
+func (r *refs) visitCall(n *ast.CallNode) {
+	id, ok := n.Callee.(*ast.IdentifierNode)
+	if !ok || len(n.Arguments) == 0 {
+		return
+	}
+	switch {
+	case id.Value == "changed" && len(n.Arguments) == 1:
 		if s, ok := n.Arguments[0].(*ast.StringNode); ok {
 			r.Changed = appendUnique(r.Changed, s.Value)
 		}
+	case id.Value == "cents":
+		if col, ok := rowColumn(n.Arguments[0]); ok {
+			r.Cents = appendUnique(r.Cents, col)
+		}
 	}
+}
+
+// rowColumn is X of new.X or old.X.
+func rowColumn(node ast.Node) (string, bool) {
+	m, ok := node.(*ast.MemberNode)
+	if !ok {
+		return "", false
+	}
+	id, ok := m.Node.(*ast.IdentifierNode)
+	prop, isStr := m.Property.(*ast.StringNode)
+	if !ok || !isStr || (id.Value != "new" && id.Value != "old") {
+		return "", false
+	}
+	return prop.Value, true
 }
 
 func (r *refs) merge(o refs) {
@@ -108,6 +135,9 @@ func (r *refs) merge(o refs) {
 	}
 	for _, c := range o.Changed {
 		r.Changed = appendUnique(r.Changed, c)
+	}
+	for _, c := range o.Cents {
+		r.Cents = appendUnique(r.Cents, c)
 	}
 	r.Lookup = r.Lookup || o.Lookup
 	r.NewRow = r.NewRow || o.NewRow

@@ -36,12 +36,23 @@ func (s *Set) HasLookups() bool {
 
 // Columns returns every column reference of the rules on table.
 func (s *Set) Columns(table string) []ColumnRef {
+	return s.refs(table, func(r *rule) []colRef { return r.cols })
+}
+
+// CentsColumns returns the columns of table that the rules pass to
+// cents(), for checking them against the live column types.
+func (s *Set) CentsColumns(table string) []ColumnRef {
+	return s.refs(table, func(r *rule) []colRef { return r.cents })
+}
+
+// refs returns the column references pick selects from each rule on table.
+func (s *Set) refs(table string, pick func(*rule) []colRef) []ColumnRef {
 	var out []ColumnRef
 	for _, r := range s.rules {
 		if !slices.Contains(r.tables, table) {
 			continue
 		}
-		for _, c := range r.cols {
+		for _, c := range pick(r) {
 			out = append(out, ColumnRef{Table: table, Column: c.column, Old: c.old, Rule: r.name, Path: c.path})
 		}
 	}
