@@ -161,6 +161,6 @@ func TestRunNamesHTTPAddrInUse(t *testing.T) {
 	defer l.Close()
 	res := e.cli("run")
 	require.Equal(t, 1, res.Code, res.String())
-	require.Contains(t, res.Stderr, "listen on http.addr "+e.httpAddr+" (metrics and health): ", res.String())
+	require.Contains(t, res.Stderr, "listen on http.addr "+e.httpAddr+" (status page, metrics and health): ", res.String())
 	require.Contains(t, res.Stderr, "address already in use", res.String())
 }

@@ -47,8 +47,7 @@ bento:
 
 	res, err := ops.Setup(ctx, cfg)
 	require.NoError(t, err)
-	require.Equal(t, []string{"CREATE SCHEMA cdc;", "-- migration 1: 001_init.sql (the syncer's tables in cdc)",
-		"-- migration 2: 002_dead_letters_once.sql (the syncer's tables in cdc)"}, res.Ran)
+	requireRan(t, res.Ran, "CREATE SCHEMA cdc;")
 	require.False(t, ops.Runnable(res.Others))
 	require.Contains(t, findingsText(res.Others), `wal_level is "replica"`)
 	var schemas, pubs, slots int

@@ -23,8 +23,9 @@ func TestTableColumns(t *testing.T) {
 	got, err := TableColumns(ctx, conn, []string{"public.g", "public.plain", "public.missing"})
 	require.NoError(t, err)
 	require.Equal(t, map[string][]TableColumn{
-		"public.g":     {{Name: "id"}, {Name: "a"}, {Name: "twice", Generated: true}},
-		"public.plain": {{Name: "id"}},
+		"public.g": {{Name: "id", Type: "integer"}, {Name: "a", Type: "integer"},
+			{Name: "twice", Generated: true, Type: "integer"}},
+		"public.plain": {{Name: "id", Type: "integer"}},
 	}, got)
 	require.Equal(t, map[string][]string{"public.g": {"twice"}}, GeneratedColumns(got))
 }
