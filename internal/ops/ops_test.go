@@ -144,6 +144,12 @@ func TestMissingSlotWithCheckpointRefusesToStart(t *testing.T) {
 	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('a@example.com', true)`)
 	require.Eventually(t, func() bool { return len(e.Fake.Received()) == 1 }, 30*time.Second, 20*time.Millisecond)
 	require.NoError(t, stop())
+	// The server ends the stopped syncer's walsender on its own time.
+	require.Eventually(t, func() bool {
+		var active bool
+		err := e.DB.Pool.QueryRow(context.Background(), `SELECT active FROM pg_replication_slots WHERE slot_name = 'cdc_bento'`).Scan(&active)
+		return err == nil && !active
+	}, 10*time.Second, 20*time.Millisecond, "the slot stays active after the syncer stopped")
 	e.DB.Exec(t, `SELECT pg_drop_replication_slot('cdc_bento')`)
 
 	err := pipeline.New(e.Cfg, pipeline.Options{}).Run(context.Background())
