@@ -3,6 +3,7 @@ package pipeline
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pgbento/cdc/internal/promreg"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -11,14 +12,12 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		ruleEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+	return &metrics{
+		ruleEvents: promreg.Must(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cdc_rule_events_total",
 			Help: "Rule outcomes per rule: emitted (an event to deliver) or dead_letter (a row the rule could not turn into an event).",
-		}, []string{"rule", "outcome"}),
+		}, []string{"rule", "outcome"})),
 	}
-	reg.MustRegister(m.ruleEvents)
-	return m
 }
 
 func (m *metrics) countItem(it stream.Item) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
+	"github.com/pgbento/cdc/internal/retry"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -33,8 +34,7 @@ func (e *Evaluator) EvaluateRetrying(ctx context.Context, c *stream.Change, dst 
 		}
 		return nil
 	}
-	b := backoff.NewExponentialBackOff(backoff.WithInitialInterval(500*time.Millisecond),
-		backoff.WithMaxInterval(30*time.Second), backoff.WithMaxElapsedTime(0))
+	b := retry.Backoff(500*time.Millisecond, 30*time.Second)
 	if err := backoff.Retry(op, backoff.WithContext(b, ctx)); err != nil {
 		return nil, err
 	}
