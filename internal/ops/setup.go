@@ -65,7 +65,7 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 	// backfills from the snapshot exported with it; a slot made here would
 	// skip that backfill.
 	if !cfg.Backfill.OnCreate {
-		slotCreated, _, err := replication.EnsureSlot(ctx, cfg.Source.Config)
+		slotCreated, err := replication.EnsureSlot(ctx, cfg.Source.Config)
 		if err != nil {
 			return nil, err
 		}

@@ -52,7 +52,7 @@ func newHarness(t testing.TB, ddl string, tables ...string) *harness {
 	require.Empty(t, cfg.Validate())
 	_, _, err = EnsurePublication(ctx, conn, cfg)
 	require.NoError(t, err)
-	created, _, err := EnsureSlot(ctx, cfg)
+	created, err := EnsureSlot(ctx, cfg)
 	require.NoError(t, err)
 	require.True(t, created)
 	h := &harness{t: t, db: db, cfg: cfg, store: NewCheckpointStore(db.Pool, "cdc", cfg.Slot)}

@@ -73,7 +73,7 @@ func TestEnsurePublicationAddsMissingTables(t *testing.T) {
 	require.True(t, created)
 	require.Equal(t, `CREATE PUBLICATION "pub2" FOR TABLE "public"."p1", "public"."p2"`, sql)
 
-	created, _, err = EnsureSlot(ctx, h.cfg)
+	created, err = EnsureSlot(ctx, h.cfg)
 	require.NoError(t, err)
 	require.False(t, created, "the slot already exists")
 }

@@ -83,19 +83,6 @@ func (r *refs) Visit(node *ast.Node) {
 	}
 }
 
-func (r *refs) merge(o refs) {
-	for _, c := range o.New {
-		r.New = appendUnique(r.New, c)
-	}
-	for _, c := range o.Old {
-		r.Old = appendUnique(r.Old, c)
-	}
-	for _, c := range o.Changed {
-		r.Changed = appendUnique(r.Changed, c)
-	}
-	r.Lookup = r.Lookup || o.Lookup
-}
-
 func appendUnique(s []string, v string) []string {
 	for _, x := range s {
 		if x == v {
