@@ -24,11 +24,11 @@ func TestRunLogsAreJSONAndEveryRequestIsLoggedAtDebug(t *testing.T) {
 		return received(e.fake, func(ev bentotest.ReceivedEvent) bool { return ev.Email == "b@example.com" })
 	}, 30*time.Second, 20*time.Millisecond)
 	code, _ := s.terminate(30 * time.Second)
-	require.Zero(t, code, s.logs())
+	require.Zero(t, code, s.Logs())
 
 	var requests, durations int
 	var sawSignal bool
-	for _, line := range strings.Split(strings.TrimSpace(s.logs()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(s.Logs()), "\n") {
 		var rec map[string]any
 		require.NoError(t, json.Unmarshal([]byte(line), &rec), "a line that is not JSON: %q", line)
 		require.NotContains(t, rec, "err", "errors are logged under \"error\": %s", line)
@@ -44,8 +44,8 @@ func TestRunLogsAreJSONAndEveryRequestIsLoggedAtDebug(t *testing.T) {
 			sawSignal = true
 		}
 	}
-	require.True(t, sawSignal, "the signal notice is a log line:\n%s", s.logs())
-	require.Equal(t, len(e.fake.Requests()), requests, "every request is logged at debug:\n%s", s.logs())
+	require.True(t, sawSignal, "the signal notice is a log line:\n%s", s.Logs())
+	require.Equal(t, len(e.fake.Requests()), requests, "every request is logged at debug:\n%s", s.Logs())
 	require.Equal(t, requests, durations)
 	require.GreaterOrEqual(t, requests, 2)
 }

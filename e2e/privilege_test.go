@@ -80,8 +80,8 @@ func TestLeastPrivilegeRoleCheckSetupRun(t *testing.T) {
 	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('least@example.com', true)`)
 	require.Eventually(t, func() bool {
 		return received(e.fake, func(ev bentotest.ReceivedEvent) bool { return ev.Email == "least@example.com" })
-	}, 30*time.Second, 20*time.Millisecond, "the limited role streams:\n%s", s.logs())
+	}, 30*time.Second, 20*time.Millisecond, "the limited role streams:\n%s", s.Logs())
 	code, _ := s.terminate(30 * time.Second)
-	require.Zero(t, code, s.logs())
-	require.False(t, strings.Contains(s.logs(), "permission denied"), s.logs())
+	require.Zero(t, code, s.Logs())
+	require.False(t, strings.Contains(s.Logs(), "permission denied"), s.Logs())
 }

@@ -15,20 +15,19 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"regexp"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/tern/v2/migrate"
+
+	"github.com/pgbento/cdc/internal/stream"
 )
 
 //go:embed *.sql
 var files embed.FS
 
-var ident = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
-
 // ValidSchema reports whether name is usable as the syncer's schema: a plain
 // lower-case identifier, so it never needs quoting in SQL.
-func ValidSchema(name string) bool { return ident.MatchString(name) }
+func ValidSchema(name string) bool { return stream.IsPlainIdentifier(name) }
 
 // Latest is the newest migration version (the number of migrations).
 func Latest() int32 {

@@ -1,6 +1,7 @@
-// Command cdc streams row changes from Postgres to Bento as events. This
-// file holds the CLI only: flags, config loading, signals, wiring and exit
-// codes. Everything a test would want to reach lives under internal/.
+// Command cdc streams row changes from Postgres to Bento as events. It is
+// the CLI only: flags, config loading, signals, wiring, printing and exit
+// codes. The running syncer is internal/pipeline, the operator commands are
+// internal/ops; everything a test would want to reach lives under internal/.
 package main
 
 import (

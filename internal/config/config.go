@@ -19,6 +19,7 @@ import (
 	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/internal/replication"
 	"github.com/pgbento/cdc/internal/rules"
+	"github.com/pgbento/cdc/internal/stream"
 )
 
 // Config is the whole file.
@@ -159,23 +160,8 @@ func (c *Config) setDefaults() {
 func (c *Config) validate(loc locator) Errors {
 	var errs Errors
 	add := func(path, msg string) { errs = append(errs, loc.at(path, "", msg)) }
-	// Each section's messages start with their key ("bento.batch_size:
-	// ..."), which is also their path in the file.
-	addKeyed := func(err error) {
-		key, _, _ := strings.Cut(err.Error(), ":")
-		add(key, err.Error())
-	}
-	if err := c.Source.Validate(); err != nil {
-		if joined, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range joined.Unwrap() {
-				addKeyed(e)
-			}
-		} else {
-			addKeyed(err)
-		}
-	}
-	for _, err := range c.Bento.Validate() {
-		addKeyed(err)
+	for _, err := range append(c.Source.Validate(), c.Bento.Validate()...) {
+		add(fieldPath(err), err.Error())
 	}
 	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") {
 		add("log.level", fmt.Sprintf("log.level %q: use debug, info, warn or error", c.Log.Level))
@@ -196,6 +182,18 @@ func (c *Config) validate(loc locator) Errors {
 		add("backfill.chunk_size", "backfill.chunk_size must be between 1 and 100000")
 	}
 	return errs
+}
+
+// fieldPath is the YAML path of a section's problem: a *stream.FieldError
+// carries it. A section that still reports plain "key: message" errors
+// (bento's, for now) has its key read off the message.
+func fieldPath(err error) string {
+	var fe *stream.FieldError
+	if errors.As(err, &fe) {
+		return fe.Path
+	}
+	key, _, _ := strings.Cut(err.Error(), ":")
+	return key
 }
 
 func oneOf(s string, options ...string) bool {

@@ -110,7 +110,7 @@ func (t *target) setupSlot(ctx context.Context, res *SetupResult) error {
 		res.Notes = append(res.Notes, fmt.Sprintf("slot %q is created once publication %q exists: run cdc setup again after the SQL below", cfg.Source.Slot, cfg.Source.Publication))
 		return nil
 	}
-	created, _, err := replication.EnsureSlot(ctx, cfg.Source.Config)
+	created, err := replication.EnsureSlot(ctx, cfg.Source.Config)
 	if err == nil && created {
 		res.Ran = append(res.Ran, fmt.Sprintf("CREATE_REPLICATION_SLOT %s LOGICAL pgoutput; -- on a replication connection", cfg.Source.Slot))
 	}

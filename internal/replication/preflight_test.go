@@ -73,7 +73,7 @@ func TestEnsurePublicationAddsMissingTables(t *testing.T) {
 	require.True(t, created)
 	require.Equal(t, `CREATE PUBLICATION "pub2" FOR TABLE "public"."p1", "public"."p2"`, sql)
 
-	created, _, err = EnsureSlot(ctx, h.cfg)
+	created, err = EnsureSlot(ctx, h.cfg)
 	require.NoError(t, err)
 	require.False(t, created, "the slot already exists")
 }
@@ -82,7 +82,7 @@ func TestRunStopsOnMissingSlot(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, `CREATE TABLE public.x (id int)`, "public.x")
 	h.db.Exec(t, `SELECT pg_drop_replication_slot($1)`, h.cfg.Slot)
-	r := NewReader(h.cfg, h.store, nil, nil)
+	r := NewReader(h.cfg, h.store, Options{})
 	err := r.Run(context.Background(), make(chan stream.Change))
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "does not exist")

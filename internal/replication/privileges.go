@@ -122,10 +122,3 @@ func wrapErr(what string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
-
-func quoteIdent(name string) string {
-	if ident.MatchString(name) {
-		return name
-	}
-	return pgx.Identifier{name}.Sanitize()
-}

@@ -22,12 +22,6 @@ func (d *TextDecoder) Decode(oid uint32, text []byte) (any, error) {
 	return d.values.value(oid, text), nil
 }
 
-// DecodeText is Decode with a fresh decoder, for one-off values; loops
-// should keep a TextDecoder.
-func DecodeText(oid uint32, text []byte) (any, error) {
-	return NewTextDecoder().Decode(oid, text)
-}
-
 // TextSessionSettings are the session settings (name, value) under which
 // text values read with a normal connection look exactly like pgoutput's.
 func TextSessionSettings() [][2]string {

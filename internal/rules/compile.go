@@ -141,24 +141,17 @@ func (c *compiler) tables(sp *Spec, path string) []string {
 	}
 	var out []string
 	for _, n := range names {
-		q := qualify(n)
-		if strings.Count(q, ".") != 1 || strings.HasPrefix(q, ".") || strings.HasSuffix(q, ".") {
+		schema, table, ok := stream.SplitTable(n)
+		if !ok {
 			c.errorf(path, "table %q: want table or schema.table", n)
 			continue
 		}
+		q := schema + "." + table
 		if !slices.Contains(out, q) {
 			out = append(out, q)
 		}
 	}
 	return out
-}
-
-// qualify puts an unqualified table name in the public schema.
-func qualify(table string) string {
-	if strings.Contains(table, ".") {
-		return table
-	}
-	return "public." + table
 }
 
 // ops sets r.ops and reports whether every operation was valid.

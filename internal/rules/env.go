@@ -126,24 +126,6 @@ func rowColumn(node ast.Node) (string, bool) {
 	return prop.Value, true
 }
 
-func (r *refs) merge(o refs) {
-	for _, c := range o.New {
-		r.New = appendUnique(r.New, c)
-	}
-	for _, c := range o.Old {
-		r.Old = appendUnique(r.Old, c)
-	}
-	for _, c := range o.Changed {
-		r.Changed = appendUnique(r.Changed, c)
-	}
-	for _, c := range o.Cents {
-		r.Cents = appendUnique(r.Cents, c)
-	}
-	r.Lookup = r.Lookup || o.Lookup
-	r.NewRow = r.NewRow || o.NewRow
-	r.OldRow = r.OldRow || o.OldRow
-}
-
 func appendUnique(s []string, v string) []string {
 	for _, x := range s {
 		if x == v {

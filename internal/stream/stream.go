@@ -8,6 +8,11 @@
 // Changes; rules turn each Change into zero or more Events (or a Failure);
 // bento delivers Items in order and acknowledges their Positions back,
 // strictly in order, to the checkpointer owned by replication.
+//
+// It also holds the names every package shares: the one table-name
+// qualifier, the one identifier rule and the FieldError every config
+// section reports (names.go). It does not own any behaviour: decoding,
+// evaluation, delivery and persistence belong to the packages above.
 package stream
 
 import (
