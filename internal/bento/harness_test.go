@@ -67,7 +67,8 @@ func newHarness(t *testing.T, o options) *harness {
 	tr := &http.Transport{MaxIdleConnsPerHost: 8}
 	t.Cleanup(tr.CloseIdleConnections)
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := bento.NewSender(cfg, h.ack, o.dlq, nil, &http.Client{Transport: tr}, logger, h.reg, "1.2.3")
+	s, err := bento.NewSender(cfg, bento.SenderOptions{Ack: h.ack, DeadLetters: o.dlq,
+		HTTPClient: &http.Client{Transport: tr}, Logger: logger, Registry: h.reg, Version: "1.2.3"})
 	require.NoError(t, err)
 	bento.SetInitialBackoff(s, 10*time.Millisecond)
 	h.sender = s

@@ -40,36 +40,54 @@ type Sender struct {
 	running  atomic.Bool
 }
 
-// NewSender builds a sender. limiter nil means one from cfg (shared with a
-// backfill when given); client nil means a dedicated keep-alive client; dlq
-// nil means dead letters cannot be written, so a bad event holds the stream
-// (with an error logged) instead of being lost. No I/O.
-func NewSender(cfg Config, ack stream.AckFunc, dlq *DeadLetterStore, limiter *rate.Limiter,
-	client *http.Client, logger *slog.Logger, reg prometheus.Registerer, version string) (*Sender, error) {
+// SenderOptions are a sender's collaborators. The zero value is usable.
+type SenderOptions struct {
+	// Ack receives acknowledged positions, in order (nil: dropped).
+	Ack stream.AckFunc
+	// DeadLetters stores events Bento rejects and rule failures. Nil means
+	// dead letters cannot be written, so a bad event holds the stream (with
+	// an error logged) instead of being lost.
+	DeadLetters *DeadLetterStore
+	// Limiter paces requests; share one to share the budget (a backfill
+	// beside the syncer). Nil: a limiter of its own from cfg.
+	Limiter *rate.Limiter
+	// HTTPClient sends the requests (nil: a dedicated keep-alive client).
+	// Redirects are never followed, whatever the client says.
+	HTTPClient *http.Client
+	Logger     *slog.Logger          // nil: discard
+	Registry   prometheus.Registerer // nil: a private registry
+	Version    string                // for the User-Agent
+}
+
+// NewSender builds a sender for cfg. No I/O.
+func NewSender(cfg Config, o SenderOptions) (*Sender, error) {
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("new bento sender: %w", errors.Join(errs...))
 	}
-	c, err := NewClient(cfg, client, version)
+	c, err := NewClient(cfg, o.HTTPClient, o.Version)
 	if err != nil {
 		return nil, fmt.Errorf("new bento sender: %w", err)
 	}
-	m, err := newMetrics(reg)
+	m, err := newMetrics(o.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("new bento sender: %w", err)
 	}
+	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With(slog.String("component", "bento"))
+	limiter := o.Limiter
 	if limiter == nil {
 		limiter = NewLimiter(cfg)
 	}
+	ack := o.Ack
 	if ack == nil {
 		ack = func(stream.Position) {}
 	}
 	h := &health{log: logger}
 	s := &Sender{
-		cfg: cfg, ack: ack, dlq: dlq, log: logger, metrics: m, health: h,
+		cfg: cfg, ack: ack, dlq: o.DeadLetters, log: logger, metrics: m, health: h,
 		poster: &poster{client: c, limiter: limiter, initial: defaultInitialBackoff,
 			maxBackoff: cfg.MaxBackoff, log: logger, metrics: m, health: h},
 		track:    newTracker(),

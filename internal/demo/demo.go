@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pgbento/cdc/examples"
-	"github.com/pgbento/cdc/internal/bento/bentotest"
+	"github.com/pgbento/cdc/internal/bento/bentofake"
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/pglocal"
 	"github.com/pgbento/cdc/internal/pipeline"
@@ -60,7 +60,7 @@ func Run(ctx context.Context, o Options) error {
 	if _, err := pool.Exec(ctx, examples.Schema); err != nil {
 		return fmt.Errorf("load example schema: %w", err)
 	}
-	fake := bentotest.New(bentotest.Options{SiteUUID: "demo-site"})
+	fake := bentofake.New(bentofake.Options{SiteUUID: "demo-site"})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -110,7 +110,7 @@ shutdown_timeout: 10s
 // run drives the syncer, the sample load and the display. When ctx ends
 // (Ctrl-C or Duration) the load stops first; the syncer gets a few seconds to
 // deliver the rest, so the final totals compare like with like.
-func (o *Options) run(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, fake *bentotest.Bento) error {
+func (o *Options) run(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, fake *bentofake.Bento) error {
 	if o.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Duration)

@@ -41,7 +41,8 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	st.store = replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
 	st.reader = replication.NewReader(s.cfg.Source.Config, st.store, s.opts.Logger, s.opts.Registry)
 	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
-	sender, err := bento.NewSender(s.cfg.Bento, st.ack(), dlq, nil, s.opts.HTTPClient, s.opts.Logger, s.opts.Registry, s.opts.Version)
+	sender, err := bento.NewSender(s.cfg.Bento, bento.SenderOptions{Ack: st.ack(), DeadLetters: dlq,
+		HTTPClient: s.opts.HTTPClient, Logger: s.opts.Logger, Registry: s.opts.Registry, Version: s.opts.Version})
 	if err != nil {
 		st.stopReading()
 		st.stopSending()

@@ -1,12 +1,15 @@
-// Package bentotest is a fake Bento for tests and the demo: an http.Handler
-// that speaks both transports (webhook and Events API), records the events
-// it accepts, checks credentials and signatures when told to, and injects
-// faults (status codes, Retry-After, delays, hangs, closed connections, size
-// limits, rejected events). NewServer wraps it in a local server that can be
-// stopped and restarted on the same address (connection refused, then up).
+// Package bentofake is a stand-in for Bento used by the tests, the demo and
+// the benchmark: an http.Handler that speaks both transports (webhook and
+// Events API, with its commands endpoint) as Bento's published contract
+// describes them, records the events and commands it accepts, checks
+// credentials and signatures when told to, and injects faults (status codes,
+// Retry-After, redirects, delays, hangs, closed connections, size limits,
+// rejected events).
 //
-// It owns no knowledge of the syncer and does not import it.
-package bentotest
+// It imports neither testing nor net/http/httptest, so the cdc binary can
+// carry it for `cdc demo` and `cdc bench`; bentotest wraps it in a test
+// server. It owns no knowledge of the syncer and does not import it.
+package bentofake
 
 import (
 	"bytes"
@@ -143,8 +146,8 @@ func (b *Bento) Reset() {
 	b.maxEvents, b.maxBytes = 0, 0
 }
 
-// interrupt releases handlers that hang or delay (server shutdown).
-func (b *Bento) interrupt() {
+// Interrupt releases handlers that hang or delay (server shutdown).
+func (b *Bento) Interrupt() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	close(b.abort)

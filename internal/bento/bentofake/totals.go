@@ -1,4 +1,4 @@
-package bentotest
+package bentofake
 
 import (
 	"encoding/json"
