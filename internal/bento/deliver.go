@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+
+	"github.com/pgbento/cdc/internal/retry"
 )
 
 // Run delivers until ctx ends. It owns every goroutine it starts: one per
@@ -135,7 +137,7 @@ func (s *Sender) failureLoop(ctx context.Context) {
 // deadLetter writes d, retrying until it is durable (the item is only done
 // then), and marks the entry done.
 func (s *Sender) deadLetter(ctx context.Context, e *entry, d DeadLetter) error {
-	bo := newBackoff(s.poster.initial, s.cfg.MaxBackoff)
+	bo := retry.Backoff(s.poster.initial, s.cfg.MaxBackoff)
 	for {
 		err := errors.New("no dead-letter store configured")
 		if s.dlq != nil {
@@ -149,7 +151,7 @@ func (s *Sender) deadLetter(ctx context.Context, e *entry, d DeadLetter) error {
 		}
 		s.log.ErrorContext(ctx, "cannot write dead letter; holding the stream", slog.String("error", err.Error()),
 			slog.String("kind", d.Kind), slog.String("pos", d.Pos.String()))
-		if err := sleep(ctx, bo.NextBackOff()); err != nil {
+		if err := s.poster.sleep(ctx, bo.NextBackOff()); err != nil {
 			return err
 		}
 	}

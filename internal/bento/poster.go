@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/pgbento/cdc/internal/retry"
 )
 
 // poster sends one batch until Bento gives a final answer, waiting out
@@ -19,6 +21,8 @@ type poster struct {
 	log        *slog.Logger
 	metrics    *metrics
 	health     *health // nil: a halt is a final answer (replay)
+	// sleep waits between tries (retry.Sleep; tests observe the waits).
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // send posts events until the answer is final: ok, too large or rejected
@@ -26,7 +30,7 @@ type poster struct {
 // requests made, or ctx's error, in which case the batch was abandoned.
 // tokenHeld says the caller already waited on the limiter for the first try.
 func (p *poster) send(ctx context.Context, source string, events []json.RawMessage, tokenHeld bool) (result, int, error) {
-	bo := newBackoff(p.initial, p.maxBackoff)
+	bo := retry.Backoff(p.initial, p.maxBackoff)
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 || !tokenHeld {
 			if err := p.limiter.Wait(ctx); err != nil {
@@ -42,7 +46,7 @@ func (p *poster) send(ctx context.Context, source string, events []json.RawMessa
 		if final {
 			return res, attempt, nil
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := p.sleep(ctx, wait); err != nil {
 			return res, attempt, err
 		}
 	}

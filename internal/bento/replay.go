@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/pgbento/cdc/internal/retry"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -52,7 +53,7 @@ func Replay(ctx context.Context, store *DeadLetterStore, client *Client, opts Re
 		return out, err
 	}
 	p := &poster{client: client, limiter: rate.NewLimiter(rate.Inf, 1), initial: defaultInitialBackoff,
-		maxBackoff: client.cfg.MaxBackoff, log: logger.With(slog.String("component", "bento")), metrics: m}
+		maxBackoff: client.cfg.MaxBackoff, log: logger.With(slog.String("component", "bento")), metrics: m, sleep: retry.Sleep}
 	dls, err := store.List(ctx, ListOptions{IDs: ids})
 	if err != nil {
 		return out, fmt.Errorf("replay dead letters: %w", err)

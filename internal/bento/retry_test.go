@@ -48,17 +48,3 @@ func TestEventsFailed(t *testing.T) {
 	require.True(t, eventsFailed([]byte(`{"results":2,"failed":1}`)))
 	require.False(t, eventsFailed([]byte(`not json`)), "an unreadable 2xx answer must not cause a re-send")
 }
-
-func TestBackoffGrowsAndCaps(t *testing.T) {
-	bo := newBackoff(time.Second, 4*time.Second)
-	var got []time.Duration
-	for range 6 {
-		got = append(got, bo.NextBackOff())
-	}
-	require.InDelta(t, float64(time.Second), float64(got[0]), float64(300*time.Millisecond))
-	require.InDelta(t, float64(2*time.Second), float64(got[1]), float64(600*time.Millisecond))
-	for _, d := range got {
-		require.LessOrEqual(t, d, 4*time.Second+1200*time.Millisecond, "capped at max (with jitter)")
-		require.Positive(t, d, "never gives up")
-	}
-}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
+	"github.com/pgbento/cdc/internal/retry"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -89,7 +90,7 @@ func NewSender(cfg Config, o SenderOptions) (*Sender, error) {
 	s := &Sender{
 		cfg: cfg, ack: ack, dlq: o.DeadLetters, log: logger, metrics: m, health: h,
 		poster: &poster{client: c, limiter: limiter, initial: defaultInitialBackoff,
-			maxBackoff: cfg.MaxBackoff, log: logger, metrics: m, health: h},
+			maxBackoff: cfg.MaxBackoff, log: logger, metrics: m, health: h, sleep: retry.Sleep},
 		track:    newTracker(),
 		slots:    make(chan struct{}, cfg.QueueSize),
 		failures: newQueue(),
