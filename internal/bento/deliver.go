@@ -75,7 +75,13 @@ func (s *Sender) flushAcks() {
 // the requests in flight, one per partition.
 func (s *Sender) sendLoop(ctx context.Context, q *queue) {
 	for {
-		if q.wait(ctx) != nil || s.poster.limiter.Wait(ctx) != nil {
+		if q.wait(ctx) != nil || s.passGate(ctx, q) != nil {
+			return
+		}
+		if q.headGate() != nil {
+			continue
+		}
+		if s.awaitPartner(ctx, q) != nil || s.poster.limiter.Wait(ctx) != nil {
 			return
 		}
 		batch := q.take(s.cfg.BatchSize, s.cfg.BatchBytes)
@@ -89,9 +95,43 @@ func (s *Sender) sendLoop(ctx context.Context, q *queue) {
 	}
 }
 
+// passGate holds the partition at a change_email's gate until the command,
+// queued in the old address's partition, is settled.
+func (s *Sender) passGate(ctx context.Context, q *queue) error {
+	b := q.headGate()
+	if b == nil {
+		return nil
+	}
+	b.reach()
+	select {
+	case <-b.settled:
+		q.popGate()
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// awaitPartner holds a change_email until the new address's partition has
+// delivered everything queued before it.
+func (s *Sender) awaitPartner(ctx context.Context, q *queue) error {
+	b := q.headBarrier()
+	if b == nil {
+		return nil
+	}
+	select {
+	case <-b.reached:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // deliver sends a batch and settles every entry in it: delivered, or
-// isolated by bisection and dead-lettered. Halves go left then right, so
-// order holds. prior counts requests that already carried these events.
+// dead-lettered. Events Bento names as failed are dead-lettered exactly;
+// without names (a 400, or an older server's bare "failed" count) the batch
+// is bisected to isolate them, halves left then right, so order holds.
+// prior counts requests that already carried these events.
 func (s *Sender) deliver(ctx context.Context, batch []*entry, tokenHeld bool, prior int) error {
 	events := make([]json.RawMessage, len(batch))
 	for i, e := range batch {
@@ -102,22 +142,70 @@ func (s *Sender) deliver(ctx context.Context, batch []*entry, tokenHeld bool, pr
 		return err
 	}
 	attempts += prior
-	if res.outcome == outcomeOK {
+	switch {
+	case res.outcome == outcomeOK:
 		for _, e := range batch {
-			s.metrics.delivered.WithLabelValues(e.item.Event.Rule).Inc()
-			e.done = true
-			s.track.done(e.seq)
+			s.delivered(e)
 		}
 		return nil
-	}
-	if len(batch) == 1 {
-		return s.deadLetter(ctx, batch[0], rejected(batch[0], res, attempts))
+	case res.outcome == outcomePartial && res.answer.names(len(batch)):
+		return s.settleListed(ctx, batch, res, attempts)
+	case len(batch) == 1:
+		return s.deadLetter(ctx, batch[0], rejected(batch[0], res, attempts, res.reason()))
+	case res.outcome == outcomePartial:
+		// Bento accepted some of these and did not say which: every one
+		// sent again may arrive twice.
+		s.metrics.resent.Add(float64(len(batch)))
 	}
 	mid := len(batch) / 2
 	if err := s.deliver(ctx, batch[:mid], false, attempts); err != nil {
 		return err
 	}
 	return s.deliver(ctx, batch[mid:], false, attempts)
+}
+
+// settleListed applies an Events API answer that names its failed events:
+// those are dead-lettered with Bento's reason, the others are delivered and
+// never sent again. Bento lists at most 20: when more failed, the events
+// after the last listed one are unknown and are sent again (the only
+// duplicates: the accepted among them).
+func (s *Sender) settleListed(ctx context.Context, batch []*entry, res result, attempts int) error {
+	reasons, last := res.answer.listed(len(batch))
+	known := len(batch)
+	if res.answer.Failed > len(reasons) {
+		known = last + 1
+	}
+	for i, e := range batch[:known] {
+		reason, bad := reasons[i]
+		if !bad {
+			s.delivered(e)
+			continue
+		}
+		if err := s.deadLetter(ctx, e, rejected(e, res, attempts, "bento rejected the event: "+reason)); err != nil {
+			return err
+		}
+	}
+	if known == len(batch) {
+		return nil
+	}
+	s.metrics.resent.Add(float64(len(batch) - known))
+	return s.deliver(ctx, batch[known:], false, attempts)
+}
+
+// delivered settles an entry Bento accepted.
+func (s *Sender) delivered(e *entry) {
+	s.metrics.delivered.WithLabelValues(e.item.Event.Rule).Inc()
+	s.settle(e)
+}
+
+// settle marks an entry done (delivered or durably dead-lettered) and
+// releases the partition waiting at its change_email gate.
+func (s *Sender) settle(e *entry) {
+	e.done = true
+	if e.barrier != nil {
+		e.barrier.settle()
+	}
+	s.track.done(e.seq)
 }
 
 // failureLoop dead-letters rule failures and unencodable events in order.
@@ -156,18 +244,18 @@ func (s *Sender) deadLetter(ctx context.Context, e *entry, d DeadLetter) error {
 		}
 	}
 	s.metrics.deadLetter.WithLabelValues(d.Kind).Inc()
-	e.done = true
 	s.log.WarnContext(ctx, "dead-lettered an event", slog.String("kind", d.Kind), slog.String("rule", d.Rule),
 		slog.String("table", d.Table), slog.String("pos", d.Pos.String()), slog.String("reason", d.Reason))
-	s.track.done(e.seq)
+	s.settle(e)
 	return nil
 }
 
-// rejected is the dead letter for an event Bento refused.
-func rejected(e *entry, res result, attempts int) DeadLetter {
+// rejected is the dead letter for an event Bento refused. The response
+// and reason come from Bento and are already redacted.
+func rejected(e *entry, res result, attempts int, reason string) DeadLetter {
 	ev := e.item.Event
 	return DeadLetter{
-		Kind: KindRejected, Rule: ev.Rule, Table: ev.Table, Key: ev.Key, Reason: res.reason(),
+		Kind: KindRejected, Rule: ev.Rule, Table: ev.Table, Key: ev.Key, Reason: reason,
 		Status: res.status, Response: truncate(res.body, maxStoredBody), Attempts: attempts,
 		Pos: e.item.Pos, Event: e.body, Source: sourceOf(ev),
 	}

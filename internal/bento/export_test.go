@@ -22,3 +22,6 @@ func ObserveWaits(s *Sender, f func(time.Duration)) {
 		return ctx.Err()
 	}
 }
+
+// Partition is the partition of an email among n.
+func Partition(email string, n int) int { return partition(email, n) }

@@ -40,7 +40,7 @@ type harness struct {
 	mu       sync.Mutex
 	acks     []stream.Position
 	enqueued []stream.Item
-	dead     map[stream.Position]bool // positions a test expects to be dead-lettered
+	dead     map[stream.Position]bool // positions a test expects not to find at the fake (dead letters, commands, scripted answers)
 }
 
 type options struct {
@@ -145,7 +145,8 @@ func (h *harness) lastAck() stream.Position {
 	return h.acks[len(h.acks)-1]
 }
 
-// counter reads a counter from the sender's registry.
+// counter reads a counter from the sender's registry; label "" reads an
+// unlabelled one.
 func (h *harness) counter(name, label, value string) float64 {
 	mfs, err := h.reg.Gather()
 	require.NoError(h.t, err)
@@ -154,6 +155,9 @@ func (h *harness) counter(name, label, value string) float64 {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
+			if label == "" {
+				return m.GetCounter().GetValue()
+			}
 			for _, l := range m.GetLabel() {
 				if l.GetName() == label && l.GetValue() == value {
 					return m.GetCounter().GetValue()

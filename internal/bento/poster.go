@@ -71,8 +71,8 @@ func (p *poster) next(res result, bo interface{ NextBackOff() time.Duration }) (
 	}
 }
 
-// observe records metrics and logs one request. Payloads carry emails, so
-// they are logged at debug level only.
+// observe records metrics and logs one request. Header values are never
+// logged.
 func (p *poster) observe(ctx context.Context, res result, events, attempt int) {
 	p.metrics.requests.WithLabelValues(res.statusLabel()).Inc()
 	p.metrics.duration.Observe(res.duration.Seconds())
@@ -88,9 +88,19 @@ func (p *poster) observe(ctx context.Context, res result, events, attempt int) {
 		p.log.WarnContext(ctx, "bento request failed; retrying", append(attrs, slog.String("reason", res.reason()))...)
 	case outcomeHalt:
 		p.log.DebugContext(ctx, "bento request halted", attrs...)
+	case outcomePartial:
+		p.log.InfoContext(ctx, "bento rejected events of a batch; dead-lettering them", append(attrs,
+			slog.Int("failed", res.answer.Failed), slog.Int("named", len(res.answer.Errors)))...)
 	default:
 		p.log.InfoContext(ctx, "bento rejected a batch; isolating bad events", attrs...)
 	}
+	if res.unconfirmed > 0 {
+		p.metrics.unconfirmed.Add(float64(res.unconfirmed))
+		p.log.WarnContext(ctx, "the webhook accepted the request but reported failed events it does not name; "+
+			"they cannot be dead-lettered (the events_api transport names them)", append(attrs, slog.Int("failed", res.unconfirmed))...)
+	}
+	// Payloads carry emails, so they are logged at debug level only; the
+	// response is redacted (a relay may echo the request's headers).
 	if p.log.Enabled(ctx, slog.LevelDebug) {
 		p.log.DebugContext(ctx, "bento exchange", slog.String("payload", string(res.payload)),
 			slog.String("response", truncate(res.body, maxStoredBody)))

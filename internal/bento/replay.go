@@ -107,6 +107,9 @@ type send struct {
 
 // replayable lists what to send for d, or why it cannot be replayed.
 func replayable(ctx context.Context, rebuild rebuildFunc, d DeadLetter) ([]send, string) {
+	if d.Kind == KindRejected && isCommand(d.Event) {
+		return []send{{d.Event, commandsSource}}, ""
+	}
 	if d.Kind == KindRejected && sendable(d.Event) {
 		src := d.Source
 		if src == "" {
@@ -127,7 +130,11 @@ func replayable(ctx context.Context, rebuild rebuildFunc, d DeadLetter) ([]send,
 		if err != nil {
 			return nil, "rebuild: " + err.Error()
 		}
-		out = append(out, send{raw, sourceOf(ev)})
+		src := sourceOf(ev)
+		if ev.Type == stream.TypeChangeEmail {
+			src = commandsSource
+		}
+		out = append(out, send{raw, src})
 	}
 	return out, ""
 }
@@ -139,6 +146,12 @@ func sendable(raw json.RawMessage) bool {
 		Email string `json:"email"`
 	}
 	return json.Unmarshal(raw, &ev) == nil && ev.Type != "" && ev.Email != ""
+}
+
+// isCommand reports whether raw is a stored command (change_email).
+func isCommand(raw json.RawMessage) bool {
+	var c command
+	return json.Unmarshal(raw, &c) == nil && c.Command != "" && c.Email != "" && c.Query != ""
 }
 
 // Discard removes the given dead letters without sending them.

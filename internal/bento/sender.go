@@ -136,9 +136,23 @@ func (s *Sender) Enqueue(ctx context.Context, it stream.Item) error {
 	case it.Kind == stream.ItemFailure || e.bad != nil:
 		s.failures.push(e)
 	default:
-		s.parts[partition(it.Event.Email, len(s.parts))].push(e)
+		s.push(e)
 	}
 	return nil
+}
+
+// push queues an event in its email's partition. A change_email whose new
+// address maps to another partition also leaves a gate there (see barrier).
+func (s *Sender) push(e *entry) {
+	ev := e.item.Event
+	home := partition(ev.Email, len(s.parts))
+	if ev.Type == stream.TypeChangeEmail {
+		if other := partition(ev.NewEmail, len(s.parts)); other != home {
+			e.barrier = newBarrier()
+			s.parts[other].push(&entry{gate: e.barrier})
+		}
+	}
+	s.parts[home].push(e)
 }
 
 // prepare checks an item and encodes its event outside the enqueue lock.
@@ -154,8 +168,14 @@ func (s *Sender) prepare(it stream.Item) (*entry, error) {
 		if it.Event == nil {
 			return nil, errors.New("enqueue item: event item without Event")
 		}
-		e.body, e.bad = EncodeEvent(it.Event)
-		if s.cfg.Transport == TransportWebhook {
+		e.body, e.bad = encodeEvent(it.Event, s.cfg.SendNulls)
+		switch {
+		case it.Event.Type == stream.TypeChangeEmail:
+			e.source = commandsSource
+			if s.cfg.Transport != TransportEventsAPI {
+				e.bad = errors.New("the webhook transport cannot send change_email: set bento.transport to events_api")
+			}
+		case s.cfg.Transport == TransportWebhook:
 			e.source = sourceOf(it.Event)
 		}
 		if e.bad == nil {

@@ -21,6 +21,7 @@ type (
 	Response      = bentofake.Response
 	ReceivedEvent = bentofake.ReceivedEvent
 	Request       = bentofake.Request
+	Command       = bentofake.Command
 )
 
 // New returns a fake handler with the given checks (see bentofake.New).
