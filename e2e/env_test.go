@@ -69,6 +69,9 @@ func (e *env) config() string {
 %s
 bento:
   site_uuid: site-1
+  transport: events_api
+  publishable_key: pk-e2e
+  secret_key: sk-e2e
   base_url: %q
   requests_per_minute: 0
   max_backoff: 1s

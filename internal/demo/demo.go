@@ -99,6 +99,9 @@ source:
   heartbeat: 5s
 bento:
   site_uuid: demo-site
+  transport: events_api
+  publishable_key: demo-publishable-key
+  secret_key: demo-secret-key
   base_url: %q
   requests_per_minute: 600
   batch_size: 100

@@ -38,6 +38,9 @@ source:
   status_interval: 1s
 bento:
   site_uuid: site-1
+  transport: events_api
+  publishable_key: pk-test
+  secret_key: sk-test
   base_url: %q
   requests_per_minute: 0
   max_backoff: 1s
