@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/pgbento/cdc/internal/retry"
 )
@@ -24,6 +25,9 @@ func (s *Sender) Run(ctx context.Context) error {
 		workers.Go(func() { s.sendLoop(ctx, q) })
 	}
 	workers.Go(func() { s.failureLoop(ctx) })
+	if s.replays != nil && s.dlq != nil {
+		workers.Go(func() { s.replayLoop(ctx) })
+	}
 	ackCtx, stopAcker := context.WithCancel(context.WithoutCancel(ctx))
 	acker.Go(func() { s.ackLoop(ackCtx) })
 	workers.Wait()
@@ -276,4 +280,43 @@ func failed(e *entry) DeadLetter {
 		Kind: KindRejected, Rule: ev.Rule, Table: ev.Table, Key: ev.Key, Reason: e.bad.Error(),
 		Pos: e.item.Pos, Event: partial, Source: sourceOf(ev),
 	}
+}
+
+// replayLoop serves the replay hand-off: dead letters `cdc dlq replay`
+// marked are replayed through the sender's own limiter (see HandOff).
+func (s *Sender) replayLoop(ctx context.Context) {
+	t := time.NewTicker(s.poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.replayRequested(ctx)
+		}
+	}
+}
+
+// replayRequested replays the marked dead letters and unmarks those that
+// stay. A failure leaves the marks for the next poll.
+func (s *Sender) replayRequested(ctx context.Context) {
+	ids, err := s.dlq.requestedReplays(ctx)
+	if err != nil || len(ids) == 0 {
+		return
+	}
+	p := *s.poster
+	p.health = nil // a halt ends this replay; the stream's own requests report it
+	res, err := replayIDs(ctx, s.dlq, &p, s.replays.Rebuild, ids)
+	if err != nil {
+		s.log.WarnContext(ctx, "replaying dead letters on request failed; trying again", slog.String("error", err.Error()))
+		return
+	}
+	kept := make([]int64, 0, len(res.Failed))
+	for _, f := range res.Failed {
+		kept = append(kept, f.ID)
+	}
+	if err := s.dlq.clearReplayRequests(ctx, kept); err != nil {
+		s.log.WarnContext(ctx, "cannot clear replay requests", slog.String("error", err.Error()))
+	}
+	s.log.InfoContext(ctx, "replayed dead letters on request", slog.Int("replayed", len(res.Replayed)), slog.Int("kept", len(kept)))
 }

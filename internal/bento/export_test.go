@@ -25,3 +25,6 @@ func ObserveWaits(s *Sender, f func(time.Duration)) {
 
 // Partition is the partition of an email among n.
 func Partition(email string, n int) int { return partition(email, n) }
+
+// SetReplayPoll shortens how often a sender looks for marked dead letters.
+func SetReplayPoll(s *Sender, d time.Duration) { s.poll = d }

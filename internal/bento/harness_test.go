@@ -44,10 +44,11 @@ type harness struct {
 }
 
 type options struct {
-	cfg   func(*bento.Config)
-	dlq   *bento.DeadLetterStore
-	fake  func(*bentotest.Server)
-	noRun bool // the test calls h.run itself (e.g. to enqueue a batch first)
+	cfg     func(*bento.Config)
+	dlq     *bento.DeadLetterStore
+	fake    func(*bentotest.Server)
+	noRun   bool // the test calls h.run itself (e.g. to enqueue a batch first)
+	replays *bento.ReplayOptions
 }
 
 func newHarness(t *testing.T, o options) *harness {
@@ -67,10 +68,11 @@ func newHarness(t *testing.T, o options) *harness {
 	tr := &http.Transport{MaxIdleConnsPerHost: 8}
 	t.Cleanup(tr.CloseIdleConnections)
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := bento.NewSender(cfg, bento.SenderOptions{Ack: h.ack, DeadLetters: o.dlq,
+	s, err := bento.NewSender(cfg, bento.SenderOptions{Ack: h.ack, DeadLetters: o.dlq, Replays: o.replays,
 		HTTPClient: &http.Client{Transport: tr}, Logger: logger, Registry: h.reg, Version: "1.2.3"})
 	require.NoError(t, err)
 	bento.SetInitialBackoff(s, 10*time.Millisecond)
+	bento.SetReplayPoll(s, 10*time.Millisecond)
 	h.sender = s
 	if !o.noRun {
 		h.run()

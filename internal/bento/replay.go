@@ -22,6 +22,9 @@ type ReplayResult struct {
 // ReplayOptions tune Replay. The zero value is usable.
 type ReplayOptions struct {
 	Logger *slog.Logger
+	// Limiter paces the requests (nil: requests_per_minute of the client's
+	// config, as the syncer is paced).
+	Limiter *rate.Limiter
 	// Rebuild turns a rule dead letter back into events (for example by
 	// decoding d.Change with stream.UnmarshalChange and evaluating the
 	// fixed rules). Nil: rule dead letters stay where they are.
@@ -35,7 +38,9 @@ type ReplayFailure struct {
 }
 
 // Replay re-sends dead letters (all when ids is empty) one at a time in stream
-// order, synchronously, with the sender's client and retry policy: a dead
+// order, synchronously, paced like the syncer (requests_per_minute), with the
+// sender's client and retry policy; use it when no syncer runs (HandOff
+// otherwise, so the two do not share out one budget twice): a dead
 // letter Bento accepts is removed, one it rejects again stays with the
 // attempt recorded. Retryable failures are retried until ctx ends. A rule
 // dead letter holds at best a partial event (sending it could, say, record a
@@ -43,23 +48,32 @@ type ReplayFailure struct {
 // opts.Rebuild makes of it. Replay stops with an error when Bento refuses
 // the credentials or site.
 func Replay(ctx context.Context, store *DeadLetterStore, client *Client, opts ReplayOptions, ids ...int64) (ReplayResult, error) {
-	var out ReplayResult
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	m, err := newMetrics(nil)
 	if err != nil {
-		return out, err
+		return ReplayResult{}, err
 	}
-	p := &poster{client: client, limiter: rate.NewLimiter(rate.Inf, 1), initial: defaultInitialBackoff,
+	limiter := opts.Limiter
+	if limiter == nil {
+		limiter = NewLimiter(client.cfg)
+	}
+	p := &poster{client: client, limiter: limiter, initial: defaultInitialBackoff,
 		maxBackoff: client.cfg.MaxBackoff, log: logger.With(slog.String("component", "bento")), metrics: m, sleep: retry.Sleep}
+	return replayIDs(ctx, store, p, opts.Rebuild, ids)
+}
+
+// replayIDs replays the given dead letters (all when ids is empty) with p.
+func replayIDs(ctx context.Context, store *DeadLetterStore, p *poster, rebuild rebuildFunc, ids []int64) (ReplayResult, error) {
+	var out ReplayResult
 	dls, err := store.List(ctx, ListOptions{IDs: ids})
 	if err != nil {
 		return out, fmt.Errorf("replay dead letters: %w", err)
 	}
 	for _, d := range dls {
-		reason, err := replayOne(ctx, store, p, opts.Rebuild, d)
+		reason, err := replayOne(ctx, store, p, rebuild, d)
 		if err != nil {
 			return out, fmt.Errorf("replay dead letter %d: %w", d.ID, err)
 		}

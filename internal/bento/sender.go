@@ -39,6 +39,8 @@ type Sender struct {
 	parts    []*queue      // events, by hash(email) % Concurrency
 	failures *queue        // rule failures and unencodable events
 	running  atomic.Bool
+	replays  *ReplayOptions // nil: no replay hand-off served
+	poll     time.Duration  // how often marked dead letters are looked for
 }
 
 // SenderOptions are a sender's collaborators. The zero value is usable.
@@ -55,9 +57,14 @@ type SenderOptions struct {
 	// HTTPClient sends the requests (nil: a dedicated keep-alive client).
 	// Redirects are never followed, whatever the client says.
 	HTTPClient *http.Client
-	Logger     *slog.Logger          // nil: discard
-	Registry   prometheus.Registerer // nil: a private registry
-	Version    string                // for the User-Agent
+	// Replays, when set, makes Run serve `cdc dlq replay` while it runs: it
+	// replays the dead letters marked for it (HandOff) through Limiter,
+	// so a replay never adds requests beyond the syncer's budget. Set it on
+	// the syncer's sender only.
+	Replays  *ReplayOptions
+	Logger   *slog.Logger          // nil: discard
+	Registry prometheus.Registerer // nil: a private registry
+	Version  string                // for the User-Agent
 }
 
 // NewSender builds a sender for cfg. No I/O.
@@ -94,6 +101,8 @@ func NewSender(cfg Config, o SenderOptions) (*Sender, error) {
 		track:    newTracker(),
 		slots:    make(chan struct{}, cfg.QueueSize),
 		failures: newQueue(),
+		replays:  o.Replays,
+		poll:     replayPollInterval,
 	}
 	for range cfg.Concurrency {
 		s.parts = append(s.parts, newQueue())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -26,13 +27,22 @@ func DeadLetters(ctx context.Context, cfg *config.Config) (*bento.DeadLetterStor
 // Events Bento rejected are sent again as they are. Rows a rule could not
 // handle are run through the current rules again (after the operator fixed
 // the rule or the row) and the failed rule's events delivered. A dead letter
-// is removed only once everything it produced is delivered.
+// is removed only once everything it produced is delivered. Requests are
+// paced by requests_per_minute; while a syncer runs, the dead letters are
+// handed to it (bento.HandOff) so the two never exceed that budget together.
 func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger, version string, ids ...int64) (bento.ReplayResult, error) {
 	pool, err := pgxpool.New(ctx, cfg.Source.DSN)
 	if err != nil {
 		return bento.ReplayResult{}, fmt.Errorf("connect: %w", err)
 	}
 	defer pool.Close()
+	var running bool
+	if err := pool.QueryRow(ctx, leaderHeldSQL, cfg.Source.Slot).Scan(&running); err != nil {
+		return bento.ReplayResult{}, fmt.Errorf("look for a running syncer: %w", err)
+	}
+	if running {
+		return bento.HandOff(ctx, bento.NewDeadLetterStore(pool, cfg.Source.Schema), time.Second, ids...)
+	}
 	client, err := bento.NewClient(cfg.Bento, nil, version)
 	if err != nil {
 		return bento.ReplayResult{}, err
@@ -44,6 +54,14 @@ func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger, version s
 	store := bento.NewDeadLetterStore(pool, cfg.Source.Schema)
 	return bento.Replay(ctx, store, client, bento.ReplayOptions{Logger: log, Rebuild: rebuild}, ids...)
 }
+
+// leaderHeldSQL reports whether a syncer holds the slot's leader lock
+// (lockSQL's key, as pg_locks shows a bigint advisory key), without taking
+// it: a syncer starting meanwhile must not find it taken.
+const leaderHeldSQL = `WITH k AS (SELECT hashtext('cdc-bento:' || $1)::bigint AS key)
+	SELECT EXISTS (SELECT 1 FROM pg_locks, k WHERE locktype = 'advisory' AND granted AND objsubid = 1
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND classid::text::bigint = (k.key >> 32) & 4294967295 AND objid::text::bigint = k.key & 4294967295)`
 
 // rebuildEvents evaluates a stored change with the current rules and keeps
 // the events of the rule that failed: the other rules already ran for it.

@@ -41,7 +41,11 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	st.store = replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
 	st.reader = replication.NewReader(s.cfg.Source.Config, st.store, s.opts.Logger, s.opts.Registry)
 	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
-	sender, err := bento.NewSender(s.cfg.Bento, bento.SenderOptions{Ack: st.ack(), DeadLetters: dlq,
+	replayEval := rules.NewEvaluator(s.cfg.Compiled, pool) // the replay hand-off's own, off the stream's goroutine
+	replays := &bento.ReplayOptions{Rebuild: func(ctx context.Context, d bento.DeadLetter) ([]*stream.Event, error) {
+		return rebuildEvents(ctx, replayEval, d)
+	}}
+	sender, err := bento.NewSender(s.cfg.Bento, bento.SenderOptions{Ack: st.ack(), DeadLetters: dlq, Replays: replays,
 		HTTPClient: s.opts.HTTPClient, Logger: s.opts.Logger, Registry: s.opts.Registry, Version: s.opts.Version})
 	if err != nil {
 		st.stopReading()
