@@ -400,4 +400,6 @@ func TestChangeEmailNeedsEventsAPI(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, dls, 1)
 	require.Contains(t, dls[0].Reason, "webhook transport cannot send change_email")
+	require.JSONEq(t, `{"command":"change_email","email":"old@example.com","query":"new@example.com"}`, string(dls[0].Event),
+		"stored as the command, so a replay sends a command, not an event named $change_email")
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pgbento/cdc/internal/retry"
+	"github.com/pgbento/cdc/internal/stream"
 )
 
 // Run delivers until ctx ends. It owns every goroutine it starts: one per
@@ -274,8 +275,14 @@ func failed(e *entry) DeadLetter {
 		}
 	}
 	ev := e.item.Event
-	// Best effort: the operator sees what the rule produced.
+	// Best effort: the operator sees what the rule produced. A change_email
+	// keeps its command form, so a replay sends it as a command.
 	partial, _ := json.Marshal(wireEvent{Type: ev.Type, Email: ev.Email, Fields: ev.Fields, Details: ev.Details})
+	if ev.Type == stream.TypeChangeEmail {
+		if cmd, err := encodeChangeEmail(ev); err == nil {
+			partial = cmd
+		}
+	}
 	return DeadLetter{
 		Kind: KindRejected, Rule: ev.Rule, Table: ev.Table, Key: ev.Key, Reason: e.bad.Error(),
 		Pos: e.item.Pos, Event: partial, Source: sourceOf(ev),
