@@ -1,7 +1,9 @@
 // Package bento delivers events to Bento: the event wire format, batching
 // (group commit), the HTTP client for both transports (webhook and Events
-// API), request signing, pacing, retry with backoff, and the dead-letter
-// store with its replay and discard operations.
+// API, with its commands endpoint for change_email), request signing,
+// pacing, retry with backoff, redaction of secrets in Bento's answers, and
+// the dead-letter store with its replay (paced, or handed off to a running
+// syncer's sender) and discard operations.
 //
 // It does not decide what an event contains (internal/rules does), and it
 // does not persist checkpoints (replication does, through the AckFunc it

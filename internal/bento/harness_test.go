@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+	"golang.org/x/time/rate"
 
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/bento/bentotest"
@@ -49,6 +50,7 @@ type options struct {
 	fake    func(*bentotest.Server)
 	noRun   bool // the test calls h.run itself (e.g. to enqueue a batch first)
 	replays *bento.ReplayOptions
+	limiter *rate.Limiter
 }
 
 func newHarness(t *testing.T, o options) *harness {
@@ -68,7 +70,7 @@ func newHarness(t *testing.T, o options) *harness {
 	tr := &http.Transport{MaxIdleConnsPerHost: 8}
 	t.Cleanup(tr.CloseIdleConnections)
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := bento.NewSender(cfg, bento.SenderOptions{Ack: h.ack, DeadLetters: o.dlq, Replays: o.replays,
+	s, err := bento.NewSender(cfg, bento.SenderOptions{Ack: h.ack, DeadLetters: o.dlq, Replays: o.replays, Limiter: o.limiter,
 		HTTPClient: &http.Client{Transport: tr}, Logger: logger, Registry: h.reg, Version: "1.2.3"})
 	require.NoError(t, err)
 	bento.SetInitialBackoff(s, 10*time.Millisecond)
