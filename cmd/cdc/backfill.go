@@ -7,18 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"golang.org/x/time/rate"
 
 	"github.com/pgbento/cdc/internal/backfill"
-	"github.com/pgbento/cdc/internal/config"
-	"github.com/pgbento/cdc/migrations"
+	"github.com/pgbento/cdc/internal/ops"
 )
 
 func newBackfillCmd() *cobra.Command {
@@ -47,22 +42,19 @@ func newBackfillCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tables, err := backfillTables(cfg, table, all)
+			tables, err := ops.BackfillTables(cfg, table, all)
 			if err != nil {
-				return err
-			}
-			if !cmd.Flags().Changed("rate") {
-				ratePerMin = cfg.Bento.RequestsPerMinute / 2
+				return &exitError{code: exitConfig, err: err}
 			}
 			log := newLogger(os.Stderr, cfg.Log.Level, cfg.Log.Format)
-			pool, err := connectForBackfill(cmd.Context(), cfg, true)
+			pool, err := ops.OpenForBackfill(cmd.Context(), cfg, true)
 			if err != nil {
 				return err
 			}
 			defer pool.Close()
 			base := backfill.Options{Pool: pool, Rules: cfg.Compiled, Schema: cfg.Source.Schema, Where: where,
 				ChunkSize: cfg.Backfill.ChunkSize, Restart: restart, Bento: cfg.Bento,
-				Limiter: limiterPerMinute(ratePerMin), Version: version, Logger: log}
+				Limiter: ops.BackfillLimiter(cfg, ratePerMin, !cmd.Flags().Changed("rate")), Version: version, Logger: log}
 			for _, t := range tables {
 				opts := base
 				opts.Table, opts.Progress = t, progressReporter(cmd.OutOrStdout(), log)
@@ -81,22 +73,6 @@ func newBackfillCmd() *cobra.Command {
 	return cmd
 }
 
-// backfillTables is --all's tables or --table, which a rule must use.
-func backfillTables(cfg *config.Config, table string, all bool) ([]string, error) {
-	used := cfg.Compiled.Tables()
-	if all {
-		return used, nil
-	}
-	q := table
-	if !strings.Contains(q, ".") {
-		q = "public." + q
-	}
-	if !slices.Contains(used, q) {
-		return nil, &exitError{code: exitConfig, err: fmt.Errorf("no rule uses table %s (rules use: %v)", q, used)}
-	}
-	return []string{q}, nil
-}
-
 func runBackfill(ctx context.Context, out io.Writer, opts backfill.Options) error {
 	res, err := backfill.Run(ctx, opts)
 	if errors.Is(err, context.Canceled) {
@@ -113,37 +89,6 @@ func runBackfill(ctx context.Context, out io.Writer, opts backfill.Options) erro
 			res.Table, res.Rows, res.Events, res.Failures, res.Elapsed.Round(time.Second))
 	}
 	return nil
-}
-
-// connectForBackfill opens a pool; writes (progress, dead letters) need the
-// syncer's schema, which it creates or migrates like `cdc run` does.
-func connectForBackfill(ctx context.Context, cfg *config.Config, writes bool) (*pgxpool.Pool, error) {
-	pool, err := pgxpool.New(ctx, cfg.Source.DSN)
-	if err != nil {
-		return nil, errors.New("connect: invalid connection string") // the error may quote the DSN
-	}
-	if !writes {
-		return pool, nil
-	}
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("connect: %w", err)
-	}
-	defer conn.Release()
-	if err := migrations.Apply(ctx, conn.Conn(), cfg.Source.Schema); err != nil {
-		pool.Close()
-		return nil, err
-	}
-	return pool, nil
-}
-
-// limiterPerMinute paces requests; perMin <= 0 is unlimited.
-func limiterPerMinute(perMin float64) *rate.Limiter {
-	if perMin <= 0 {
-		return rate.NewLimiter(rate.Inf, 1)
-	}
-	return rate.NewLimiter(rate.Limit(perMin/60), 1)
 }
 
 // progressReporter draws a bar on a terminal, else logs every 5 seconds.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pgbento/cdc/internal/pipeline"
+	"github.com/pgbento/cdc/internal/ops"
 )
 
 func newCheckCmd() *cobra.Command {
@@ -24,7 +24,7 @@ func newCheckCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fs, err := pipeline.Check(cmd.Context(), cfg)
+			fs, err := ops.Check(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -35,7 +35,7 @@ func newCheckCmd() *cobra.Command {
 			} else {
 				printFindings(cmd.OutOrStdout(), fs)
 			}
-			if !pipeline.Runnable(fs) {
+			if !ops.Runnable(fs) {
 				return &exitError{code: exitProblem, err: fmt.Errorf("not runnable: fix the errors above")}
 			}
 			if !asJSON {
@@ -48,7 +48,7 @@ func newCheckCmd() *cobra.Command {
 	return cmd
 }
 
-func printFindings(w io.Writer, fs []pipeline.Finding) {
+func printFindings(w io.Writer, fs []ops.Finding) {
 	for _, f := range fs {
 		fmt.Fprintf(w, "%-5s %s\n", f.Severity, f.What)
 		if f.Fix != "" {

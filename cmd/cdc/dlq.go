@@ -10,7 +10,7 @@ import (
 
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/config"
-	"github.com/pgbento/cdc/internal/pipeline"
+	"github.com/pgbento/cdc/internal/ops"
 )
 
 func newDLQCmd() *cobra.Command {
@@ -35,7 +35,7 @@ func newDLQListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, closeFn, err := pipeline.DeadLetters(cmd.Context(), cfg)
+			store, closeFn, err := ops.DeadLetters(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -78,7 +78,7 @@ func newDLQReplayCmd() *cobra.Command {
 				return err
 			}
 			log := newLogger(os.Stderr, cfg.Log.Level, "text")
-			res, err := pipeline.Replay(cmd.Context(), cfg, log, version, ids...)
+			res, err := ops.Replay(cmd.Context(), cfg, log, version, ids...)
 			w := cmd.OutOrStdout()
 			for _, id := range res.Replayed {
 				fmt.Fprintf(w, "replayed %d\n", id)
@@ -110,7 +110,7 @@ func newDLQDiscardCmd() *cobra.Command {
 			if len(ids) == 0 && !all {
 				return fmt.Errorf("name the dead letters to discard, or --all")
 			}
-			store, closeFn, err := pipeline.DeadLetters(cmd.Context(), cfg)
+			store, closeFn, err := ops.DeadLetters(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pgbento/cdc/internal/backfill"
+	"github.com/pgbento/cdc/internal/ops"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -28,11 +29,11 @@ func newPreviewCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tables, err := backfillTables(cfg, table, false)
+			tables, err := ops.BackfillTables(cfg, table, false)
 			if err != nil {
-				return err
+				return &exitError{code: exitConfig, err: err}
 			}
-			pool, err := connectForBackfill(cmd.Context(), cfg, false)
+			pool, err := ops.OpenForBackfill(cmd.Context(), cfg, false)
 			if err != nil {
 				return err
 			}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pgbento/cdc/internal/pipeline"
+	"github.com/pgbento/cdc/internal/ops"
 )
 
 func newSetupCmd() *cobra.Command {
@@ -18,7 +18,7 @@ func newSetupCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := pipeline.Setup(cmd.Context(), cfg)
+			res, err := ops.Setup(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -37,7 +37,7 @@ func newSetupCmd() *cobra.Command {
 				fmt.Fprintln(w, "\n-- still to do, by someone with the privileges:")
 				printFindings(w, res.Others)
 			}
-			if !pipeline.Runnable(res.Others) {
+			if !ops.Runnable(res.Others) {
 				return &exitError{code: exitProblem, err: fmt.Errorf("setup incomplete: see above")}
 			}
 			return nil

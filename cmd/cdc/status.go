@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pgbento/cdc/internal/pipeline"
+	"github.com/pgbento/cdc/internal/ops"
 )
 
 func newStatusCmd() *cobra.Command {
@@ -21,7 +21,7 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := pipeline.ReadStatus(cmd.Context(), cfg)
+			st, err := ops.ReadStatus(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

@@ -3,17 +3,13 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"strings"
+	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgbento/cdc/internal/backfill"
-	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/replication"
-	"github.com/pgbento/cdc/internal/stream"
 )
 
 // ensure creates the publication and the slot when missing. With
@@ -23,7 +19,7 @@ import (
 // by the stream, each exactly once.
 func (s *Syncer) ensure(ctx context.Context, pool *pgxpool.Pool) error {
 	cfg, log := s.cfg, s.log
-	if err := checkContinuity(ctx, pool, cfg); err != nil {
+	if err := replication.CheckContinuity(ctx, pool, cfg.Source.Config); err != nil {
 		return err
 	}
 	conn, err := pool.Acquire(ctx)
@@ -56,7 +52,7 @@ func (s *Syncer) ensure(ctx context.Context, pool *pgxpool.Pool) error {
 // out. A table with earlier backfill progress is not sent again.
 func (s *Syncer) ensureWithBackfill(ctx context.Context, pool *pgxpool.Pool) error {
 	cfg := s.cfg
-	slot, err := slotState(ctx, pool, cfg.Source.Slot)
+	slot, err := replication.ReadSlot(ctx, pool, cfg.Source.Slot)
 	if err != nil {
 		return err
 	}
@@ -98,7 +94,7 @@ func (s *Syncer) neverBackfilled(ctx context.Context, pool *pgxpool.Pool) ([]str
 	}
 	var out []string
 	for _, t := range s.cfg.Compiled.Tables() {
-		if contains(known, t) {
+		if slices.Contains(known, t) {
 			s.log.Warn("not backfilling a table backfilled before; use cdc backfill --restart to send it again", "table", t)
 			continue
 		}
@@ -121,80 +117,6 @@ func (s *Syncer) backfill(ctx context.Context, pool *pgxpool.Pool, tables []stri
 			return fmt.Errorf("first-time backfill of %s: %w", table, err)
 		}
 		s.log.Info("first-time backfill done", "table", table, "rows", res.Rows, "events", res.Events, "failures", res.Failures)
-	}
-	return nil
-}
-
-// LiveColumns returns the columns of each table as the database has them
-// now, for checking the rules against the live schema. Tables that do not
-// exist are absent from the map.
-func LiveColumns(ctx context.Context, conn *pgx.Conn, tables []string) (map[string][]string, error) {
-	out := make(map[string][]string, len(tables))
-	rows, err := conn.Query(ctx, `
-		SELECT n.nspname || '.' || c.relname, a.attname
-		FROM pg_attribute a
-		JOIN pg_class c ON c.oid = a.attrelid
-		JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname || '.' || c.relname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
-		ORDER BY 1, a.attnum`, tables)
-	if err != nil {
-		return nil, fmt.Errorf("read table columns: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var table, col string
-		if err := rows.Scan(&table, &col); err != nil {
-			return nil, fmt.Errorf("read table columns: %w", err)
-		}
-		out[table] = append(out[table], col)
-	}
-	return out, rows.Err()
-}
-
-var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
-
-// quoteQualified renders "schema.table" for SQL the operator will read and
-// run: plain names as they are, anything else quoted.
-func quoteQualified(t string) string {
-	schema, table, _ := strings.Cut(t, ".")
-	if plainIdent.MatchString(schema) && plainIdent.MatchString(table) {
-		return schema + "." + table
-	}
-	return pgx.Identifier{schema, table}.Sanitize()
-}
-
-// checkContinuity refuses to stream when the stored checkpoint cannot be
-// continued from: a slot that disappeared (dropped, or lost in a failover)
-// while a checkpoint exists means the changes in between were never read,
-// and a checkpoint ahead of the server's WAL means the database was restored
-// or replaced. Creating a fresh slot silently would lose those changes, or
-// skip every transaction until the WAL caught up.
-func checkContinuity(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config) error {
-	p, err := replication.NewCheckpointStore(pool, cfg.Source.Schema, cfg.Source.Slot).Load(ctx)
-	if err != nil || p.IsZero() {
-		return err
-	}
-	slot, err := slotState(ctx, pool, cfg.Source.Slot)
-	if err != nil {
-		return err
-	}
-	reset := fmt.Sprintf("to start over: DELETE FROM %s.checkpoint WHERE slot_name = '%s'; then run again and send the rows again (cdc backfill --all --restart; purchases are deduplicated by their unique key)",
-		cfg.Source.Schema, cfg.Source.Slot)
-	if slot == nil {
-		return fmt.Errorf("replication slot %q is missing but a checkpoint exists at %s: changes made since then were never read; %s",
-			cfg.Source.Slot, p.CommitLSN, reset)
-	}
-	var current string
-	if err := pool.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&current); err != nil {
-		return fmt.Errorf("read current wal lsn: %w", err)
-	}
-	cur, err := stream.ParseLSN(current)
-	if err != nil {
-		return err
-	}
-	if p.CommitLSN > cur {
-		return fmt.Errorf("the checkpoint (%s) is ahead of this server's WAL (%s): the database was restored or replaced; %s",
-			p.CommitLSN, cur, reset)
 	}
 	return nil
 }

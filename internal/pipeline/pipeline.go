@@ -1,8 +1,11 @@
-// Package pipeline wires replication -> rules -> bento into the running
-// syncer: it applies the syncer's migrations, takes the leader lock, checks
-// the database, ensures publication and slot, runs the three stages, and
-// shuts them down in order. It owns the wiring and the shutdown sequence, not
-// the stages' semantics (see each package's doc).
+// Package pipeline runs the syncer: it wires replication -> rules -> bento,
+// applies the syncer's migrations, takes the leader lock, checks the
+// database, ensures publication and slot (with a first-time backfill from
+// the slot's snapshot), runs the three stages, serves /readyz, and shuts
+// them down in order. It owns the wiring and the shutdown sequence. It does
+// not own the stages' semantics (each package's doc), the checkpoint (the
+// replication reader: pipeline hands the reader's ack function to the
+// sender and nothing else) or the operator commands (package ops).
 package pipeline
 
 import (
@@ -12,7 +15,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,7 +22,6 @@ import (
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/replication"
-	"github.com/pgbento/cdc/internal/stream"
 	"github.com/pgbento/cdc/migrations"
 )
 
@@ -47,7 +48,6 @@ type Syncer struct {
 	sender *bento.Sender
 	leader bool
 	phase  string // while not streaming yet: what the syncer is doing
-	acked  stream.Position
 }
 
 // New returns a Syncer. It does no I/O.
@@ -120,7 +120,7 @@ func (s *Syncer) prepare(ctx context.Context, pool *pgxpool.Pool) error {
 	if problems := replication.Preflight(ctx, conn, s.cfg.Source.Config); len(problems) > 0 {
 		return ProblemsError(problems)
 	}
-	cols, err := LiveColumns(ctx, conn, s.cfg.Compiled.Tables())
+	cols, err := replication.LiveColumns(ctx, conn, s.cfg.Compiled.Tables())
 	if err != nil {
 		return err
 	}
@@ -155,28 +155,10 @@ func (s *Syncer) stream(ctx context.Context, pool *pgxpool.Pool) error {
 		st.abort()
 	}
 	err = st.err
-	if saveErr := s.saveCheckpoint(st.store); saveErr != nil && err == nil {
+	if saveErr := st.reader.Close(); saveErr != nil && err == nil {
 		err = saveErr
 	}
 	return err
-}
-
-// saveCheckpoint persists the last acknowledged position on the way out, so
-// a restart never re-sends what Bento already has.
-func (s *Syncer) saveCheckpoint(store *replication.CheckpointStore) error {
-	s.mu.Lock()
-	p := s.acked
-	s.mu.Unlock()
-	if p.IsZero() {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := store.Save(ctx, p); err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
-	}
-	s.log.Info("checkpoint saved", "position", p.String())
-	return nil
 }
 
 func (s *Syncer) setPhase(p string) {
@@ -213,13 +195,6 @@ func (s *Syncer) Ready() (bool, string) {
 		return false, "bento: " + why
 	}
 	return true, "ok"
-}
-
-// Acked returns the last position Bento acknowledged in this process.
-func (s *Syncer) Acked() stream.Position {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.acked
 }
 
 // ProblemsError is the list of problems preflight found.

@@ -10,84 +10,25 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/pgbento/cdc/examples"
 	"github.com/pgbento/cdc/internal/bento/bentotest"
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/internal/pipeline"
+	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// env is one test's database, stand-in Bento and config.
-type env struct {
-	db   *pgtest.DB
-	fake *bentotest.Server
-	cfg  *config.Config
-}
+// env is one test's world (pipelinetest.Env) with the pipeline tests' checks.
+type env struct{ *pipelinetest.Env }
 
-func newEnv(t *testing.T, extra string) *env {
-	t.Helper()
-	db := pgtest.NewDB(t)
-	db.Exec(t, examples.Schema)
-	fake := bentotest.NewServer(t)
-	src := examples.Rules + fmt.Sprintf(`
-source:
-  dsn: %q
-  heartbeat: 1s
-  status_interval: 1s
-bento:
-  site_uuid: site-1
-  transport: events_api
-  publishable_key: pk-test
-  secret_key: sk-test
-  base_url: %q
-  requests_per_minute: 0
-  max_backoff: 1s
-shutdown_timeout: 5s
-%s`, db.DSN, fake.URL, extra)
-	cfg, err := config.Parse("test.yaml", []byte(src))
-	require.NoError(t, err)
-	return &env{db: db, fake: fake, cfg: cfg}
-}
-
-// start runs a syncer until the returned stop is called; stop returns
-// Run's error.
-func (e *env) start(t *testing.T) (stop func() error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	s := pipeline.New(e.cfg, pipeline.Options{Ready: func() { close(ready) }})
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("syncer exited before streaming: %v", err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("syncer did not start streaming")
-	}
-	var stopped bool
-	var runErr error
-	stop = func() error {
-		if !stopped {
-			stopped = true
-			cancel()
-			runErr = <-done
-		}
-		return runErr
-	}
-	t.Cleanup(func() { _ = stop() })
-	return stop
-}
+func newEnv(t *testing.T, extra string) *env { return &env{pipelinetest.NewEnv(t, extra)} }
 
 // paidTotals is what Bento must show per email: the sum, in cents, of every
 // order that was ever paid.
 func (e *env) paidTotals(t *testing.T) map[string]int64 {
 	t.Helper()
-	rows, err := e.db.Pool.Query(context.Background(), `
+	rows, err := e.DB.Pool.Query(context.Background(), `
 		SELECT lower(trim(c.email)), (sum(o.total) * 100)::bigint FROM orders o
 		JOIN customers c ON c.id = o.customer_id WHERE o.paid_at IS NOT NULL GROUP BY 1`)
 	require.NoError(t, err)
@@ -107,7 +48,7 @@ func (e *env) waitTotals(t *testing.T) {
 	want := e.paidTotals(t)
 	require.NotEmpty(t, want)
 	require.Eventually(t, func() bool {
-		got := e.fake.PurchaseTotals()
+		got := e.Fake.PurchaseTotals()
 		for k, v := range want {
 			if got[k] != v {
 				return false
@@ -127,25 +68,25 @@ func checkLeaks(t *testing.T) {
 func TestStreamsExampleRulesEndToEnd(t *testing.T) {
 	checkLeaks(t)
 	e := newEnv(t, "")
-	stop := e.start(t)
-	e.db.Exec(t, `INSERT INTO customers (email, first_name, plan, marketing_opt_in) VALUES
+	stop := e.Start(t)
+	e.DB.Exec(t, `INSERT INTO customers (email, first_name, plan, marketing_opt_in) VALUES
 		(' Ann@Example.com', 'Ann', 'free', true), ('bob@example.com', 'Bob', NULL, false)`)
-	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 19.99, now())`)
-	e.db.Exec(t, `INSERT INTO orders (customer_id, total) VALUES (2, 5.01)`)
-	e.db.Exec(t, `UPDATE orders SET status = 'paid', paid_at = now() WHERE id = 2`)
-	e.db.Exec(t, `UPDATE customers SET plan = 'pro' WHERE id = 1`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 19.99, now())`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, total) VALUES (2, 5.01)`)
+	e.DB.Exec(t, `UPDATE orders SET status = 'paid', paid_at = now() WHERE id = 2`)
+	e.DB.Exec(t, `UPDATE customers SET plan = 'pro' WHERE id = 1`)
 	e.waitTotals(t)
-	require.Equal(t, map[string]int64{"ann@example.com": 1999, "bob@example.com": 501}, e.fake.PurchaseTotals())
+	require.Equal(t, map[string]int64{"ann@example.com": 1999, "bob@example.com": 501}, e.Fake.PurchaseTotals())
 
 	types := map[string]int{}
-	for _, ev := range e.fake.Received() {
+	for _, ev := range e.Fake.Received() {
 		types[ev.Type]++
 	}
 	require.Equal(t, 1, types["$subscribe"], "only Ann opted in")
 	require.Equal(t, 2, types["$purchase"])
 	require.Eventually(t, func() bool {
 		types := map[string]int{}
-		for _, ev := range e.fake.Received() {
+		for _, ev := range e.Fake.Received() {
 			types[ev.Type]++
 		}
 		return types["$tag"] == 1 && types["$remove_tag"] == 1
@@ -153,12 +94,12 @@ func TestStreamsExampleRulesEndToEnd(t *testing.T) {
 	require.NoError(t, stop())
 
 	// The checkpoint covers everything delivered: a restart sends nothing again.
-	before := len(e.fake.Received())
-	stop = e.start(t)
-	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (2, 'paid', 1.00, now())`)
+	before := len(e.Fake.Received())
+	stop = e.Start(t)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (2, 'paid', 1.00, now())`)
 	e.waitTotals(t)
 	require.NoError(t, stop())
-	after := e.fake.Received()
+	after := e.Fake.Received()
 	purchases := 0
 	for _, ev := range after[before:] {
 		if ev.Type == "$purchase" {
@@ -180,9 +121,9 @@ func TestBadConfigFailsBeforeConnecting(t *testing.T) {
 // order exactly once, even with writes racing the slot's creation.
 func TestFirstStartBackfillsFromTheSlotSnapshot(t *testing.T) {
 	e := newEnv(t, "backfill:\n  on_create: true\n  chunk_size: 50\n")
-	e.db.Exec(t, `INSERT INTO customers (email, first_name, marketing_opt_in)
+	e.DB.Exec(t, `INSERT INTO customers (email, first_name, marketing_opt_in)
 		SELECT 'c' || i || '@example.com', 'C' || i, true FROM generate_series(1, 20) i`)
-	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at, created_at)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at, created_at)
 		SELECT 1 + i % 20, 'paid', (i % 50) + 0.99, now() - interval '1 day' * i, now() - interval '1 day' * i
 		FROM generate_series(1, 400) i`)
 	writeCtx, stopWriting := context.WithCancel(context.Background())
@@ -192,7 +133,7 @@ func TestFirstStartBackfillsFromTheSlotSnapshot(t *testing.T) {
 		// Paced and bounded: the writes must race the slot's creation and
 		// the backfill, not bury a loaded test machine in lookups.
 		for i := 0; i < 1000 && writeCtx.Err() == nil && err == nil; i++ {
-			_, err = e.db.Pool.Exec(writeCtx, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES ($1, 'paid', 2.50, now())`, 1+i%20)
+			_, err = e.DB.Pool.Exec(writeCtx, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES ($1, 'paid', 2.50, now())`, 1+i%20)
 			time.Sleep(2 * time.Millisecond)
 		}
 		if writeCtx.Err() != nil {
@@ -200,8 +141,8 @@ func TestFirstStartBackfillsFromTheSlotSnapshot(t *testing.T) {
 		}
 		writes <- err
 	}()
-	stop := e.start(t)
-	e.db.Exec(t, `UPDATE orders SET status = 'paid', paid_at = now() WHERE status = 'pending'`)
+	stop := e.Start(t)
+	e.DB.Exec(t, `UPDATE orders SET status = 'paid', paid_at = now() WHERE status = 'pending'`)
 	stopWriting()
 	require.NoError(t, <-writes)
 	if !e.totalsMatchWithin(120 * time.Second) {
@@ -210,13 +151,13 @@ func TestFirstStartBackfillsFromTheSlotSnapshot(t *testing.T) {
 	require.NoError(t, stop())
 
 	keys := map[string]int{}
-	for _, ev := range e.fake.Received() {
+	for _, ev := range e.Fake.Received() {
 		if ev.Type == "$purchase" {
 			keys[fmt.Sprint(ev.Details["unique"].(map[string]any)["key"])]++
 		}
 	}
 	var paid int
-	require.NoError(t, e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM orders WHERE paid_at IS NOT NULL`).Scan(&paid))
+	require.NoError(t, e.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM orders WHERE paid_at IS NOT NULL`).Scan(&paid))
 	require.Len(t, keys, paid)
 	for k, n := range keys {
 		require.Equal(t, 1, n, "order %s sent %d times", k, n)
@@ -228,21 +169,21 @@ func TestFirstStartBackfillsFromTheSlotSnapshot(t *testing.T) {
 // nothing that was not delivered.
 func TestShutdownIsBoundedWhileBentoIsDown(t *testing.T) {
 	e := newEnv(t, "")
-	e.cfg.ShutdownTimeout = 2 * time.Second
-	e.cfg.Bento.QueueSize = 10
-	e.fake.SetFault(&bentotest.Response{Status: 503})
-	stop := e.start(t)
-	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) SELECT 'u' || i || '@example.com', true FROM generate_series(1, 200) i`)
-	require.Eventually(t, func() bool { return len(e.fake.Requests()) > 2 }, 30*time.Second, 20*time.Millisecond)
+	e.Cfg.ShutdownTimeout = 2 * time.Second
+	e.Cfg.Bento.QueueSize = 10
+	e.Fake.SetFault(&bentotest.Response{Status: 503})
+	stop := e.Start(t)
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) SELECT 'u' || i || '@example.com', true FROM generate_series(1, 200) i`)
+	require.Eventually(t, func() bool { return len(e.Fake.Requests()) > 2 }, 30*time.Second, 20*time.Millisecond)
 	began := time.Now()
 	require.NoError(t, stop())
 	require.Less(t, time.Since(began), 10*time.Second)
-	require.Empty(t, e.fake.Received())
+	require.Empty(t, e.Fake.Received())
 
 	// Nothing was acknowledged, so everything comes once Bento is back.
-	e.fake.SetFault(nil)
-	stop = e.start(t)
-	require.Eventually(t, func() bool { return len(e.fake.Received()) == 200 }, 60*time.Second, 50*time.Millisecond)
+	e.Fake.SetFault(nil)
+	stop = e.Start(t)
+	require.Eventually(t, func() bool { return len(e.Fake.Received()) == 200 }, 60*time.Second, 50*time.Millisecond)
 	require.NoError(t, stop())
 }
 
@@ -251,21 +192,21 @@ func TestShutdownIsBoundedWhileBentoIsDown(t *testing.T) {
 // table after the restart, not just the one it had started.
 func TestInterruptedFirstBackfillResumesEveryTable(t *testing.T) {
 	e := newEnv(t, "backfill:\n  on_create: true\n")
-	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) SELECT 'c' || i || '@example.com', true FROM generate_series(1, 5) i`)
-	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) SELECT 1 + i % 5, 'paid', 3.00, now() FROM generate_series(1, 20) i`)
-	e.fake.SetFault(&bentotest.Response{Status: 503})
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) SELECT 'c' || i || '@example.com', true FROM generate_series(1, 5) i`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) SELECT 1 + i % 5, 'paid', 3.00, now() FROM generate_series(1, 20) i`)
+	e.Fake.SetFault(&bentotest.Response{Status: 503})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- pipeline.New(e.cfg, pipeline.Options{}).Run(ctx) }()
-	require.Eventually(t, func() bool { return len(e.fake.Requests()) > 0 }, 30*time.Second, 20*time.Millisecond)
+	go func() { done <- pipeline.New(e.Cfg, pipeline.Options{}).Run(ctx) }()
+	require.Eventually(t, func() bool { return len(e.Fake.Requests()) > 0 }, 30*time.Second, 20*time.Millisecond)
 	cancel()
 	<-done
 
-	e.fake.SetFault(nil)
-	stop := e.start(t)
+	e.Fake.SetFault(nil)
+	stop := e.Start(t)
 	e.waitTotals(t)
 	subscribes := 0
-	for _, ev := range e.fake.Received() {
+	for _, ev := range e.Fake.Received() {
 		if ev.Type == "$subscribe" {
 			subscribes++
 		}
@@ -278,7 +219,7 @@ func (e *env) totalsMatchWithin(d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		want := map[string]int64{}
-		rows, err := e.db.Pool.Query(context.Background(), `
+		rows, err := e.DB.Pool.Query(context.Background(), `
 			SELECT lower(trim(c.email)), (sum(o.total) * 100)::bigint FROM orders o
 			JOIN customers c ON c.id = o.customer_id WHERE o.paid_at IS NOT NULL GROUP BY 1`)
 		if err == nil {
@@ -290,7 +231,7 @@ func (e *env) totalsMatchWithin(d time.Duration) bool {
 			}
 			rows.Close()
 		}
-		got := e.fake.PurchaseTotals()
+		got := e.Fake.PurchaseTotals()
 		ok := len(got) == len(want)
 		for k, v := range want {
 			ok = ok && got[k] == v
@@ -307,12 +248,12 @@ func (e *env) totalsMatchWithin(d time.Duration) bool {
 func (e *env) explainMissing(t *testing.T) {
 	t.Helper()
 	got := map[string]bool{}
-	for _, ev := range e.fake.Received() {
+	for _, ev := range e.Fake.Received() {
 		if ev.Type == "$purchase" {
 			got[ev.UniqueKey()] = true
 		}
 	}
-	rows, err := e.db.Pool.Query(context.Background(), `SELECT id::text, xmin::text FROM orders WHERE paid_at IS NOT NULL ORDER BY id`)
+	rows, err := e.DB.Pool.Query(context.Background(), `SELECT id::text, xmin::text FROM orders WHERE paid_at IS NOT NULL ORDER BY id`)
 	require.NoError(t, err)
 	var missing []string
 	for rows.Next() {

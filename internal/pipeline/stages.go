@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
@@ -21,7 +20,6 @@ import (
 // last, so what was read can still be delivered.
 type stages struct {
 	s      *Syncer
-	store  *replication.CheckpointStore
 	reader *replication.Reader
 	sender *bento.Sender
 	eval   *rules.Evaluator
@@ -38,15 +36,15 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	st := &stages{s: s, evalDone: make(chan struct{})}
 	st.readCtx, st.stopReading = context.WithCancel(context.WithoutCancel(ctx))
 	st.sendCtx, st.stopSending = context.WithCancel(context.WithoutCancel(ctx))
-	st.store = replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
-	st.reader = replication.NewReader(s.cfg.Source.Config, st.store, s.opts.Logger, s.opts.Registry)
+	store := replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
+	st.reader = replication.NewReader(s.cfg.Source.Config, store, s.opts.Logger, s.opts.Registry)
 	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
 	replayEval := rules.NewEvaluator(s.cfg.Compiled, pool) // the replay hand-off's own, off the stream's goroutine
 	replays := &bento.ReplayOptions{Rebuild: func(ctx context.Context, d bento.DeadLetter) ([]*stream.Event, error) {
-		return rebuildEvents(ctx, replayEval, d)
+		return replayEval.Rebuild(ctx, d.Change, d.Rule)
 	}}
-	sender, err := bento.NewSender(s.cfg.Bento, bento.SenderOptions{Ack: st.ack(), DeadLetters: dlq, Replays: replays,
-		HTTPClient: s.opts.HTTPClient, Logger: s.opts.Logger, Registry: s.opts.Registry, Version: s.opts.Version})
+	sender, err := bento.NewSender(s.cfg.Bento, bento.SenderOptions{Ack: st.reader.AckFunc(st.sendCtx), DeadLetters: dlq,
+		Replays: replays, HTTPClient: s.opts.HTTPClient, Logger: s.opts.Logger, Registry: s.opts.Registry, Version: s.opts.Version})
 	if err != nil {
 		st.stopReading()
 		st.stopSending()
@@ -58,32 +56,6 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	s.reader, s.sender = st.reader, st.sender
 	s.mu.Unlock()
 	return st, nil
-}
-
-// ack is the sender's acknowledgement: it saves the checkpoint before it
-// returns, so the sender's next request waits for it (a crash then re-sends
-// at most the requests in flight). While the save fails it retries, holding
-// delivery, until it works or sending stops; nothing is reported to the
-// server before it is saved.
-func (st *stages) ack() stream.AckFunc {
-	return func(p stream.Position) {
-		st.s.mu.Lock()
-		st.s.acked = p
-		st.s.mu.Unlock()
-		b := backoff.NewExponentialBackOff(backoff.WithInitialInterval(200*time.Millisecond),
-			backoff.WithMaxInterval(10*time.Second), backoff.WithMaxElapsedTime(0))
-		logged := false
-		_ = backoff.Retry(func() error {
-			saveCtx, cancel := context.WithTimeout(st.sendCtx, 5*time.Second)
-			defer cancel()
-			err := st.reader.AckDurably(saveCtx, p)
-			if err != nil && !logged && st.sendCtx.Err() == nil {
-				st.s.log.Warn("saving the checkpoint failed; delivery waits and retries", "error", err)
-				logged = true
-			}
-			return err
-		}, backoff.WithContext(b, st.sendCtx))
-	}
 }
 
 // fail records the first stage failure and stops everything.

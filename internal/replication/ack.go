@@ -1,8 +1,11 @@
 package replication
 
 import (
+	"context"
 	"sync"
+	"time"
 
+	"github.com/pgbento/cdc/internal/retry"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -64,4 +67,79 @@ func (a *ackState) start(pos stream.Position) {
 	if pos.EndLSN != 0 {
 		a.ackedEnd, a.persistedEnd = pos.EndLSN, pos.EndLSN
 	}
+}
+
+// The ack function's save: each attempt gets saveTimeout; failed attempts
+// are retried on this schedule until they work or delivery stops.
+const (
+	saveTimeout      = 5 * time.Second
+	finalSaveTimeout = 10 * time.Second
+	saveRetryInitial = 200 * time.Millisecond
+	saveRetryMax     = 10 * time.Second
+)
+
+// AckFunc returns the delivery side's acknowledgement (doc.go, invariant 2):
+// it records pos and saves it before it returns, so the delivery side's next
+// request waits for the save and a crash re-sends at most the requests in
+// flight. While the save fails (the database is briefly unreachable) it
+// retries, holding delivery, until it works or ctx ends; nothing is reported
+// to the server before it is saved. Close saves what a cut-short retry left.
+func (r *Reader) AckFunc(ctx context.Context) stream.AckFunc {
+	return func(pos stream.Position) {
+		r.acks.ack(pos)
+		r.saveUntilDone(ctx)
+	}
+}
+
+// saveUntilDone saves the latest acknowledged position, retrying until it
+// is saved or ctx ends. A failure is logged once per outage.
+func (r *Reader) saveUntilDone(ctx context.Context) {
+	b := retry.Backoff(saveRetryInitial, saveRetryMax)
+	failing := false
+	for {
+		err := r.saveAcked(ctx, saveTimeout)
+		if err == nil || ctx.Err() != nil {
+			if err == nil && failing {
+				r.log.Info("save checkpoint recovered")
+			}
+			return
+		}
+		if !failing {
+			r.log.Warn("saving the checkpoint failed; delivery waits and retries", "error", err)
+			failing = true
+		}
+		if retry.Sleep(ctx, b.NextBackOff()) != nil {
+			return
+		}
+	}
+}
+
+// saveAcked saves the latest acknowledged position if it is not saved yet.
+func (r *Reader) saveAcked(ctx context.Context, timeout time.Duration) error {
+	pos, end, changed := r.acks.pending()
+	if !changed {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := r.store.Save(ctx, pos); err != nil {
+		return err
+	}
+	r.acks.saved(pos, end)
+	return nil
+}
+
+// Close is the one final save: once the delivery side has stopped
+// acknowledging, it saves the last acknowledged position if the ack
+// function could not (delivery stopped while a save was failing), so a
+// restart never re-sends what Bento already has. Call it after Run returned
+// and delivery stopped; calling it again does nothing new.
+func (r *Reader) Close() error {
+	if err := r.saveAcked(context.Background(), finalSaveTimeout); err != nil {
+		return err
+	}
+	if pos, _ := r.acks.durable(); !pos.IsZero() {
+		r.log.Info("checkpoint saved", "position", pos.String())
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package replication
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -11,9 +12,169 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Catalog questions the replication goroutine asks on a normal connection
-// (the checkpoint store's pool): the replication connection cannot run
-// queries while it streams.
+// The catalog questions the syncer asks about the source database, each
+// asked in one place: the slot's state, publication membership, live
+// columns, replica identity, the syncer's schema, the reader's flush lag.
+// They run on a normal connection (the replication connection cannot run
+// queries while it streams).
+
+// Querier is what the catalog reads need: a *pgx.Conn or a *pgxpool.Pool.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// SlotState is the server's view of the replication slot, read once by
+// ReadSlot for `cdc status`, the session's starting point and preflight.
+type SlotState struct {
+	Plugin         string `json:"plugin"`
+	Database       string `json:"-"` // the database the slot decodes ("" for a physical slot)
+	Active         bool   `json:"active"`
+	ConfirmedFlush string `json:"confirmed_flush_lsn"`
+	CurrentWAL     string `json:"current_wal_lsn"`
+	LagBytes       int64  `json:"lag_bytes"`
+	WALStatus      string `json:"wal_status"`
+}
+
+// ReadSlot reads slot; nil when it does not exist.
+func ReadSlot(ctx context.Context, q Querier, slot string) (*SlotState, error) {
+	var st SlotState
+	var flush, walStatus, database *string
+	err := q.QueryRow(ctx, `
+		SELECT plugin, database, active, confirmed_flush_lsn::text, pg_current_wal_lsn()::text,
+		       COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint, wal_status
+		FROM pg_replication_slots WHERE slot_name = $1`, slot).
+		Scan(&st.Plugin, &database, &st.Active, &flush, &st.CurrentWAL, &st.LagBytes, &walStatus)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read slot: %w", err)
+	}
+	st.ConfirmedFlush, st.WALStatus, st.Database = deref(flush), deref(walStatus), deref(database)
+	return &st, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// FlushLagSeconds is the server's flush lag for the slot's active reader;
+// nil when nobody reads the slot (or the lag is unknown).
+func FlushLagSeconds(ctx context.Context, q Querier, slot string) *float64 {
+	var secs *float64
+	_ = q.QueryRow(ctx, `SELECT EXTRACT(EPOCH FROM r.flush_lag)::float8 FROM pg_stat_replication r
+		JOIN pg_replication_slots s ON s.active_pid = r.pid WHERE s.slot_name = $1`, slot).Scan(&secs)
+	return secs
+}
+
+// Publication is what the catalog says about a publication.
+type Publication struct {
+	Exists    bool
+	AllTables bool // FOR ALL TABLES: every table is a member
+}
+
+// ReadPublication reads the publication name.
+func ReadPublication(ctx context.Context, q Querier, name string) (Publication, error) {
+	var p Publication
+	err := q.QueryRow(ctx, `SELECT puballtables FROM pg_publication WHERE pubname = $1`, name).Scan(&p.AllTables)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return Publication{}, nil
+	case err != nil:
+		return p, fmt.Errorf("read publication %s: %w", name, err)
+	}
+	p.Exists = true
+	return p, nil
+}
+
+// NotPublished returns the tables ("schema.table", in the order given) that
+// publication does not publish. A table counts as published when it is a
+// member itself (directly, through FOR ALL TABLES or FOR TABLES IN SCHEMA)
+// or when a partitioned table it is a partition of is a member: pgoutput
+// then sends the partition's changes too. A table that does not exist is
+// not published.
+func NotPublished(ctx context.Context, q Querier, publication string, tables []string) ([]string, error) {
+	quoted := make([]string, len(tables))
+	for i, t := range tables {
+		var err error
+		if quoted[i], err = QuoteTable(t); err != nil {
+			return nil, fmt.Errorf("read publication tables: %w", err)
+		}
+	}
+	rows, err := q.Query(ctx, `
+		SELECT t.name FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(name, quoted, n)
+		WHERE NOT EXISTS (
+			SELECT 1 FROM pg_publication_tables pt
+			WHERE pt.pubname = $1 AND format('%I.%I', pt.schemaname, pt.tablename)::regclass = to_regclass(t.quoted))
+		AND NOT EXISTS (
+			SELECT 1 FROM pg_publication p JOIN pg_publication_rel pr ON pr.prpubid = p.oid
+			WHERE p.pubname = $1 AND pr.prrelid IN (SELECT relid FROM pg_partition_ancestors(to_regclass(t.quoted))))
+		ORDER BY t.n`, publication, tables, quoted)
+	if err != nil {
+		return nil, fmt.Errorf("read publication tables: %w", err)
+	}
+	missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read publication tables: %w", err)
+	}
+	return missing, nil
+}
+
+// LiveColumns returns the columns of each table as the database has them
+// now, for checking the rules against the live schema. Tables that do not
+// exist are absent from the map.
+func LiveColumns(ctx context.Context, q Querier, tables []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(tables))
+	rows, err := q.Query(ctx, `
+		SELECT n.nspname || '.' || c.relname, a.attname
+		FROM pg_attribute a
+		JOIN pg_class c ON c.oid = a.attrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname || '.' || c.relname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
+		ORDER BY 1, a.attnum`, tables)
+	if err != nil {
+		return nil, fmt.Errorf("read table columns: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, col string
+		if err := rows.Scan(&table, &col); err != nil {
+			return nil, fmt.Errorf("read table columns: %w", err)
+		}
+		out[table] = append(out[table], col)
+	}
+	return out, rows.Err()
+}
+
+// ReplicaIdentity returns the table's REPLICA IDENTITY as pg_class has it
+// ("d", "n", "f", "i"), or "" when the table does not exist.
+func ReplicaIdentity(ctx context.Context, q Querier, table string) (string, error) {
+	var ident string
+	err := q.QueryRow(ctx, `SELECT c.relreplident::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname || '.' || c.relname = $1`, table).Scan(&ident)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read replica identity of %s: %w", table, err)
+	}
+	return ident, nil
+}
+
+// SchemaExists reports whether the syncer's schema is set up (its
+// checkpoint table exists).
+func SchemaExists(ctx context.Context, q Querier, schema string) (bool, error) {
+	var exists bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'checkpoint')`,
+		schema).Scan(&exists); err != nil {
+		return false, fmt.Errorf("read schema: %w", err)
+	}
+	return exists, nil
+}
 
 // serverStopping reports whether the server refuses normal connections
 // because it is shutting down (SQLSTATE class 57: operator intervention).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -28,7 +29,7 @@ func NewCheckpointStore(pool *pgxpool.Pool, schema, slot string) *CheckpointStor
 		pool:  pool,
 		table: table,
 		slot:  slot,
-		load:  `SELECT commit_lsn::text, end_lsn::text, change_index, event_sub FROM ` + table + ` WHERE slot_name = $1`,
+		load:  `SELECT commit_lsn::text, end_lsn::text, change_index, event_sub, updated_at FROM ` + table + ` WHERE slot_name = $1`,
 		upsert: `INSERT INTO ` + table + ` (slot_name, commit_lsn, end_lsn, change_index, event_sub)
 			VALUES ($1, $2::pg_lsn, $3::pg_lsn, $4, $5)
 			ON CONFLICT (slot_name) DO UPDATE SET commit_lsn = EXCLUDED.commit_lsn, end_lsn = EXCLUDED.end_lsn,
@@ -38,24 +39,49 @@ func NewCheckpointStore(pool *pgxpool.Pool, schema, slot string) *CheckpointStor
 	}
 }
 
+// Stored is the checkpoint row: the position and when it was last saved
+// (that is, when Bento last acknowledged something).
+type Stored struct {
+	Position  stream.Position
+	UpdatedAt time.Time
+}
+
 // Load returns the stored position, or the zero Position when none is stored.
 func (s *CheckpointStore) Load(ctx context.Context) (stream.Position, error) {
+	st, _, err := s.read(ctx)
+	if err != nil {
+		return stream.Position{}, fmt.Errorf("load checkpoint: %w", err)
+	}
+	return st.Position, nil
+}
+
+// Read returns the stored row for `cdc status`; ok is false when none is
+// stored yet.
+func (s *CheckpointStore) Read(ctx context.Context) (st Stored, ok bool, err error) {
+	if st, ok, err = s.read(ctx); err != nil {
+		return st, false, fmt.Errorf("read checkpoint (has the syncer run? cdc setup creates its schema): %w", err)
+	}
+	return st, ok, nil
+}
+
+func (s *CheckpointStore) read(ctx context.Context) (Stored, bool, error) {
 	var commit, end string
-	var p stream.Position
-	err := s.pool.QueryRow(ctx, s.load, s.slot).Scan(&commit, &end, &p.Index, &p.Sub)
+	var st Stored
+	p := &st.Position
+	err := s.pool.QueryRow(ctx, s.load, s.slot).Scan(&commit, &end, &p.Index, &p.Sub, &st.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return stream.Position{}, nil
+		return Stored{}, false, nil
 	}
 	if err != nil {
-		return p, fmt.Errorf("load checkpoint: %w", err)
+		return Stored{}, false, err
 	}
 	if p.CommitLSN, err = stream.ParseLSN(commit); err != nil {
-		return p, fmt.Errorf("load checkpoint: %w", err)
+		return Stored{}, false, err
 	}
 	if p.EndLSN, err = stream.ParseLSN(end); err != nil {
-		return p, fmt.Errorf("load checkpoint: %w", err)
+		return Stored{}, false, err
 	}
-	return p, nil
+	return st, true, nil
 }
 
 // Save stores p as the slot's position. The store only moves forward: an

@@ -44,8 +44,8 @@ func TestRestartReplaysExactlyTheUnacked(t *testing.T) {
 	require.Len(t, first, 5)
 
 	// Change 0 and 1 fully done, change 2 has had one event delivered.
-	h.reader.Ack(stream.Position{CommitLSN: commit.Pos.CommitLSN, Index: 1, Sub: 1})
-	h.reader.Ack(stream.Position{CommitLSN: commit.Pos.CommitLSN, Index: 2, Sub: 1})
+	h.ack(stream.Position{CommitLSN: commit.Pos.CommitLSN, Index: 1, Sub: 1})
+	h.ack(stream.Position{CommitLSN: commit.Pos.CommitLSN, Index: 2, Sub: 1})
 	h.stop()
 
 	h.start()
@@ -59,7 +59,7 @@ func TestRestartReplaysExactlyTheUnacked(t *testing.T) {
 	require.Equal(t, 1, again[0].Pos.Sub, "the delivery side skips the event it already delivered")
 	require.Equal(t, 0, again[1].Pos.Sub)
 
-	h.reader.Ack(commit2.Pos)
+	h.ack(commit2.Pos)
 	require.Eventually(t, func() bool { return h.confirmedFlush() >= commit.Pos.EndLSN }, 10*time.Second, 50*time.Millisecond)
 	h.stop()
 
@@ -68,6 +68,27 @@ func TestRestartReplaysExactlyTheUnacked(t *testing.T) {
 	next, _ := h.tx()
 	require.Len(t, next, 1, "the acknowledged transaction is not replayed")
 	require.Equal(t, int64(6), next[0].New["id"])
+}
+
+// TestCloseSavesWhatTheAckCouldNot acknowledges after delivery stopped (the
+// ack function's context has ended, so it cannot save): the position is
+// saved by Close, the one final save, and nowhere earlier.
+func TestCloseSavesWhatTheAckCouldNot(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `CREATE TABLE public.c (id int PRIMARY KEY)`, "public.c")
+	h.start()
+	h.db.Exec(t, `INSERT INTO c VALUES (1)`)
+	_, commit := h.tx()
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+	h.reader.AckFunc(stopped)(commit.Pos)
+	saved, err := h.store.Load(context.Background())
+	require.NoError(t, err)
+	require.True(t, saved.Less(commit.Pos), "the ack saved although delivery had stopped")
+	h.stop() // Run returns, then Close
+	saved, err = h.store.Load(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, commit.Pos, saved)
 }
 
 // TestIdleWALFollows writes only to an unpublished table: with nothing in
@@ -89,7 +110,7 @@ func TestIdleWALFollows(t *testing.T) {
 	h.db.Exec(t, `INSERT INTO other VALUES (1)`)
 	h.quiet()
 	require.Less(t, h.confirmedFlush(), commit.Pos.EndLSN)
-	h.reader.Ack(commit.Pos)
+	h.ack(commit.Pos)
 	target := h.currentWAL()
 	require.Eventually(t, func() bool { return h.confirmedFlush() >= target }, 15*time.Second, 50*time.Millisecond)
 	require.Eventually(t, func() bool { return h.metric("cdc_checkpoint_lsn", "") >= float64(target) }, 5*time.Second, 50*time.Millisecond)
@@ -109,7 +130,7 @@ func TestReconnectAfterPostgresRestart(t *testing.T) {
 	for _, c := range changes {
 		ids = append(ids, int(c.New["id"].(int64)))
 	}
-	h.reader.Ack(commit.Pos)
+	h.ack(commit.Pos)
 
 	pgtest.Restart(t)
 	require.Eventually(t, func() bool { return h.db.Pool.Ping(context.Background()) == nil }, 30*time.Second, 100*time.Millisecond)

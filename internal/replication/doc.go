@@ -4,8 +4,12 @@
 // It owns: preflight checks, creating the publication and the slot, the
 // replication connection (START_REPLICATION, keepalives, standby status),
 // decoding pgoutput messages and tuples into typed Go values, the relation
-// cache, reconnecting, and the checkpoint table. It does not own rules,
-// delivery, the schema migrations or the CLI; it imports only package stream.
+// cache, reconnecting, the checkpoint (every save of it, the table, and what
+// the server is told), and the catalog questions about the source database
+// (catalog.go: slot state, publication membership, live columns, replica
+// identity, the syncer's schema) with the quoting of table names
+// (tables.go). It does not own rules, delivery, the schema migrations,
+// the operator commands or the CLI; it imports only package stream.
 //
 // # Emitted changes
 //
@@ -23,17 +27,20 @@
 //
 // # Acknowledgement and checkpoint invariants
 //
-//  1. Ack(p) is called in stream order. p is an event position (Index i,
-//     Sub k: changes before i and the first k events of change i are done)
-//     or a commit marker (the whole transaction is done).
-//  2. AckDurably saves the position before it returns (the pipeline uses it,
-//     and the delivery side sends its next request only after its ack
-//     returned, so a crash re-sends at most the requests in flight). The
-//     persister also saves the latest Ack'ed position to <schema>.checkpoint
-//     every 200ms and on shutdown. Saves never move the stored position
-//     backwards. The replication goroutine only ever
-//     reports, as confirmed flush LSN, the EndLSN of the last commit marker
-//     that was acked AND saved: persist, then report; never the reverse.
+//  1. The ack function (Reader.AckFunc) is called in stream order with p,
+//     an event position (Index i, Sub k: changes before i and the first k
+//     events of change i are done) or a commit marker (the whole transaction
+//     is done). The reader is the one place that holds the last acknowledged
+//     position (ackState).
+//  2. The ack function saves p to <schema>.checkpoint before it returns,
+//     retrying while the save fails until it works or delivery stops; the
+//     delivery side sends its next request only after its ack returned, so a
+//     crash re-sends at most the requests in flight. Reader.Close is the one
+//     final save, for what a retry cut short by the end of delivery left.
+//     Saves never move the stored position backwards. The replication
+//     goroutine only ever reports, as confirmed flush LSN, the EndLSN of the
+//     last commit marker that was acked AND saved: persist, then report;
+//     never the reverse.
 //  3. Idle: when no transaction is open and everything emitted has been
 //     acked and saved (or nothing was emitted), the flush LSN follows the
 //     WAL end the server says it has sent (keepalives) or the end of an empty

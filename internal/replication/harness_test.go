@@ -83,6 +83,17 @@ func (h *harness) stop() {
 		h.t.Error("reader did not stop")
 	}
 	h.cancel = nil
+	require.NoError(h.t, h.reader.Close())
+}
+
+// ack is the delivery side's acknowledgement, as the pipeline passes it on:
+// it returns once pos is saved.
+func (h *harness) ack(pos stream.Position) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h.reader.AckFunc(ctx)(pos)
+	require.NoError(h.t, ctx.Err(), "the checkpoint was not saved within 30s")
 }
 
 // next returns the next change or fails after a timeout.

@@ -26,7 +26,7 @@ func streamLargeTx(tb testing.TB, h *harness, rows int) (maxHeap uint64) {
 		if ch.Op == stream.OpCommit {
 			require.Equal(tb, rows, ch.Pos.Index)
 			require.Equal(tb, rows, n)
-			h.reader.Ack(ch.Pos)
+			h.ack(ch.Pos)
 			return maxHeap
 		}
 		require.Equal(tb, n, ch.Pos.Index)

@@ -67,7 +67,7 @@ func checkReplicationRole(ctx context.Context, conn *pgx.Conn, _ Config) ([]Prob
 func checkTables(ctx context.Context, conn *pgx.Conn, cfg Config) ([]Problem, error) {
 	var probs []Problem
 	for _, t := range cfg.Tables {
-		q, err := quoteTable(t)
+		q, err := QuoteTable(t)
 		if err != nil {
 			probs = append(probs, Problem{What: err.Error(), Fix: "name tables as schema.table"})
 			continue
@@ -88,25 +88,26 @@ func checkTables(ctx context.Context, conn *pgx.Conn, cfg Config) ([]Problem, er
 }
 
 func checkSlot(ctx context.Context, conn *pgx.Conn, cfg Config) ([]Problem, error) {
+	slot, err := ReadSlot(ctx, conn, cfg.Slot)
+	if err != nil {
+		return nil, fmt.Errorf("check slots: %w", err)
+	}
 	var used, max int
-	var exists bool
-	var plugin, db string
-	err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_replication_slots), current_setting('max_replication_slots')::int,
-		EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1),
-		coalesce((SELECT plugin || '/' || coalesce(database, '') FROM pg_replication_slots WHERE slot_name = $1), ''), current_database()`,
-		cfg.Slot).Scan(&used, &max, &exists, &plugin, &db)
+	var db string
+	err = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_replication_slots), current_setting('max_replication_slots')::int,
+		current_database()`).Scan(&used, &max, &db)
 	if err != nil {
 		return nil, fmt.Errorf("check slots: %w", err)
 	}
 	switch {
-	case !exists && used >= max:
+	case slot == nil && used >= max:
 		return []Problem{{
 			What: fmt.Sprintf("no free replication slot: all %d (max_replication_slots) are in use and slot %q does not exist", max, cfg.Slot),
 			Fix:  "drop an unused slot (SELECT pg_drop_replication_slot(name)) or raise max_replication_slots and restart Postgres",
 		}}, nil
-	case exists && plugin != "pgoutput/"+db:
+	case slot != nil && (slot.Plugin != "pgoutput" || slot.Database != db):
 		return []Problem{{
-			What: fmt.Sprintf("replication slot %q exists but is %q, not a pgoutput slot of database %q", cfg.Slot, plugin, db),
+			What: fmt.Sprintf("replication slot %q exists but is %q, not a pgoutput slot of database %q", cfg.Slot, slot.Plugin+"/"+slot.Database, db),
 			Fix:  "choose another slot name (source.slot) or drop that slot",
 		}}, nil
 	}

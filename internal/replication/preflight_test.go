@@ -87,3 +87,31 @@ func TestRunStopsOnMissingSlot(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "does not exist")
 }
+
+// TestPublicationMembershipCountsAPartitionsParent: a partition whose
+// partitioned parent is in the publication is published (pgoutput sends its
+// changes), so neither check nor setup asks to add it; a table outside is
+// reported, in the order given.
+func TestPublicationMembershipCountsAPartitionsParent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `CREATE TABLE public.sales (id int, at date) PARTITION BY RANGE (at);
+		CREATE TABLE public.sales_2024 PARTITION OF public.sales FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+		CREATE TABLE public.plain (id int PRIMARY KEY); CREATE TABLE public.outside (id int PRIMARY KEY)`,
+		"public.sales", "public.plain")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.db.DSN)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+
+	tables := []string{"public.outside", "public.sales_2024", "public.sales", "public.plain", "public.missing"}
+	missing, err := NotPublished(ctx, conn, h.cfg.Publication, tables)
+	require.NoError(t, err)
+	require.Equal(t, []string{"public.outside", "public.missing"}, missing)
+
+	cfg := h.cfg
+	cfg.Tables = []string{"public.sales_2024", "public.plain"}
+	created, sql, err := EnsurePublication(ctx, conn, cfg)
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Empty(t, sql, "the partition is published through its parent")
+}

@@ -2,7 +2,6 @@ package replication
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -10,57 +9,51 @@ import (
 )
 
 // EnsurePublication creates cfg.Publication for cfg.Tables when it is
-// missing, or adds the tables it lacks. It returns the SQL it ran ("" when
-// nothing was needed) so the caller can show the operator. It never drops
-// tables from a publication: another tool may share it.
+// missing, or adds the tables it does not publish yet (NotPublished: a
+// partition whose parent is published counts as published). It returns the
+// SQL it ran ("" when nothing was needed) so the caller can show the
+// operator. It never drops tables from a publication: another tool may
+// share it.
 func EnsurePublication(ctx context.Context, conn *pgx.Conn, cfg Config) (created bool, sql string, err error) {
-	quoted := make([]string, 0, len(cfg.Tables))
-	for _, t := range cfg.Tables {
-		q, err := quoteTable(t)
-		if err != nil {
-			return false, "", fmt.Errorf("ensure publication: %w", err)
-		}
-		quoted = append(quoted, q)
+	quoted, err := quoteTables(cfg.Tables)
+	if err != nil {
+		return false, "", fmt.Errorf("ensure publication: %w", err)
 	}
 	pub := pgx.Identifier{cfg.Publication}.Sanitize()
-	var allTables bool
-	err = conn.QueryRow(ctx, `SELECT puballtables FROM pg_publication WHERE pubname = $1`, cfg.Publication).Scan(&allTables)
+	p, err := ReadPublication(ctx, conn, cfg.Publication)
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		return false, "", err
+	case !p.Exists:
 		sql = "CREATE PUBLICATION " + pub
 		if len(quoted) > 0 {
 			sql += " FOR TABLE " + strings.Join(quoted, ", ")
 		}
 		return true, sql, execDDL(ctx, conn, sql)
-	case err != nil:
-		return false, "", fmt.Errorf("read publication %s: %w", cfg.Publication, err)
-	case allTables:
+	case p.AllTables:
 		return false, "", nil
 	}
-	missing, err := missingTables(ctx, conn, cfg)
+	missing, err := NotPublished(ctx, conn, cfg.Publication, cfg.Tables)
 	if err != nil || len(missing) == 0 {
 		return false, "", err
 	}
-	sql = "ALTER PUBLICATION " + pub + " ADD TABLE " + strings.Join(missing, ", ")
+	if quoted, err = quoteTables(missing); err != nil {
+		return false, "", fmt.Errorf("ensure publication: %w", err)
+	}
+	sql = "ALTER PUBLICATION " + pub + " ADD TABLE " + strings.Join(quoted, ", ")
 	return false, sql, execDDL(ctx, conn, sql)
 }
 
-// missingTables returns the quoted names of cfg.Tables not yet published.
-func missingTables(ctx context.Context, conn *pgx.Conn, cfg Config) ([]string, error) {
-	var missing []string
-	for _, t := range cfg.Tables {
-		q, _ := quoteTable(t) // validated by the caller
-		var in bool
-		err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
-			WHERE p.pubname = $1 AND pr.prrelid = $2::regclass)`, cfg.Publication, q).Scan(&in)
+func quoteTables(tables []string) ([]string, error) {
+	quoted := make([]string, 0, len(tables))
+	for _, t := range tables {
+		q, err := QuoteTable(t)
 		if err != nil {
-			return nil, fmt.Errorf("read publication tables: %w", err)
+			return nil, err
 		}
-		if !in {
-			missing = append(missing, q)
-		}
+		quoted = append(quoted, q)
 	}
-	return missing, nil
+	return quoted, nil
 }
 
 func execDDL(ctx context.Context, conn *pgx.Conn, sql string) error {

@@ -16,10 +16,6 @@ import (
 	"github.com/pgbento/cdc/internal/stream"
 )
 
-// persistEvery bounds how long an acknowledged position waits before it is
-// saved (and so before the server may be told about it).
-const persistEvery = 200 * time.Millisecond
-
 // Reader streams changes from the slot and owns the checkpoint. See doc.go
 // for the position and acknowledgement invariants.
 type Reader struct {
@@ -35,8 +31,6 @@ type Reader struct {
 
 	healthy atomic.Bool
 	reason  atomic.Value // string: why not healthy
-
-	saveFailing bool // only the persister touches it: log a failing save once
 }
 
 // NewReader does no I/O. cfg should have had SetDefaults applied.
@@ -47,30 +41,6 @@ func NewReader(cfg Config, store *CheckpointStore, logger *slog.Logger, reg prom
 	r := &Reader{cfg: cfg, store: store, log: logger.With("component", "replication"), metrics: newMetrics(reg)}
 	r.reason.Store("not started")
 	return r
-}
-
-// Ack records that the delivery side finished everything up to pos. It is
-// the stream.AckFunc: called in order, from another goroutine; it never
-// blocks on I/O (the persister saves it shortly after).
-func (r *Reader) Ack(pos stream.Position) { r.acks.ack(pos) }
-
-// AckDurably is Ack that also saves the checkpoint before it returns. The
-// delivery side does not send its next request until its ack returned, so
-// a crash re-sends at most the requests in flight. If the save fails (the
-// database is briefly unreachable) the error is returned and the periodic
-// persister saves the position later; nothing is reported to the server
-// before it is saved either way.
-func (r *Reader) AckDurably(ctx context.Context, pos stream.Position) error {
-	r.acks.ack(pos)
-	p, end, changed := r.acks.pending()
-	if !changed {
-		return nil
-	}
-	if err := r.store.Save(ctx, p); err != nil {
-		return err
-	}
-	r.acks.saved(p, end)
-	return nil
 }
 
 // Healthy reports whether the reader is connected and streaming.
@@ -89,7 +59,8 @@ func (r *Reader) setHealthy(ok bool, reason string) {
 // Run streams changes into out until ctx ends (it then returns nil) or a
 // permanent error occurs (slot or publication dropped, no privilege, a
 // message it cannot decode). Lost connections are retried with backoff
-// forever. On return the latest acknowledged position has been saved.
+// forever. The acknowledged positions are saved by the ack function
+// (AckFunc) and, once delivery stopped, by Close.
 func (r *Reader) Run(ctx context.Context, out chan<- stream.Change) error {
 	if err := r.cfg.Validate(); err != nil {
 		return fmt.Errorf("run replication: %w", err)
@@ -103,13 +74,11 @@ func (r *Reader) Run(ctx context.Context, out chan<- stream.Change) error {
 
 	bgCtx, stopBg := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); r.persistLoop(bgCtx) }()
+	wg.Add(1)
 	go func() { defer wg.Done(); r.heartbeatLoop(bgCtx) }()
 	err = r.replicate(ctx, out, start)
 	stopBg()
 	wg.Wait()
-	r.persist(context.WithoutCancel(ctx)) // the last acks before exit
 	r.setHealthy(false, "stopped")
 	return err
 }
@@ -201,41 +170,4 @@ func hint(err error) string {
 		return " (the slot or publication is missing: run setup to create them)"
 	}
 	return ""
-}
-
-// persistLoop saves acknowledged positions every persistEvery.
-func (r *Reader) persistLoop(ctx context.Context) {
-	t := time.NewTicker(persistEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			r.persist(ctx)
-		}
-	}
-}
-
-// persist saves the latest ack, if new. A failed save is retried on the
-// next tick; until then the server is simply not told about it.
-func (r *Reader) persist(ctx context.Context) {
-	pos, end, changed := r.acks.pending()
-	if !changed {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := r.store.Save(ctx, pos); err != nil {
-		if !r.saveFailing {
-			r.log.Warn("save checkpoint failed; retrying", "err", err)
-		}
-		r.saveFailing = true
-		return
-	}
-	if r.saveFailing {
-		r.log.Info("save checkpoint recovered", "checkpoint", pos.String())
-	}
-	r.saveFailing = false
-	r.acks.saved(pos, end)
 }

@@ -1,11 +1,7 @@
 package replication
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/jackc/pglogrepl"
-	"github.com/jackc/pgx/v5"
 )
 
 // relation is the decoder's view of one table, rebuilt from every Relation
@@ -35,25 +31,4 @@ func newRelation(m *pglogrepl.RelationMessage) *relation {
 		}
 	}
 	return rel
-}
-
-// SplitTable splits "schema.table"; a bare "table" is in schema public.
-func SplitTable(t string) (schema, table string, err error) {
-	schema, table, ok := strings.Cut(t, ".")
-	if !ok {
-		schema, table = "public", t
-	}
-	if schema == "" || table == "" || strings.Contains(table, ".") {
-		return "", "", fmt.Errorf("table %q: want schema.table", t)
-	}
-	return schema, table, nil
-}
-
-// quoteTable quotes "schema.table" for SQL.
-func quoteTable(t string) (string, error) {
-	schema, table, err := SplitTable(t)
-	if err != nil {
-		return "", err
-	}
-	return pgx.Identifier{schema, table}.Sanitize(), nil
 }

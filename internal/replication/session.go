@@ -65,12 +65,12 @@ func (r *Reader) session(ctx context.Context, out chan<- stream.Change, resume r
 // from it (startLSN 0 means "where the slot is").
 func (s *session) start(ctx context.Context) error {
 	cfg := s.r.cfg
-	res, err := s.conn.Exec(ctx, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '"+cfg.Slot+"'").ReadAll()
+	slot, err := ReadSlot(ctx, s.r.store.pool, cfg.Slot)
 	if err != nil {
 		return fmt.Errorf("read slot %s: %w", cfg.Slot, err)
 	}
-	if len(res) == 1 && len(res[0].Rows) == 1 && res[0].Rows[0][0] != nil {
-		if s.floor, err = stream.ParseLSN(string(res[0].Rows[0][0])); err != nil {
+	if slot != nil && slot.ConfirmedFlush != "" {
+		if s.floor, err = stream.ParseLSN(slot.ConfirmedFlush); err != nil {
 			return fmt.Errorf("read slot %s: %w", cfg.Slot, err)
 		}
 	}

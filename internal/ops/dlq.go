@@ -1,4 +1,4 @@
-package pipeline
+package ops
 
 import (
 	"context"
@@ -49,7 +49,7 @@ func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger, version s
 	}
 	eval := rules.NewEvaluator(cfg.Compiled, pool)
 	rebuild := func(ctx context.Context, d bento.DeadLetter) ([]*stream.Event, error) {
-		return rebuildEvents(ctx, eval, d)
+		return eval.Rebuild(ctx, d.Change, d.Rule)
 	}
 	store := bento.NewDeadLetterStore(pool, cfg.Source.Schema)
 	return bento.Replay(ctx, store, client, bento.ReplayOptions{Logger: log, Rebuild: rebuild}, ids...)
@@ -62,30 +62,3 @@ const leaderHeldSQL = `WITH k AS (SELECT hashtext('cdc-bento:' || $1)::bigint AS
 	SELECT EXISTS (SELECT 1 FROM pg_locks, k WHERE locktype = 'advisory' AND granted AND objsubid = 1
 		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 		AND classid::text::bigint = (k.key >> 32) & 4294967295 AND objid::text::bigint = k.key & 4294967295)`
-
-// rebuildEvents evaluates a stored change with the current rules and keeps
-// the events of the rule that failed: the other rules already ran for it.
-func rebuildEvents(ctx context.Context, eval *rules.Evaluator, d bento.DeadLetter) ([]*stream.Event, error) {
-	c, err := stream.UnmarshalChange(d.Change)
-	if err != nil {
-		return nil, err
-	}
-	c.Pos.Sub = 0
-	items, err := eval.Evaluate(ctx, c, nil)
-	if err != nil {
-		return nil, err
-	}
-	var evs []*stream.Event
-	for _, it := range items {
-		switch {
-		case it.Kind == stream.ItemFailure && it.Failure.Rule == d.Rule:
-			return nil, fmt.Errorf("rule %q still fails: %s", d.Rule, it.Failure.Reason)
-		case it.Kind == stream.ItemEvent && it.Event.Rule == d.Rule:
-			evs = append(evs, it.Event)
-		}
-	}
-	if len(evs) == 0 {
-		return nil, fmt.Errorf("rule %q no longer produces an event for this row; discard it if that is intended", d.Rule)
-	}
-	return evs, nil
-}

@@ -1,4 +1,4 @@
-package pipeline_test
+package ops_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/bento/bentotest"
-	"github.com/pgbento/cdc/internal/pipeline"
+	"github.com/pgbento/cdc/internal/ops"
 )
 
 // Issue 11, item 8: `cdc dlq replay` while the syncer runs hands the dead
@@ -18,11 +18,11 @@ import (
 func TestReplayWhileTheSyncerRunsIsHandedToIt(t *testing.T) {
 	e := newEnv(t, "")
 	ctx := context.Background()
-	e.fake.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Email == "bad@example.com" })
-	stop := e.start(t)
+	e.Fake.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Email == "bad@example.com" })
+	stop := e.Start(t)
 	defer func() { require.NoError(t, stop()) }()
-	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('a@example.com', true), ('bad@example.com', true)`)
-	store, closeStore, err := pipeline.DeadLetters(ctx, e.cfg)
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('a@example.com', true), ('bad@example.com', true)`)
+	store, closeStore, err := ops.DeadLetters(ctx, e.Cfg)
 	require.NoError(t, err)
 	defer closeStore()
 	require.Eventually(t, func() bool {
@@ -30,14 +30,14 @@ func TestReplayWhileTheSyncerRunsIsHandedToIt(t *testing.T) {
 		return err == nil && n == 1
 	}, 30*time.Second, 20*time.Millisecond)
 
-	e.fake.RejectWhen(nil)
-	before := len(e.fake.Requests())
+	e.Fake.RejectWhen(nil)
+	before := len(e.Fake.Requests())
 	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	res, err := pipeline.Replay(waitCtx, e.cfg, nil, "replay-command")
+	res, err := ops.Replay(waitCtx, e.Cfg, nil, "replay-command")
 	require.NoError(t, err)
 	require.Len(t, res.Replayed, 1, "%+v", res.Failed)
-	reqs := e.fake.Requests()[before:]
+	reqs := e.Fake.Requests()[before:]
 	require.NotEmpty(t, reqs)
 	for _, r := range reqs {
 		require.False(t, strings.Contains(r.Header.Get("User-Agent"), "replay-command"), "the command sent a request itself")

@@ -1,4 +1,4 @@
-package pipeline
+package ops
 
 import (
 	"context"
@@ -41,14 +41,14 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 		}
 		return &res, nil
 	}
-	hadSchema, err := schemaExists(ctx, conn, cfg.Source.Schema)
+	hadSchema, err := replication.SchemaExists(ctx, conn, cfg.Source.Schema)
 	if err != nil {
 		return nil, err
 	}
 	if err := migrations.Apply(ctx, conn, cfg.Source.Schema); err != nil {
 		return nil, err
 	}
-	if err := checkContinuity(ctx, pool, cfg); err != nil {
+	if err := replication.CheckContinuity(ctx, pool, cfg.Source.Config); err != nil {
 		return nil, err
 	}
 	if !hadSchema {
@@ -83,7 +83,7 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 		}
 		res.Others = append(res.Others, f)
 	}
-	if slot, err := slotState(ctx, conn, cfg.Source.Slot); err == nil && slot == nil && cfg.Backfill.OnCreate {
+	if slot, err := replication.ReadSlot(ctx, conn, cfg.Source.Slot); err == nil && slot == nil && cfg.Backfill.OnCreate {
 		res.Notes = append(res.Notes, fmt.Sprintf("slot %q is left for `cdc run` to create: with backfill.on_create it backfills the existing rows from the slot's snapshot first", cfg.Source.Slot))
 	}
 	return &res, nil

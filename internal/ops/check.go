@@ -1,4 +1,4 @@
-package pipeline
+package ops
 
 import (
 	"context"
@@ -73,7 +73,7 @@ func checkConn(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Findi
 }
 
 func checkColumns(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
-	cols, err := LiveColumns(ctx, conn, cfg.Compiled.Tables())
+	cols, err := replication.LiveColumns(ctx, conn, cfg.Compiled.Tables())
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func checkReplicaIdentity(ctx context.Context, conn *pgx.Conn, cfg *config.Confi
 		if len(readers) == 0 {
 			continue
 		}
-		ident, err := replicaIdentity(ctx, conn, table)
+		ident, err := replication.ReplicaIdentity(ctx, conn, table)
 		if err != nil || ident == "" {
 			continue // a missing table is reported by preflight
 		}
@@ -120,20 +120,10 @@ func checkReplicaIdentity(ctx context.Context, conn *pgx.Conn, cfg *config.Confi
 			fs = append(fs, Finding{Severity: SevWarn,
 				What: fmt.Sprintf("table %s has REPLICA IDENTITY %s but rules %s read old values", table, identityName(ident), strings.Join(readers, ", ")),
 				Fix:  "without FULL, old.<column> is only known for key columns; transitions such as pending -> paid cannot be seen",
-				SQL:  fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL;", quoteQualified(table))})
+				SQL:  fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL;", replication.ReadableTable(table))})
 		}
 	}
 	return fs, nil
-}
-
-func replicaIdentity(ctx context.Context, conn *pgx.Conn, table string) (string, error) {
-	var ident string
-	err := conn.QueryRow(ctx, `SELECT c.relreplident::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname || '.' || c.relname = $1`, table).Scan(&ident)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	return ident, err
 }
 
 func identityName(code string) string {
@@ -149,59 +139,36 @@ func identityName(code string) string {
 }
 
 func checkPublication(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
-	name := cfg.Source.Publication
-	var exists bool
-	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)`, name).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("read publication: %w", err)
+	name, tables := cfg.Source.Publication, cfg.Compiled.Tables()
+	pub, err := replication.ReadPublication(ctx, conn, name)
+	if err != nil {
+		return nil, err
 	}
-	if !exists {
+	if !pub.Exists {
 		return []Finding{{Severity: SevWarn, What: fmt.Sprintf("publication %q does not exist", name),
-			Fix: "cdc setup (or the first cdc run) creates it", SQL: createPublicationSQL(name, cfg.Compiled.Tables())}}, nil
+			Fix: "cdc setup (or the first cdc run) creates it", SQL: fmt.Sprintf("CREATE PUBLICATION %s FOR TABLE %s;", name, readableList(tables))}}, nil
 	}
-	rows, err := conn.Query(ctx, `SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1`, name)
+	missing, err := replication.NotPublished(ctx, conn, name, tables)
 	if err != nil {
-		return nil, fmt.Errorf("read publication tables: %w", err)
-	}
-	have, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("read publication tables: %w", err)
-	}
-	var missing []string
-	for _, t := range cfg.Compiled.Tables() {
-		if !contains(have, t) {
-			missing = append(missing, t)
-		}
+		return nil, err
 	}
 	if len(missing) > 0 {
 		return []Finding{{Severity: SevWarn, What: fmt.Sprintf("publication %q lacks tables %s", name, strings.Join(missing, ", ")),
-			Fix: "cdc setup (or the first cdc run) adds them", SQL: fmt.Sprintf("ALTER PUBLICATION %s ADD TABLE %s;", name, quoteList(missing))}}, nil
+			Fix: "cdc setup (or the first cdc run) adds them", SQL: fmt.Sprintf("ALTER PUBLICATION %s ADD TABLE %s;", name, readableList(missing))}}, nil
 	}
-	return []Finding{{Severity: SevOK, What: fmt.Sprintf("publication %q covers %s", name, strings.Join(cfg.Compiled.Tables(), ", "))}}, nil
+	return []Finding{{Severity: SevOK, What: fmt.Sprintf("publication %q covers %s", name, strings.Join(tables, ", "))}}, nil
 }
 
-func createPublicationSQL(name string, tables []string) string {
-	return fmt.Sprintf("CREATE PUBLICATION %s FOR TABLE %s;", name, quoteList(tables))
-}
-
-func quoteList(tables []string) string {
+func readableList(tables []string) string {
 	q := make([]string, len(tables))
 	for i, t := range tables {
-		q[i] = quoteQualified(t)
+		q[i] = replication.ReadableTable(t)
 	}
 	return strings.Join(q, ", ")
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func checkSlot(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
-	st, err := slotState(ctx, conn, cfg.Source.Slot)
+	st, err := replication.ReadSlot(ctx, conn, cfg.Source.Slot)
 	if err != nil {
 		return nil, err
 	}
@@ -224,19 +191,10 @@ func checkSlot(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Findi
 
 // checkSchema reports whether the syncer's own schema is in place.
 func checkSchema(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
-	exists, err := schemaExists(ctx, conn, cfg.Source.Schema)
+	exists, err := replication.SchemaExists(ctx, conn, cfg.Source.Schema)
 	if err != nil || exists {
 		return nil, err
 	}
 	return []Finding{{Severity: SevWarn, What: fmt.Sprintf("the syncer's schema %q is not set up", cfg.Source.Schema),
 		Fix: "cdc setup (or the first cdc run) creates it; the role needs CREATE on the database"}}, nil
-}
-
-func schemaExists(ctx context.Context, conn *pgx.Conn, schema string) (bool, error) {
-	var exists bool
-	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'checkpoint')`,
-		schema).Scan(&exists); err != nil {
-		return false, fmt.Errorf("read schema: %w", err)
-	}
-	return exists, nil
 }

@@ -1,0 +1,153 @@
+package ops_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/internal/bento"
+	"github.com/pgbento/cdc/internal/bento/bentotest"
+	"github.com/pgbento/cdc/internal/ops"
+	"github.com/pgbento/cdc/internal/pgtest"
+	"github.com/pgbento/cdc/internal/pipeline"
+	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
+)
+
+// env is one test's world.
+type env struct{ *pipelinetest.Env }
+
+func newEnv(t *testing.T, extra string) *env { return &env{pipelinetest.NewEnv(t, extra)} }
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func findingsText(fs []ops.Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(string(f.Severity) + " " + f.What + " | " + f.Fix + " | " + f.SQL + "\n")
+	}
+	return b.String()
+}
+
+func TestCheckReportsEveryProblemAndSetupFixesWhatItCan(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	e.DB.Exec(t, `ALTER TABLE orders REPLICA IDENTITY DEFAULT; ALTER TABLE customers DROP COLUMN plan`)
+
+	fs, err := ops.Check(ctx, e.Cfg)
+	require.NoError(t, err)
+	text := findingsText(fs)
+	require.False(t, ops.Runnable(fs), text)
+	require.Contains(t, text, `"plan"`, "the dropped column a rule uses")
+	require.Contains(t, text, "ALTER TABLE public.orders REPLICA IDENTITY FULL;")
+	require.Contains(t, text, `publication "cdc_bento" does not exist`)
+	require.Contains(t, text, `replication slot "cdc_bento" does not exist`)
+	require.Contains(t, text, `schema "cdc" is not set up`)
+
+	e.DB.Exec(t, `ALTER TABLE customers ADD COLUMN plan text`)
+	e.Cfg.Backfill.OnCreate = true
+	res, err := ops.Setup(ctx, e.Cfg)
+	require.NoError(t, err)
+	require.Len(t, res.Ran, 2, "schema, publication; the slot is left for run's snapshot backfill: %v", res.Ran)
+	require.Len(t, res.Notes, 1)
+	e.Cfg.Backfill.OnCreate = false
+	res, err = ops.Setup(ctx, e.Cfg)
+	require.NoError(t, err)
+	require.Len(t, res.Ran, 1, "now the slot: %v", res.Ran)
+	require.Contains(t, findingsText(res.Others), "REPLICA IDENTITY FULL", "left for someone else")
+
+	e.DB.Exec(t, `ALTER TABLE orders REPLICA IDENTITY FULL`)
+	fs, err = ops.Check(ctx, e.Cfg)
+	require.NoError(t, err)
+	require.True(t, ops.Runnable(fs), findingsText(fs))
+	for _, f := range fs {
+		require.NotEqual(t, ops.SevWarn, f.Severity, findingsText(fs))
+	}
+}
+
+func TestStatusShowsCheckpointLagAndDeadLetters(t *testing.T) {
+	e := newEnv(t, "")
+	stop := e.Start(t)
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ok@example.com', true), ('not an email', true)`)
+	require.Eventually(t, func() bool { return len(e.Fake.Received()) == 1 }, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, stop())
+
+	st, err := ops.ReadStatus(context.Background(), e.Cfg)
+	require.NoError(t, err)
+	require.NotNil(t, st.Slot)
+	require.NotNil(t, st.Checkpoint)
+	require.NotEmpty(t, st.Checkpoint.EndLSN)
+	require.Equal(t, int64(1), st.DeadLetters)
+	require.GreaterOrEqual(t, st.Slot.LagBytes, int64(0))
+}
+
+func TestReplayRuleDeadLetterAfterFixingTheRow(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	stop := e.Start(t)
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('broken-address', false)`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 10.00, now())`)
+	store, closeStore, err := ops.DeadLetters(ctx, e.Cfg)
+	require.NoError(t, err)
+	defer closeStore()
+	require.Eventually(t, func() bool {
+		n, err := store.Count(ctx)
+		return err == nil && n == 2 // purchase_on_paid and lifetime_value: both need the email
+	}, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, stop())
+	require.Empty(t, e.Fake.PurchaseTotals())
+
+	// Fix the customer's email; the lookup sees it on replay.
+	e.DB.Exec(t, `UPDATE customers SET email = 'fixed@example.com' WHERE id = 1`)
+	res, err := ops.Replay(ctx, e.Cfg, nil, "test")
+	require.NoError(t, err)
+	require.Len(t, res.Replayed, 2, "%+v", res.Failed)
+	require.Equal(t, map[string]int64{"fixed@example.com": 1000}, e.Fake.PurchaseTotals())
+	n, err := store.Count(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
+
+func TestRejectedEventIsDeadLetteredAndReplayed(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	e.Fake.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Email == "bad@example.com" })
+	stop := e.Start(t)
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('a@example.com', true), ('bad@example.com', true), ('c@example.com', true)`)
+	require.Eventually(t, func() bool { return len(e.Fake.Received()) == 2 }, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, stop())
+	store, closeStore, err := ops.DeadLetters(ctx, e.Cfg)
+	require.NoError(t, err)
+	defer closeStore()
+	dls, err := store.List(ctx, bento.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+	require.Equal(t, bento.KindRejected, dls[0].Kind)
+	require.Contains(t, []int{200, 422}, dls[0].Status, "the Events API names the rejected event")
+
+	e.Fake.RejectWhen(nil)
+	res, err := ops.Replay(ctx, e.Cfg, nil, "test")
+	require.NoError(t, err)
+	require.Equal(t, []int64{dls[0].ID}, res.Replayed)
+	require.Len(t, e.Fake.Received(), 3)
+}
+
+// TestMissingSlotWithCheckpointRefusesToStart: a slot dropped while a
+// checkpoint exists means changes were never read; the syncer says so
+// instead of silently creating a new slot at today's WAL.
+func TestMissingSlotWithCheckpointRefusesToStart(t *testing.T) {
+	e := newEnv(t, "")
+	stop := e.Start(t)
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('a@example.com', true)`)
+	require.Eventually(t, func() bool { return len(e.Fake.Received()) == 1 }, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, stop())
+	e.DB.Exec(t, `SELECT pg_drop_replication_slot('cdc_bento')`)
+
+	err := pipeline.New(e.Cfg, pipeline.Options{}).Run(context.Background())
+	require.ErrorContains(t, err, `replication slot "cdc_bento" is missing but a checkpoint exists`)
+	_, err = ops.Setup(context.Background(), e.Cfg)
+	require.ErrorContains(t, err, "DELETE FROM cdc.checkpoint")
+}
