@@ -24,6 +24,14 @@ func eventsAPIFake(s *bentotest.Server) {
 	s.SetOptions(bentotest.Options{SiteUUID: site, PublishableKey: "pk_live_1", SecretKey: "sk_live_secret"})
 }
 
+// requireDeadLetters checks how many dead letters the store holds.
+func requireDeadLetters(t *testing.T, store *bento.DeadLetterStore, want int64, msg ...any) {
+	t.Helper()
+	n, err := store.Count(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, want, n, msg...)
+}
+
 // sentTimes counts how often each details.seq reached the fake (accepted).
 func sentTimes(t *testing.T, evs []bentotest.ReceivedEvent) map[int]int {
 	out := map[int]int{}
@@ -88,9 +96,7 @@ func TestRequestErrorsHalt(t *testing.T) {
 			ok, reason := h.sender.Healthy()
 			require.False(t, ok)
 			require.Contains(t, reason, fmt.Sprintf("HTTP %d: the request or the config is wrong", status))
-			n, err := store.Count(context.Background())
-			require.NoError(t, err)
-			require.Zero(t, n, "no event is dead-lettered for a wrong request")
+			requireDeadLetters(t, store, 0, "no event is dead-lettered for a wrong request")
 			h.bento.SetFault(nil)
 			h.drain()
 			require.Equal(t, seqRange(0, 3), seqs(t, h.bento.Received()))
@@ -141,9 +147,7 @@ func TestAllRejectedIs422(t *testing.T) {
 	h.drain()
 	require.Len(t, h.bento.Requests(), 1)
 	require.Equal(t, 422, h.bento.Requests()[0].Status)
-	n, err := store.Count(context.Background())
-	require.NoError(t, err)
-	require.EqualValues(t, 5, n)
+	requireDeadLetters(t, store, 5)
 }
 
 // More than 20 failures: Bento names the first 20. Unnamed events up to the
@@ -186,9 +190,7 @@ func TestPartialFailureBeyondTwentyListed(t *testing.T) {
 			require.Equal(t, 1, times[i], "event %d was accepted and named as such", i)
 		}
 	}
-	n, err := store.Count(context.Background())
-	require.NoError(t, err)
-	require.EqualValues(t, 34, n)
+	requireDeadLetters(t, store, 34)
 	require.Len(t, h.bento.Requests(), 2)
 	require.EqualValues(t, 100-58, h.counter("cdc_bento_resent_events_total", "", ""))
 	require.Equal(t, pos(99), h.lastAck())
@@ -211,9 +213,7 @@ func TestPartialFailureWithoutListBisectsAndCounts(t *testing.T) {
 	h.drain()
 	// 4 -> [0,1] failed=1 -> [0] failed=1 (dead) -> [1] ok; [2,3] ok.
 	require.EqualValues(t, 4+2, h.counter("cdc_bento_resent_events_total", "", ""))
-	n, err := store.Count(context.Background())
-	require.NoError(t, err)
-	require.EqualValues(t, 1, n)
+	requireDeadLetters(t, store, 1)
 }
 
 // Issue 11, item 4: the webhook answering 2xx with failed events is
