@@ -1,5 +1,5 @@
 // Package migrations holds the SQL for the syncer's own schema (checkpoint,
-// dead letters, backfill progress), embedded in the binary, and applies it
+// dead letters, backfill progress, delivery ledger), embedded in the binary, and applies it
 // with tern. It owns nothing else: the tables' meaning is documented where
 // they are used.
 package migrations

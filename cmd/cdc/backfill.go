@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pgbento/cdc/internal/backfill"
+	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/internal/ops"
 )
 
@@ -54,7 +55,8 @@ func newBackfillCmd() *cobra.Command {
 			defer pool.Close()
 			base := backfill.Options{Pool: pool, Rules: cfg.Compiled, Schema: cfg.Source.Schema, Where: where,
 				ChunkSize: cfg.Backfill.ChunkSize, Restart: restart, Bento: cfg.Bento,
-				Limiter: ops.BackfillLimiter(cfg, ratePerMin, !cmd.Flags().Changed("rate")), Version: version, Logger: log}
+				Limiter: ops.BackfillLimiter(cfg, ratePerMin, !cmd.Flags().Changed("rate")), Version: version, Logger: log,
+				Ledger: ledger.NewRecorder(pool, cfg.Source.Schema, cfg.Ledger, ledger.OriginBackfill, log)}
 			for _, t := range tables {
 				opts := base
 				opts.Table, opts.Progress = t, progressReporter(cmd.OutOrStdout(), log)

@@ -97,7 +97,7 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().StringP("config", "c", "cdc.yaml", "config file")
 	root.AddCommand(newRunCmd(), newCheckCmd(), newSetupCmd(), newStatusCmd(), newDLQCmd(),
-		newPreviewCmd(), newBackfillCmd(), newDemoCmd(), newBenchCmd())
+		newPreviewCmd(), newBackfillCmd(), newDemoCmd(), newBenchCmd(), newLogCmd(), newReconcileCmd())
 	return root
 }
 

@@ -30,7 +30,12 @@ func newRunCmd() *cobra.Command {
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			syncer := pipeline.New(cfg, pipeline.Options{Logger: log, Registry: reg, Version: version})
-			srv := &http.Server{Addr: cfg.HTTP.Addr, Handler: pipeline.Handler(reg, syncer), ReadHeaderTimeout: 5 * time.Second}
+			page, closePage, err := newStatusPage(cmd.Context(), cfg, reg, syncer, log)
+			if err != nil {
+				return err
+			}
+			defer closePage()
+			srv := &http.Server{Addr: cfg.HTTP.Addr, Handler: page.Handler(pipeline.Handler(reg, syncer)), ReadHeaderTimeout: 5 * time.Second}
 			ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 			if err != nil {
 				return err

@@ -35,6 +35,7 @@ func newStatusCmd() *cobra.Command {
 			} else {
 				fmt.Fprintf(tw, "slot\t%s (active=%v, wal_status=%s)\n", cfg.Source.Slot, st.Slot.Active, st.Slot.WALStatus)
 				fmt.Fprintf(tw, "lag\t%d bytes, %.1f s (server WAL at %s, confirmed %s)\n", st.Slot.LagBytes, st.LagSeconds, st.Slot.CurrentWAL, st.Slot.ConfirmedFlush)
+				fmt.Fprintf(tw, "retained WAL\t%d bytes (the slot keeps it until confirmed)\n", st.Slot.RetainedBytes)
 			}
 			if st.Checkpoint == nil {
 				fmt.Fprintln(tw, "checkpoint\tnone yet")
@@ -44,6 +45,10 @@ func newStatusCmd() *cobra.Command {
 				fmt.Fprintf(tw, "last delivery\t%s (%s ago)\n", c.UpdatedAt.Format(time.RFC3339), time.Since(c.UpdatedAt).Round(time.Second))
 			}
 			fmt.Fprintf(tw, "dead letters\t%d\n", st.DeadLetters)
+			if r := st.Reconcile; r != nil {
+				fmt.Fprintf(tw, "last reconcile\t%s (dry run=%v): %d cents of drift across %d customers, %d repaired\n",
+					r.Finished.Format(time.RFC3339), r.DryRun, r.DriftCents, r.Customers, r.Repaired)
+			}
 			for _, b := range st.Backfills {
 				fmt.Fprintf(tw, "backfill %s\t%d rows, done=%v\n", b.Table, b.RowsDone, b.Done)
 			}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/pgbento/cdc/internal/bento"
+	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/internal/rules"
 	"github.com/pgbento/cdc/migrations"
 )
@@ -47,6 +48,9 @@ type Options struct {
 	// sender's series on the process registry.
 	Registry prometheus.Registerer
 	Version  string
+
+	// Ledger records what Bento accepted (issue 13); nil records nothing.
+	Ledger *ledger.Recorder
 
 	Progress Reporter // nil: no progress display
 	Logger   *slog.Logger

@@ -46,6 +46,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		return res, fmt.Errorf("backfill %s: %w", t.name, err)
 	}
 	sendCtx, stopSending := context.WithCancel(ctx)
+	if o.Ledger != nil {
+		sender.OnDelivered(o.Ledger.Func(sendCtx))
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = sender.Run(sendCtx) })
 	r := &runner{o: o, t: t, store: store, sender: sender, res: &res}

@@ -53,11 +53,15 @@ func (s *Sender) ackLoop(ctx context.Context) {
 // flushAcks acknowledges the newest contiguous done position. Only ackLoop
 // and Run (after ackLoop stopped) call it, so acks stay in order.
 func (s *Sender) flushAcks() {
-	last, committed, n := s.track.pop()
+	last, committed, accepted, n := s.track.pop()
 	if n == 0 {
 		return
 	}
-	s.ack(last)
+	if s.onDelivered != nil {
+		s.onDelivered(last, accepted)
+	} else {
+		s.ack(last)
+	}
 	s.track.acked(n)
 	now := s.poster.client.now()
 	for _, c := range committed {
@@ -149,8 +153,9 @@ func (s *Sender) deliver(ctx context.Context, batch []*entry, tokenHeld bool, pr
 	attempts += prior
 	switch {
 	case res.outcome == outcomeOK:
+		r := s.receipt()
 		for _, e := range batch {
-			s.delivered(e)
+			s.delivered(e, r)
 		}
 		return nil
 	case res.outcome == outcomePartial && res.answer.names(len(batch)):
@@ -180,10 +185,11 @@ func (s *Sender) settleListed(ctx context.Context, batch []*entry, res result, a
 	if res.answer.Failed > len(reasons) {
 		known = last + 1
 	}
+	r := s.receipt()
 	for i, e := range batch[:known] {
 		reason, bad := reasons[i]
 		if !bad {
-			s.delivered(e)
+			s.delivered(e, r)
 			continue
 		}
 		if err := s.deadLetter(ctx, e, rejected(e, res, attempts, "bento rejected the event: "+reason)); err != nil {
@@ -197,20 +203,36 @@ func (s *Sender) settleListed(ctx context.Context, batch []*entry, res result, a
 	return s.deliver(ctx, batch[known:], false, attempts)
 }
 
-// delivered settles an entry Bento accepted.
-func (s *Sender) delivered(e *entry) {
+// receipt names one accepted request for the ledger (zero when the
+// sender reports no deliveries).
+func (s *Sender) receipt() receipt {
+	if s.onDelivered == nil {
+		return receipt{}
+	}
+	return receipt{id: requestID(), at: s.poster.client.now()}
+}
+
+// delivered settles an entry Bento accepted in the request r names.
+func (s *Sender) delivered(e *entry, r receipt) {
 	s.metrics.delivered.WithLabelValues(e.item.Event.Rule).Inc()
-	s.settle(e)
+	var d *stream.Delivered
+	if s.onDelivered != nil {
+		d = accepted(e, r.id, r.at)
+	}
+	s.settleWith(e, d)
 }
 
 // settle marks an entry done (delivered or durably dead-lettered) and
 // releases the partition waiting at its change_email gate.
-func (s *Sender) settle(e *entry) {
+func (s *Sender) settle(e *entry) { s.settleWith(e, nil) }
+
+// settleWith is settle with the ledger record of an accepted event.
+func (s *Sender) settleWith(e *entry, d *stream.Delivered) {
 	e.done = true
 	if e.barrier != nil {
 		e.barrier.settle()
 	}
-	s.track.done(e.seq)
+	s.track.doneWith(e.seq, d)
 }
 
 // failureLoop dead-letters rule failures and unencodable events in order.

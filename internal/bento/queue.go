@@ -19,6 +19,7 @@ type entry struct {
 	done    bool            // delivered or dead-lettered (set by the one goroutine handling it)
 	barrier *barrier        // a change_email whose new address is in another partition
 	gate    *barrier        // a gate: this partition waits here for that change_email
+	value   stream.Value    // for the ledger, when OnDelivered is set
 }
 
 // queue is a FIFO of entries with a wake-up signal for its single consumer.

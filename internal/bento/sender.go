@@ -41,6 +41,8 @@ type Sender struct {
 	running  atomic.Bool
 	replays  *ReplayOptions // nil: no replay hand-off served
 	poll     time.Duration  // how often marked dead letters are looked for
+
+	onDelivered DeliveredFunc // nil: plain ack
 }
 
 // SenderOptions are a sender's collaborators. The zero value is usable.
@@ -187,6 +189,7 @@ func (s *Sender) prepare(it stream.Item) (*entry, error) {
 		case s.cfg.Transport == TransportWebhook:
 			e.source = sourceOf(it.Event)
 		}
+		e.value = s.ledgerValue(it.Event)
 		if e.bad == nil {
 			// The wire form is all delivery needs from here on: holding the
 			// event's maps for every queued item would dominate memory.
@@ -209,6 +212,19 @@ func partition(email string, n int) int {
 	h := fnv.New32a()
 	h.Write([]byte(strings.ToLower(strings.TrimSpace(email))))
 	return int(h.Sum32() % uint32(n))
+}
+
+// OnDelivered makes the sender report accepted events with each
+// acknowledgement (issue 13: the delivery ledger). Call it before Run.
+func (s *Sender) OnDelivered(f DeliveredFunc) { s.onDelivered = f }
+
+// ledgerValue keeps what the ledger needs of an event before prepare
+// drops its maps.
+func (s *Sender) ledgerValue(ev *stream.Event) stream.Value {
+	if s.onDelivered == nil {
+		return stream.Value{}
+	}
+	return stream.ValueOf(ev.Details)
 }
 
 // Healthy is false while Bento refuses the credentials or site.

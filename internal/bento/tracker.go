@@ -28,6 +28,7 @@ type trackEntry struct {
 	pos       stream.Position
 	committed time.Time
 	done      bool
+	accepted  *stream.Delivered // set by doneWith: for the ledger
 }
 
 func newTracker() *tracker {
@@ -48,9 +49,13 @@ func (t *tracker) add(pos stream.Position, committed time.Time) uint64 {
 }
 
 // done marks an item done and wakes the acker.
-func (t *tracker) done(seq uint64) {
+func (t *tracker) done(seq uint64) { t.doneWith(seq, nil) }
+
+// doneWith is done for an event Bento accepted, with its ledger record.
+func (t *tracker) doneWith(seq uint64, d *stream.Delivered) {
 	t.mu.Lock()
 	t.entries[seq-t.base].done = true
+	t.entries[seq-t.base].accepted = d
 	t.mu.Unlock()
 	select {
 	case t.wake <- struct{}{}:
@@ -59,9 +64,10 @@ func (t *tracker) done(seq uint64) {
 }
 
 // pop removes the contiguous done prefix and returns its last position, the
-// popped entries' commit times (for latency) and how many were popped. The
-// caller reports them with acked once the ack call returned.
-func (t *tracker) pop() (last stream.Position, committed []time.Time, n int) {
+// popped entries' commit times (for latency), their ledger records and how
+// many were popped. The caller reports them with acked once the ack call
+// returned.
+func (t *tracker) pop() (last stream.Position, committed []time.Time, accepted []stream.Delivered, n int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for n < len(t.entries) && t.entries[n].done {
@@ -69,10 +75,13 @@ func (t *tracker) pop() (last stream.Position, committed []time.Time, n int) {
 		if c := t.entries[n].committed; !c.IsZero() {
 			committed = append(committed, c)
 		}
+		if d := t.entries[n].accepted; d != nil {
+			accepted = append(accepted, *d)
+		}
 		n++
 	}
 	if n == 0 {
-		return last, nil, 0
+		return last, nil, nil, 0
 	}
 	clear(t.entries[:n])
 	t.entries = t.entries[n:]
@@ -81,7 +90,7 @@ func (t *tracker) pop() (last stream.Position, committed []time.Time, n int) {
 	if len(t.entries) == 0 {
 		t.entries = nil // let the grown backing array go
 	}
-	return last, committed, n
+	return last, committed, accepted, n
 }
 
 // acked records that n popped items were acknowledged; Drain waits for it.

@@ -18,11 +18,11 @@ func TestTrackerPopsOnlyContiguousDone(t *testing.T) {
 	}
 	tr.done(seqs[1])
 	tr.done(seqs[2])
-	_, _, n := tr.pop()
+	_, _, _, n := tr.pop()
 	require.Zero(t, n, "item 0 is not done: nothing may be acknowledged")
 
 	tr.done(seqs[0])
-	last, _, n := tr.pop()
+	last, _, _, n := tr.pop()
 	require.Equal(t, 3, n)
 	require.Equal(t, pos(3), last)
 	require.Equal(t, 5, tr.len(), "popped items count until their ack returned")
@@ -36,7 +36,7 @@ func TestTrackerPopsOnlyContiguousDone(t *testing.T) {
 	}
 	tr.done(seqs[4])
 	tr.done(seqs[3])
-	last, _, n = tr.pop()
+	last, _, _, n = tr.pop()
 	require.Equal(t, 2, n)
 	require.Equal(t, pos(5), last)
 	select {

@@ -17,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/pgbento/cdc/internal/bento"
+	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/internal/replication"
 	"github.com/pgbento/cdc/internal/rules"
 	"github.com/pgbento/cdc/internal/stream"
@@ -37,6 +38,11 @@ type Config struct {
 	// Standby makes a second instance wait for the first one's lock instead
 	// of failing; it takes over when the first dies.
 	Standby bool `yaml:"standby"`
+	// Ledger says which accepted events the delivery ledger records
+	// (purchases, all, off); LedgerRetention how long it keeps them.
+	Ledger          ledger.Mode   `yaml:"ledger"`
+	LedgerRetention time.Duration `yaml:"ledger_retention"`
+	Reconcile       Reconcile     `yaml:"reconcile"`
 
 	// File is the path the config was loaded from.
 	File string `yaml:"-"`
@@ -68,6 +74,12 @@ type Backfill struct {
 	// the slot is first created, so every existing row is counted once.
 	OnCreate  bool `yaml:"on_create"`
 	ChunkSize int  `yaml:"chunk_size"`
+}
+
+// Reconcile configures the periodic reconcile inside `cdc run`.
+type Reconcile struct {
+	// Every is the interval between runs; 0 (the default) is off.
+	Every time.Duration `yaml:"every"`
 }
 
 // HTTP is where metrics and health endpoints are served.
@@ -140,6 +152,12 @@ func (c *Config) setDefaults() {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
+	if c.Ledger == "" {
+		c.Ledger = ledger.DefaultMode
+	}
+	if c.LedgerRetention == 0 {
+		c.LedgerRetention = ledger.DefaultRetention
+	}
 }
 
 func (c *Config) validate(loc locator) Errors {
@@ -172,6 +190,15 @@ func (c *Config) validate(loc locator) Errors {
 	}
 	if !oneOf(c.Log.Format, "json", "text") {
 		add("log.format", fmt.Sprintf("log.format %q: use json or text", c.Log.Format))
+	}
+	if _, err := ledger.ParseMode(string(c.Ledger)); err != nil {
+		add("ledger", err.Error())
+	}
+	if c.LedgerRetention < time.Hour {
+		add("ledger_retention", "ledger_retention must be at least 1h (e.g. 720h for 30 days)")
+	}
+	if c.Reconcile.Every < 0 || (c.Reconcile.Every > 0 && c.Reconcile.Every < time.Second) {
+		add("reconcile.every", "reconcile.every must be 0 (off) or at least 1s")
 	}
 	if c.Backfill.ChunkSize < 1 || c.Backfill.ChunkSize > 100000 {
 		add("backfill.chunk_size", "backfill.chunk_size must be between 1 and 100000")

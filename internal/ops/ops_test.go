@@ -82,6 +82,8 @@ func TestStatusShowsCheckpointLagAndDeadLetters(t *testing.T) {
 	require.NotEmpty(t, st.Checkpoint.EndLSN)
 	require.Equal(t, int64(1), st.DeadLetters)
 	require.GreaterOrEqual(t, st.Slot.LagBytes, int64(0))
+	require.Positive(t, st.Slot.RetainedBytes, "the slot keeps at least the WAL since its restart_lsn")
+	require.Nil(t, st.Reconcile, "no reconcile ran")
 }
 
 func TestReplayRuleDeadLetterAfterFixingTheRow(t *testing.T) {

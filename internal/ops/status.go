@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/reconcile"
 	"github.com/pgbento/cdc/internal/replication"
 )
 
@@ -21,6 +22,9 @@ type Status struct {
 	Checkpoint  *Checkpoint `json:"checkpoint"`
 	DeadLetters int64       `json:"dead_letters"`
 	Backfills   []Backfill  `json:"backfills"`
+	// Reconcile is the newest reconcile run (cdc reconcile or
+	// reconcile.every); nil when none ran.
+	Reconcile *reconcile.LastRun `json:"last_reconcile"`
 }
 
 // Checkpoint is the stored position.
@@ -50,7 +54,13 @@ func ReadStatus(ctx context.Context, cfg *config.Config) (*Status, error) {
 	if err := pool.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
+	return ReadStatusWith(ctx, pool, cfg)
+}
+
+// ReadStatusWith is ReadStatus on an open pool (the status page's).
+func ReadStatusWith(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config) (*Status, error) {
 	var st Status
+	var err error
 	if st.Slot, err = replication.ReadSlot(ctx, pool, cfg.Source.Slot); err != nil {
 		return nil, err
 	}
@@ -62,6 +72,9 @@ func ReadStatus(ctx context.Context, cfg *config.Config) (*Status, error) {
 		return nil, fmt.Errorf("count dead letters: %w", err)
 	}
 	if st.Backfills, err = readBackfills(ctx, pool, schema); err != nil {
+		return nil, err
+	}
+	if st.Reconcile, err = reconcile.Last(ctx, pool, schema); err != nil {
 		return nil, err
 	}
 	st.LagSeconds = lagSeconds(ctx, pool, cfg.Source.Slot, st)

@@ -29,6 +29,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pgbento/cdc/migrations"
 )
 
 // server is what each backend provides.
@@ -96,6 +98,19 @@ func (d *DB) Exec(t testing.TB, sql string, args ...any) {
 	t.Helper()
 	if _, err := d.Pool.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatalf("exec %q: %v", sql, err)
+	}
+}
+
+// Migrate applies the syncer's migrations to schema, as cdc run does.
+func (d *DB) Migrate(t testing.TB, schema string) {
+	t.Helper()
+	conn, err := d.Pool.Acquire(context.Background())
+	if err != nil {
+		t.Fatalf("pgtest: migrate: %v", err)
+	}
+	defer conn.Release()
+	if err := migrations.Apply(context.Background(), conn.Conn(), schema); err != nil {
+		t.Fatalf("pgtest: migrate: %v", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgbento/cdc/internal/backfill"
+	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/internal/replication"
 )
 
@@ -112,6 +113,7 @@ func (s *Syncer) backfill(ctx context.Context, pool *pgxpool.Pool, tables []stri
 			ChunkSize: s.cfg.Backfill.ChunkSize, Bento: s.cfg.Bento, HTTPClient: s.opts.HTTPClient,
 			Version: s.opts.Version, Logger: s.opts.Logger,
 			Progress: backfill.NewLogReporter(s.opts.Logger, 10*time.Second),
+			Ledger:   ledger.NewRecorder(pool, s.cfg.Source.Schema, s.cfg.Ledger, ledger.OriginBackfill, s.opts.Logger),
 		})
 		if err != nil {
 			return fmt.Errorf("first-time backfill of %s: %w", table, err)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/reconcile"
 	"github.com/pgbento/cdc/internal/replication"
 	"github.com/pgbento/cdc/migrations"
 )
@@ -48,6 +49,8 @@ type Syncer struct {
 	sender *bento.Sender
 	leader bool
 	phase  string // while not streaming yet: what the syncer is doing
+
+	reconcile *reconcile.Loop // nil unless reconcile.every is set; made once, kept across leaderships
 }
 
 // New returns a Syncer. It does no I/O.

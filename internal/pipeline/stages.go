@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pgbento/cdc/internal/bento"
+	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/internal/replication"
 	"github.com/pgbento/cdc/internal/rules"
 	"github.com/pgbento/cdc/internal/stream"
@@ -23,6 +24,8 @@ type stages struct {
 	reader *replication.Reader
 	sender *bento.Sender
 	eval   *rules.Evaluator
+	pool   *pgxpool.Pool
+	pruner *ledger.Pruner // nil: ledger off
 
 	readCtx, sendCtx         context.Context
 	stopReading, stopSending context.CancelFunc
@@ -33,24 +36,28 @@ type stages struct {
 }
 
 func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, error) {
-	st := &stages{s: s, evalDone: make(chan struct{})}
+	st := &stages{s: s, pool: pool, evalDone: make(chan struct{})}
 	st.readCtx, st.stopReading = context.WithCancel(context.WithoutCancel(ctx))
 	st.sendCtx, st.stopSending = context.WithCancel(context.WithoutCancel(ctx))
 	store := replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
 	st.reader = replication.NewReader(s.cfg.Source.Config, store, s.opts.Logger, s.opts.Registry)
 	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
+	limiter := bento.NewLimiter(s.cfg.Bento)               // shared with the periodic reconcile and the replay hand-off
 	replayEval := rules.NewEvaluator(s.cfg.Compiled, pool) // the replay hand-off's own, off the stream's goroutine
 	replays := &bento.ReplayOptions{Rebuild: func(ctx context.Context, d bento.DeadLetter) ([]*stream.Event, error) {
 		return replayEval.Rebuild(ctx, d.Change, d.Rule)
 	}}
 	sender, err := bento.NewSender(s.cfg.Bento, bento.SenderOptions{Ack: st.reader.AckFunc(st.sendCtx), DeadLetters: dlq,
-		Replays: replays, HTTPClient: s.opts.HTTPClient, Logger: s.opts.Logger, Registry: s.opts.Registry, Version: s.opts.Version})
+		Limiter: limiter, Replays: replays, HTTPClient: s.opts.HTTPClient, Logger: s.opts.Logger, Registry: s.opts.Registry,
+		Version: s.opts.Version})
 	if err != nil {
 		st.stopReading()
 		st.stopSending()
 		return nil, err
 	}
 	st.sender = sender
+	st.useLedger()
+	st.useReconcile(limiter)
 	st.eval = rules.NewEvaluator(s.cfg.Compiled, pool)
 	s.mu.Lock()
 	s.reader, s.sender = st.reader, st.sender
@@ -66,6 +73,9 @@ func (st *stages) fail(err error) {
 }
 
 func (st *stages) start() {
+	if st.pruner != nil {
+		st.g.Go(func() error { st.pruner.Run(st.sendCtx); return nil })
+	}
 	changes := make(chan stream.Change, st.s.cfg.Source.QueueSize)
 	st.g.Go(func() error {
 		if err := st.reader.Run(st.readCtx, changes); err != nil && st.readCtx.Err() == nil {

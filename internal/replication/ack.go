@@ -92,24 +92,30 @@ func (r *Reader) AckFunc(ctx context.Context) stream.AckFunc {
 }
 
 // saveUntilDone saves the latest acknowledged position, retrying until it
-// is saved or ctx ends. A failure is logged once per outage.
+// is saved or ctx ends.
 func (r *Reader) saveUntilDone(ctx context.Context) {
+	r.retrySave(ctx, func() error { return r.saveAcked(ctx, saveTimeout) })
+}
+
+// retrySave runs save until it works or ctx ends, and says which. A failure
+// is logged once per outage.
+func (r *Reader) retrySave(ctx context.Context, save func() error) bool {
 	b := retry.Backoff(saveRetryInitial, saveRetryMax)
 	failing := false
 	for {
-		err := r.saveAcked(ctx, saveTimeout)
+		err := save()
 		if err == nil || ctx.Err() != nil {
 			if err == nil && failing {
 				r.log.Info("save checkpoint recovered")
 			}
-			return
+			return err == nil
 		}
 		if !failing {
 			r.log.Warn("saving the checkpoint failed; delivery waits and retries", "error", err)
 			failing = true
 		}
 		if retry.Sleep(ctx, b.NextBackOff()) != nil {
-			return
+			return false
 		}
 	}
 }

@@ -33,6 +33,7 @@ type SlotState struct {
 	ConfirmedFlush string `json:"confirmed_flush_lsn"`
 	CurrentWAL     string `json:"current_wal_lsn"`
 	LagBytes       int64  `json:"lag_bytes"`
+	RetainedBytes  int64  `json:"retained_wal_bytes"` // WAL the slot keeps: current WAL end - restart_lsn
 	WALStatus      string `json:"wal_status"`
 }
 
@@ -42,9 +43,10 @@ func ReadSlot(ctx context.Context, q Querier, slot string) (*SlotState, error) {
 	var flush, walStatus, database *string
 	err := q.QueryRow(ctx, `
 		SELECT plugin, database, active, confirmed_flush_lsn::text, pg_current_wal_lsn()::text,
-		       COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint, wal_status
+		       COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint,
+		       COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint, wal_status
 		FROM pg_replication_slots WHERE slot_name = $1`, slot).
-		Scan(&st.Plugin, &database, &st.Active, &flush, &st.CurrentWAL, &st.LagBytes, &walStatus)
+		Scan(&st.Plugin, &database, &st.Active, &flush, &st.CurrentWAL, &st.LagBytes, &st.RetainedBytes, &walStatus)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}

@@ -94,3 +94,26 @@ func (s *CheckpointStore) Save(ctx context.Context, p stream.Position) error {
 	}
 	return nil
 }
+
+// AlsoFunc is work done inside the transaction that saves the checkpoint,
+// so that it is durable exactly when the position is (the delivery ledger).
+type AlsoFunc func(ctx context.Context, tx pgx.Tx) error
+
+// SaveWith is Save that first runs also in the same transaction; nil also
+// is Save. Either both are stored or neither.
+func (s *CheckpointStore) SaveWith(ctx context.Context, p stream.Position, also AlsoFunc) error {
+	if also == nil {
+		return s.Save(ctx, p)
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := also(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, s.upsert, s.slot, p.CommitLSN.String(), p.EndLSN.String(), p.Index, p.Sub)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	return nil
+}

@@ -40,7 +40,10 @@
 //     Saves never move the stored position backwards. The replication
 //     goroutine only ever reports, as confirmed flush LSN, the EndLSN of the
 //     last commit marker that was acked AND saved: persist, then report;
-//     never the reverse.
+//     never the reverse. Reader.AckWithFunc also runs work of the delivery
+//     side (the delivery ledger's rows) in the transaction that saves the
+//     position, and records the position as acknowledged only once that
+//     transaction committed, so no save ever stores it without them.
 //  3. Idle: when no transaction is open and everything emitted has been
 //     acked and saved (or nothing was emitted), the flush LSN follows the
 //     WAL end the server says it has sent (keepalives) or the end of an empty

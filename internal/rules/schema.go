@@ -87,3 +87,21 @@ func (s *Set) CheckSchema(cols map[string][]string) error {
 	}
 	return errs.orNil()
 }
+
+// PurchaseTables returns the tables, sorted, that have a $purchase rule
+// firing on snapshot: the rows reconcile evaluates.
+func (s *Set) PurchaseTables() []string {
+	var out []string
+	for _, r := range s.rules {
+		if !r.event.purchase || !r.ops[stream.OpSnapshot] {
+			continue
+		}
+		for _, t := range r.tables {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -56,9 +56,18 @@ shutdown_timeout: 5s
 // Run's error.
 func (e *Env) Start(t *testing.T) (stop func() error) {
 	t.Helper()
+	_, stop = e.StartWith(t, pipeline.Options{})
+	return stop
+}
+
+// StartWith is Start with the syncer's options (Ready is set here); it
+// also returns the running syncer.
+func (e *Env) StartWith(t *testing.T, opts pipeline.Options) (s *pipeline.Syncer, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
-	s := pipeline.New(e.Cfg, pipeline.Options{Ready: func() { close(ready) }})
+	opts.Ready = func() { close(ready) }
+	s = pipeline.New(e.Cfg, opts)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	select {
@@ -81,5 +90,5 @@ func (e *Env) Start(t *testing.T) (stop func() error) {
 		return runErr
 	}
 	t.Cleanup(func() { _ = stop() })
-	return stop
+	return s, stop
 }

@@ -1,0 +1,72 @@
+package ledger_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/internal/ledger"
+	"github.com/pgbento/cdc/internal/pgtest"
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func newDB(t *testing.T) *pgtest.DB {
+	t.Helper()
+	db := pgtest.NewDB(t)
+	db.Migrate(t, "cdc")
+	return db
+}
+
+func purchase(email, key string, amount int64, at time.Time) ledger.Record {
+	return ledger.Record{Origin: ledger.OriginStream, Delivered: stream.Delivered{
+		Pos: stream.Position{CommitLSN: 0x100, Index: 1, Sub: 1}, Rule: "buy", Type: "$purchase", Email: email,
+		Value:   stream.Value{UniqueKey: key, Amount: amount, HasAmount: true, Currency: "USD"},
+		Request: "r1", Accepted: at,
+	}}
+}
+
+func TestWriteFindAndPrune(t *testing.T) {
+	db := newDB(t)
+	ctx := context.Background()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	w := ledger.NewWriter("cdc")
+	require.NoError(t, w.Write(ctx, db.Pool, []ledger.Record{
+		purchase("ann@example.com", "1", 1999, now.Add(-40*24*time.Hour)),
+		purchase("ann@example.com", "2", 500, now.Add(-time.Hour)),
+		{Origin: ledger.OriginBackfill, Delivered: stream.Delivered{Rule: "sub", Type: "$subscribe", Email: "bob@example.com", Request: "r2", Accepted: now}},
+	}))
+	got, err := ledger.Find(ctx, db.Pool, "cdc", ledger.Query{Email: "Ann@Example.com"})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, "0/100#1.1", *got[0].Position, "position of a stream row")
+	bob, err := ledger.Find(ctx, db.Pool, "cdc", ledger.Query{Email: "bob@example.com"})
+	require.NoError(t, err)
+	require.Len(t, bob, 1)
+	require.Nil(t, bob[0].Position, "a backfill row has no WAL position")
+	require.Nil(t, bob[0].Amount)
+
+	p := ledger.NewPruner(db.Pool, "cdc", ledger.DefaultRetention, func() time.Time { return now }, nil)
+	n, err := p.Prune(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n, "only the row older than 30 days goes")
+	left, err := ledger.Find(ctx, db.Pool, "cdc", ledger.Query{})
+	require.NoError(t, err)
+	require.Len(t, left, 2)
+}
+
+func TestModeKeepsPurchasesAndCommands(t *testing.T) {
+	ds := []stream.Delivered{
+		{Type: "$purchase", Value: stream.Value{UniqueKey: "1", Amount: 1, HasAmount: true}},
+		{Type: "$subscribe"},
+		{Type: "$change_email"},
+	}
+	require.Len(t, ledger.ModePurchases.Filter(append([]stream.Delivered(nil), ds...)), 2)
+	require.Len(t, ledger.ModeAll.Filter(append([]stream.Delivered(nil), ds...)), 3)
+	_, err := ledger.ParseMode("some")
+	require.Error(t, err)
+}

@@ -1,0 +1,80 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Query selects ledger rows for `cdc log`; zero fields do not filter.
+type Query struct {
+	Email string    // case-insensitive
+	Key   string    // details.unique.key, or the source row's key (e.g. "id=12345")
+	Since time.Time // accepted at or after
+	Limit int       // 0: DefaultLimit
+}
+
+// DefaultLimit bounds a query without a limit.
+const DefaultLimit = 1000
+
+// Entry is one ledger row.
+type Entry struct {
+	ID        int64      `json:"id"`
+	Accepted  time.Time  `json:"accepted_at"`
+	EventAt   *time.Time `json:"event_at,omitempty"`
+	Origin    string     `json:"origin"`
+	Request   string     `json:"request_id"`
+	Rule      string     `json:"rule"`
+	Type      string     `json:"type"`
+	Email     string     `json:"email"`
+	Table     string     `json:"table,omitempty"`
+	RowKey    string     `json:"row_key,omitempty"`
+	UniqueKey *string    `json:"unique_key,omitempty"`
+	Amount    *int64     `json:"amount,omitempty"`
+	Currency  *string    `json:"currency,omitempty"`
+	Adjusts   *string    `json:"adjusts,omitempty"`
+	Position  *string    `json:"position,omitempty"` // commit LSN#change.event, stream rows only
+}
+
+// SQL is the statement Find runs, with $1 email, $2 key, $3 since, $4
+// limit (the README shows it for operators who prefer psql).
+func SQL(schema string) string {
+	return `SELECT id, accepted_at, event_at, origin, request_id, rule, event_type, email, table_name, row_key,
+       unique_key, amount, currency, adjusts,
+       CASE WHEN commit_lsn IS NOT NULL THEN commit_lsn::text || '#' || change_index || '.' || event_sub END
+FROM ` + pgx.Identifier{schema, "ledger"}.Sanitize() + `
+WHERE ($1 = '' OR lower(email) = lower($1))
+  AND ($2 = '' OR unique_key = $2 OR row_key = $2)
+  AND accepted_at >= $3
+ORDER BY accepted_at, id
+LIMIT $4`
+}
+
+// Find returns the rows q selects, oldest first.
+func Find(ctx context.Context, db Querier, schema string, q Query) ([]Entry, error) {
+	if q.Limit <= 0 {
+		q.Limit = DefaultLimit
+	}
+	rows, err := db.Query(ctx, SQL(schema), strings.TrimSpace(q.Email), q.Key, q.Since, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) {
+		var e Entry
+		err := r.Scan(&e.ID, &e.Accepted, &e.EventAt, &e.Origin, &e.Request, &e.Rule, &e.Type, &e.Email, &e.Table,
+			&e.RowKey, &e.UniqueKey, &e.Amount, &e.Currency, &e.Adjusts, &e.Position)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
+	return out, nil
+}
+
+// Querier is a pool, connection or transaction.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}

@@ -1,0 +1,145 @@
+package reconcile_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/internal/backfill"
+	"github.com/pgbento/cdc/internal/bento/bentotest"
+	"github.com/pgbento/cdc/internal/ledger"
+	"github.com/pgbento/cdc/internal/pgtest"
+	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
+	"github.com/pgbento/cdc/internal/reconcile"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// env is the syncer's test world (pipelinetest) without a running syncer:
+// reconcile and a backfill work on the database and the stand-in directly.
+type env struct{ *pipelinetest.Env }
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{pipelinetest.NewEnv(t, "")}
+	e.DB.Migrate(t, "cdc")
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true), ('bob@example.com', true), ('cat@example.com', true)`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES
+		(1, 'paid', 10.00, now()), (1, 'paid', 20.00, now()), (2, 'paid', 5.00, now()), (3, 'paid', 7.00, now())`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, total) VALUES (3, 99.00)`)
+	return e
+}
+
+// backfill delivers every order as the syncer would, recording the ledger.
+func (e *env) backfill(t *testing.T) {
+	t.Helper()
+	_, err := backfill.Run(context.Background(), backfill.Options{
+		Pool: e.DB.Pool, Rules: e.Cfg.Compiled, Schema: "cdc", Table: "orders", Bento: e.Cfg.Bento,
+		Ledger: ledger.NewRecorder(e.DB.Pool, "cdc", ledger.ModePurchases, ledger.OriginBackfill, nil),
+	})
+	require.NoError(t, err)
+}
+
+func (e *env) reconcile(t *testing.T, dry bool) *reconcile.Report {
+	t.Helper()
+	r, err := reconcile.Run(context.Background(), reconcile.Options{
+		Pool: e.DB.Pool, Rules: e.Cfg.Compiled, Schema: "cdc", DryRun: dry, Bento: e.Cfg.Bento,
+	})
+	require.NoError(t, err)
+	return r
+}
+
+// dbTotals is what Bento must show per email: the database's paid orders.
+func (e *env) dbTotals(t *testing.T) map[string]int64 {
+	t.Helper()
+	rows, err := e.DB.Pool.Query(context.Background(), `SELECT c.email, (sum(o.total) * 100)::bigint
+		FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.paid_at IS NOT NULL GROUP BY 1`)
+	require.NoError(t, err)
+	out := map[string]int64{}
+	for rows.Next() {
+		var email string
+		var cents int64
+		require.NoError(t, rows.Scan(&email, &cents))
+		out[email] = cents
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+func (e *env) count(t *testing.T, sql string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, e.DB.Pool.QueryRow(context.Background(), sql).Scan(&n))
+	return n
+}
+
+// A ledger row deleted, an event the stand-in rejected whose dead letter
+// was discarded, and an amount changed by hand: the dry run reports all
+// three and changes nothing; the repair makes the stand-in's totals equal
+// the database's, and a second run finds no drift.
+func TestReconcileReportsAndRepairsDrift(t *testing.T) {
+	e := newEnv(t)
+	e.Fake.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Email == "bob@example.com" })
+	e.backfill(t)
+	e.Fake.RejectWhen(nil)
+	require.Equal(t, 1, e.count(t, `SELECT count(*) FROM cdc.dead_letters`))
+	e.DB.Exec(t, `DELETE FROM cdc.dead_letters`) // what cdc dlq discard does
+	e.DB.Exec(t, `DELETE FROM cdc.ledger WHERE unique_key = '1'`)
+	e.DB.Exec(t, `UPDATE orders SET total = 12.50 WHERE id = 2`) // paid already: no rule fires
+	require.NotEqual(t, e.dbTotals(t), e.Fake.PurchaseTotals())
+
+	requests, ledgerRows := len(e.Fake.Requests()), e.count(t, `SELECT count(*) FROM cdc.ledger`)
+	dry := e.reconcile(t, true)
+	require.Equal(t, reconcile.Counts{Missing: 2, Differing: 1, DriftCents: 250 + 500}, dry.Counts)
+	require.Len(t, dry.Customers, 2)
+	require.Equal(t, "ann@example.com", dry.Customers[0].Email)
+	require.Equal(t, int64(2250), dry.Customers[0].DBCents)
+	require.Equal(t, int64(2000), dry.Customers[0].Sent)
+	require.Zero(t, dry.Repaired)
+	require.Len(t, e.Fake.Requests(), requests, "a dry run sends nothing")
+	require.Equal(t, ledgerRows, e.count(t, `SELECT count(*) FROM cdc.ledger`), "a dry run records nothing")
+	require.Equal(t, 1, e.count(t, `SELECT count(*) FROM cdc.reconcile_runs WHERE dry_run`))
+
+	fixed := e.reconcile(t, false)
+	require.Equal(t, 3, fixed.Repaired)
+	require.Equal(t, e.dbTotals(t), e.Fake.PurchaseTotals())
+	require.Equal(t, 3, e.count(t, `SELECT count(*) FROM cdc.ledger WHERE origin = 'reconcile'`))
+	require.Equal(t, 1, e.count(t, `SELECT count(*) FROM cdc.ledger WHERE adjusts = '2' AND amount = -750`))
+
+	again := e.reconcile(t, true)
+	require.False(t, again.Drift(), "after the repair: %+v", again.Customers)
+	require.Equal(t, again.DBCents, again.Sent)
+
+	// The amount changes again: a second correction, under a key of its own.
+	e.DB.Exec(t, `UPDATE orders SET total = 11.00 WHERE id = 2`)
+	require.Equal(t, 1, e.reconcile(t, false).Repaired)
+	require.Equal(t, e.dbTotals(t), e.Fake.PurchaseTotals())
+}
+
+// A purchase whose row is gone is reported as an unknown key and never
+// "repaired".
+func TestReconcileReportsKeysTheDatabaseNoLongerHas(t *testing.T) {
+	e := newEnv(t)
+	e.backfill(t)
+	e.DB.Exec(t, `DELETE FROM orders WHERE id = 4`)
+	r := e.reconcile(t, false)
+	require.Equal(t, reconcile.Counts{Unknown: 1, DriftCents: 700}, r.Counts)
+	require.Equal(t, "4", r.Customers[0].Items[0].Key)
+	require.Zero(t, r.Repaired)
+}
+
+// Since limits both sides to purchases dated after it.
+func TestReconcileSinceSkipsOlderPurchases(t *testing.T) {
+	e := newEnv(t)
+	e.backfill(t)
+	e.DB.Exec(t, `DELETE FROM cdc.ledger`)
+	e.DB.Exec(t, `UPDATE orders SET paid_at = now() - interval '10 days'`)
+	r, err := reconcile.Run(context.Background(), reconcile.Options{Pool: e.DB.Pool, Rules: e.Cfg.Compiled,
+		Schema: "cdc", DryRun: true, Since: time.Now().Add(-24 * time.Hour)})
+	require.NoError(t, err)
+	require.Zero(t, r.Purchases)
+	require.False(t, r.Drift())
+}
