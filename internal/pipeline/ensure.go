@@ -36,7 +36,7 @@ func (s *Syncer) ensure(ctx context.Context, pool *pgxpool.Pool) error {
 		log.Info("publication created or extended", "publication", cfg.Source.Publication, "sql", sql)
 	}
 	if !cfg.Backfill.OnCreate {
-		slotCreated, _, err := replication.EnsureSlot(ctx, cfg.Source.Config)
+		slotCreated, err := replication.EnsureSlot(ctx, cfg.Source.Config)
 		if err == nil && slotCreated {
 			log.Info("replication slot created", "slot", cfg.Source.Slot)
 		}

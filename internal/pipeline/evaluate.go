@@ -40,7 +40,7 @@ func (s *Syncer) itemsFor(ctx context.Context, eval *rules.Evaluator, c *stream.
 	default:
 		return dst, nil
 	}
-	out, err := eval.EvaluateRetrying(ctx, c, dst, s.log)
+	out, err := eval.EvaluateRetrying(ctx, c, dst, s.lookups)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate rules: %w", err)
 	}

@@ -24,6 +24,11 @@ type env struct{ *pipelinetest.Env }
 
 func newEnv(t *testing.T, extra string) *env { return &env{pipelinetest.NewEnv(t, extra)} }
 
+// newEnvWith is newEnv over another schema and rules section.
+func newEnvWith(t *testing.T, schema, rules, extra string) *env {
+	return &env{pipelinetest.NewEnvWith(t, schema, rules, extra)}
+}
+
 // paidTotals is what Bento must show per email: the sum, in cents, of every
 // order that was ever paid.
 func (e *env) paidTotals(t *testing.T) map[string]int64 {

@@ -40,7 +40,7 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	st.readCtx, st.stopReading = context.WithCancel(context.WithoutCancel(ctx))
 	st.sendCtx, st.stopSending = context.WithCancel(context.WithoutCancel(ctx))
 	store := replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
-	st.reader = replication.NewReader(s.cfg.Source.Config, store, s.opts.Logger, s.opts.Registry)
+	st.reader = replication.NewReader(s.cfg.Source.Config, store, replication.Options{Logger: s.opts.Logger, Registry: s.opts.Registry})
 	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
 	limiter := bento.NewLimiter(s.cfg.Bento)               // shared with the periodic reconcile and the replay hand-off
 	replayEval := rules.NewEvaluator(s.cfg.Compiled, pool) // the replay hand-off's own, off the stream's goroutine

@@ -40,25 +40,25 @@ func connectReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error)
 }
 
 // EnsureSlot creates cfg.Slot (logical, pgoutput) when it does not exist.
-// It does not export a snapshot, so snapshot is always "": an exported
-// snapshot only lives while the creating connection stays idle, which a
-// function that returns cannot promise. Use CreateSlotWithSnapshot for that.
-func EnsureSlot(ctx context.Context, cfg Config) (created bool, snapshot string, err error) {
+// It exports no snapshot: an exported snapshot only lives while the
+// creating connection stays idle, which a function that returns cannot
+// promise. Use CreateSlotWithSnapshot for that.
+func EnsureSlot(ctx context.Context, cfg Config) (created bool, err error) {
 	conn, err := connectReplication(ctx, cfg.DSN)
 	if err != nil {
-		return false, "", fmt.Errorf("ensure slot: %w", err)
+		return false, fmt.Errorf("ensure slot: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	_, err = pglogrepl.CreateReplicationSlot(ctx, conn, cfg.Slot, "pgoutput",
 		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "NOEXPORT_SNAPSHOT"})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "42710" { // duplicate_object: it exists
-		return false, "", nil
+		return false, nil
 	}
 	if err != nil {
-		return false, "", fmt.Errorf("create replication slot %s: %w", cfg.Slot, err)
+		return false, fmt.Errorf("create replication slot %s: %w", cfg.Slot, err)
 	}
-	return true, "", nil
+	return true, nil
 }
 
 // SlotSnapshot is a freshly created slot with its exported snapshot. The
