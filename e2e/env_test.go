@@ -69,6 +69,7 @@ func (e *env) config() string {
 	return configtext.File{
 		DSN: e.sourceDSN(), Heartbeat: time.Second, StatusInterval: time.Second, SourceExtra: e.opts.SourceExtra,
 		SiteUUID: "site-1", BentoURL: e.fake.URL, MaxBackoff: time.Second, Timeout: 10 * time.Second,
+		Transport: "events_api", PublishableKey: "pk-e2e", SecretKey: "sk-e2e", // $change_email needs it
 		BatchSize: e.opts.BatchSize, BentoExtra: e.opts.BentoExtra,
 		HTTPAddr: e.httpAddr, LogLevel: e.opts.LogLevel, LogFormat: e.opts.LogFormat, ShutdownTimeout: e.opts.ShutdownTimeout,
 		Rules: examples.Rules + e.opts.ExtraRules,

@@ -73,7 +73,9 @@ func newDLQReplayCmd() *cobra.Command {
 		Short: "Re-send dead letters (all when no ID is given), in order; remove each once delivered",
 		Long: "replay sends rejected events again as they are, and runs rows a rule could not handle through\n" +
 			"the current rules again (fix the rule or the row first). Each dead letter is removed once what\n" +
-			"it produces is delivered; one that fails again stays (or is replaced by a new dead letter).",
+			"it produces is delivered; one that fails again stays (or is replaced by a new dead letter).\n" +
+			"Requests are paced by bento.requests_per_minute. While a syncer runs, the dead letters are handed\n" +
+			"to it and sent through its own paced queue; the command waits until it has handled them.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, ids, err := configAndIDs(cmd, args)
 			if err != nil {

@@ -79,7 +79,8 @@ func exampleRules(t testing.TB) *rules.Set {
 // loaded, around the minimum the other sections need.
 func compileRules(t testing.TB, src string) *rules.Set {
 	t.Helper()
-	f := configtext.File{DSN: "postgres://localhost/unused", SiteUUID: "site", Rules: src}
+	f := configtext.File{DSN: "postgres://localhost/unused", SiteUUID: "site", Rules: src,
+		Transport: "events_api", PublishableKey: "pk", SecretKey: "sk"} // the example's $change_email needs it
 	cfg, err := config.Parse("rules.yaml", []byte(f.YAML()))
 	require.NoError(t, err)
 	return cfg.Compiled

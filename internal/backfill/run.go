@@ -40,8 +40,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		o.Logger.Info("backfill already done; use restart to run it again", "table", t.name, "rows", st.RowsDone)
 		return res, nil
 	}
-	sender, err := bento.NewSender(o.Bento, nil, bento.NewDeadLetterStore(o.Pool, o.Schema), o.Limiter,
-		o.HTTPClient, o.baseLogger, o.Registry, o.Version)
+	sender, err := bento.NewSender(o.Bento, bento.SenderOptions{DeadLetters: bento.NewDeadLetterStore(o.Pool, o.Schema),
+		Limiter: o.Limiter, HTTPClient: o.HTTPClient, Logger: o.baseLogger, Registry: o.Registry, Version: o.Version})
 	if err != nil {
 		return res, fmt.Errorf("backfill %s: %w", t.name, err)
 	}

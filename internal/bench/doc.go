@@ -4,7 +4,7 @@
 // steady load.
 //
 // It owns the benchmark's schema, rules and config, the backlog and paced
-// writers, the counting stand-in for Bento (bentotest behind an
+// writers, the counting stand-in for Bento (bentofake behind an
 // http.Server), timing the two consumers, sampling the syncer's peak RSS,
 // and printing the results next to their targets. It does not own the
 // syncer (it runs whatever command it is given) nor any Postgres server

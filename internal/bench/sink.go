@@ -8,16 +8,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pgbento/cdc/internal/bento/bentotest"
+	"github.com/pgbento/cdc/internal/bento/bentofake"
 )
 
-// sink is the stand-in Bento: bentotest's fake, which checks and parses
+// sink is the stand-in Bento: bentofake's fake, which checks and parses
 // every request as Bento would, behind a wrapper that counts what it
 // accepted and forgets it, so a million events do not pile up in memory.
 // Requests are handled one at a time; the fake serialises its parsing
 // anyway, so that costs the syncer nothing it would not pay.
 type sink struct {
-	fake *bentotest.Bento
+	fake *bentofake.Bento
 	srv  *http.Server
 	url  string
 
@@ -39,7 +39,7 @@ func startSink(keepTimes bool) (*sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for the stand-in: %w", err)
 	}
-	s := &sink{fake: bentotest.New(bentotest.Options{SiteUUID: siteUUID}), url: "http://" + ln.Addr().String()}
+	s := &sink{fake: bentofake.New(bentofake.Options{SiteUUID: siteUUID}), url: "http://" + ln.Addr().String()}
 	if keepTimes {
 		s.times = map[string]time.Time{}
 	}

@@ -33,7 +33,7 @@ func BenchmarkSend(b *testing.B) {
 			acked <- struct{}{}
 		}
 	}
-	s, err := bento.NewSender(cfg, ack, nil, nil, nil, nil, nil, "bench")
+	s, err := bento.NewSender(cfg, bento.SenderOptions{Ack: ack, Version: "bench"})
 	require.NoError(b, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -21,18 +21,26 @@ const (
 	maxStoredBody    = 4 << 10
 )
 
-// Client sends one batch of encoded events to Bento in one HTTP request. It
-// holds no queue and does not retry; Sender and Replay build on it.
+// MaxCommandsPerRequest is Bento's limit of commands per request.
+const MaxCommandsPerRequest = 100
+
+// Client sends one batch of encoded events (or commands) to Bento in one
+// HTTP request. It holds no queue and does not retry; Sender and Replay
+// build on it. It never follows a redirect: a 3xx is an answer (issue 11,
+// item 1), so events are never re-posted, with the operator's headers and
+// signature, to a place nobody configured.
 type Client struct {
 	cfg       Config
 	hc        *http.Client
 	userAgent string
 	base      string
+	redact    *redactor
 	now       func() time.Time
 }
 
 // NewClient builds a client for cfg (defaults already set). hc nil means a
-// dedicated keep-alive transport. No I/O.
+// dedicated keep-alive transport; a given hc is copied, so its own redirect
+// policy is replaced without changing it for its other users. No I/O.
 func NewClient(cfg Config, hc *http.Client, version string) (*Client, error) {
 	base := strings.TrimRight(cfg.baseURL(), "/")
 	if _, err := url.Parse(base); err != nil {
@@ -43,14 +51,17 @@ func NewClient(cfg Config, hc *http.Client, version string) (*Client, error) {
 		tr.MaxIdleConnsPerHost = cfg.Concurrency + 2
 		hc = &http.Client{Transport: tr}
 	}
+	noRedirects := *hc
+	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	if version == "" {
 		version = "dev"
 	}
 	return &Client{
 		cfg:       cfg,
-		hc:        hc,
+		hc:        &noRedirects,
 		userAgent: "cdc-bento/" + version + " (+https://github.com/pgbento/cdc)",
 		base:      base,
+		redact:    newRedactor(cfg),
 		now:       time.Now,
 	}, nil
 }
@@ -58,72 +69,56 @@ func NewClient(cfg Config, hc *http.Client, version string) (*Client, error) {
 // CloseIdleConnections releases the client's kept-alive connections.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
-// outcome classifies Bento's answer; one predicate (classify) decides it.
-type outcome int
+// commandsSource is the endpoint key of commands (change_email): they go to
+// the Events API's commands endpoint, never in a batch of events.
+const commandsSource = "\x00commands"
 
-const (
-	outcomeOK       outcome = iota + 1 // 2xx: delivered
-	outcomeRetry                       // 408, 429, 5xx, timeouts, connection errors
-	outcomeTooLarge                    // 413: split the batch
-	outcomeRejected                    // other 4xx, or Events API "failed" > 0: isolate bad events
-	outcomeHalt                        // 401, 403, 404, redirects: the config is wrong
-)
-
-func (o outcome) String() string {
-	return [...]string{"", "ok", "retry", "too_large", "rejected", "halt"}[o]
-}
-
-// result is what one request produced.
-type result struct {
-	outcome    outcome
-	status     int // 0 when no response arrived
-	err        error
-	retryAfter time.Duration
-	body       []byte // response body, up to maxResponseRead
-	bytes      int    // request body size
-	payload    []byte // request body, for debug logs
-	duration   time.Duration
-}
-
-// statusLabel is the metric label for the result.
-func (r result) statusLabel() string {
-	if r.status == 0 {
-		return "error"
-	}
-	return fmt.Sprint(r.status)
-}
-
-// reason is a one-line description for logs and dead letters.
-func (r result) reason() string {
-	switch {
-	case r.err != nil:
-		return r.err.Error()
-	case r.outcome == outcomeRejected && r.status/100 == 2:
-		return fmt.Sprintf("bento reported failed events (HTTP %d)", r.status)
-	default:
-		return fmt.Sprintf("bento answered HTTP %d", r.status)
-	}
-}
-
-// url is the endpoint for a webhook source (ignored by the Events API).
+// url is the endpoint for a webhook source (ignored by the Events API, which
+// takes site_uuid as a query parameter).
 func (c *Client) url(source string) string {
-	if c.cfg.Transport == TransportEventsAPI {
-		return c.base + "/api/v1/batch/events"
+	site := "?site_uuid=" + url.QueryEscape(c.cfg.SiteUUID)
+	switch {
+	case source == commandsSource:
+		return c.base + "/api/v1/fetch/commands" + site
+	case c.cfg.Transport == TransportEventsAPI:
+		return c.base + "/api/v1/batch/events" + site
 	}
 	return c.base + "/webhooks/" + url.PathEscape(c.cfg.SiteUUID) + "/" + url.PathEscape(source) + "/track"
 }
 
-// post sends events in one request, bounded by the configured timeout.
-func (c *Client) post(ctx context.Context, source string, events []json.RawMessage) result {
+// post sends events (or, for commandsSource, commands) in one request.
+func (c *Client) post(ctx context.Context, source string, items []json.RawMessage) result {
 	var buf bytes.Buffer
-	writeBody(&buf, c.cfg.Transport, c.cfg.SiteUUID, events)
-	body := buf.Bytes()
+	if source == commandsSource {
+		writeCommands(&buf, items)
+	} else {
+		writeBody(&buf, c.cfg.Transport, c.cfg.SiteUUID, items)
+	}
+	res := c.do(ctx, c.url(source), buf.Bytes())
+	if source == commandsSource || res.outcome == outcomeRetry || res.outcome == outcomeHalt {
+		return res
+	}
+	res.answer = parseAnswer(res.body)
+	if res.answer == nil || res.answer.Failed == 0 {
+		return res
+	}
+	switch {
+	case c.cfg.Transport == TransportWebhook && res.outcome == outcomeOK:
+		res.unconfirmed = res.answer.Failed // nothing says which: counted and logged
+	case res.outcome == outcomeOK, res.outcome == outcomeRejected:
+		res.outcome = outcomePartial
+	}
+	return res
+}
+
+// do sends one request body, bounded by the configured timeout.
+func (c *Client) do(ctx context.Context, target string, body []byte) result {
 	res := result{bytes: len(body), payload: body}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(source), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		res.outcome, res.err = outcomeHalt, fmt.Errorf("build bento request: %w", err)
+		res.outcome, res.err = outcomeHalt, fmt.Errorf("build bento request: %w", withoutURL(err))
 		return res
 	}
 	c.header(req, body)
@@ -135,7 +130,9 @@ func (c *Client) post(ctx context.Context, source string, events []json.RawMessa
 		return res
 	}
 	res.status = resp.StatusCode
+	res.location = c.redact.string(resp.Header.Get("Location"))
 	res.body, err = readBody(resp)
+	res.body = c.redact.bytes(res.body)
 	res.duration = time.Since(start)
 	if err != nil && classify(resp.StatusCode) != outcomeOK {
 		res.outcome, res.err = outcomeRetry, fmt.Errorf("read bento response: %w", err)
@@ -145,9 +142,6 @@ func (c *Client) post(ctx context.Context, source string, events []json.RawMessa
 	// would duplicate every event in it.
 	res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
 	res.outcome = classify(resp.StatusCode)
-	if res.outcome == outcomeOK && c.cfg.Transport == TransportEventsAPI && eventsFailed(res.body) {
-		res.outcome = outcomeRejected
-	}
 	return res
 }
 
@@ -178,37 +172,6 @@ func readBody(resp *http.Response) ([]byte, error) {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseDrain))
 	return b, nil
-}
-
-// classify is the one predicate that decides what a status code means.
-func classify(status int) outcome {
-	switch {
-	case status >= 200 && status < 300:
-		return outcomeOK
-	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
-		return outcomeRetry
-	case status == http.StatusRequestEntityTooLarge:
-		return outcomeTooLarge
-	case status == http.StatusUnauthorized, status == http.StatusForbidden, status == http.StatusNotFound:
-		return outcomeHalt
-	case status >= 400:
-		return outcomeRejected
-	default: // 1xx/3xx that the client did not follow: a misconfigured URL
-		return outcomeHalt
-	}
-}
-
-// eventsFailed reads the Events API answer {"results":N,"failed":M}. An
-// answer that does not parse counts as success: the request was accepted,
-// and re-sending it would duplicate events.
-func eventsFailed(body []byte) bool {
-	var a struct {
-		Failed int `json:"failed"`
-	}
-	if err := json.Unmarshal(body, &a); err != nil {
-		return false
-	}
-	return a.Failed > 0
 }
 
 // truncate shortens a response body for storage.

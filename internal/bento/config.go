@@ -3,6 +3,7 @@ package bento
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -37,6 +38,7 @@ type Config struct {
 	Timeout           time.Duration     `yaml:"timeout"`             // per request
 	MaxBackoff        time.Duration     `yaml:"max_backoff"`         // cap of the retry interval
 	QueueSize         int               `yaml:"queue_size"`          // items held before Enqueue blocks
+	SendNulls         bool              `yaml:"send_nulls"`          // send null fields/details values (default: left out)
 }
 
 // Defaults.
@@ -100,6 +102,11 @@ func (c Config) Validate() []error {
 		}
 		if c.SecretKey == "" {
 			bad("secret_key", "is required with transport events_api")
+		}
+		for k := range c.Headers {
+			if strings.EqualFold(k, "Authorization") {
+				bad("headers."+k, "cannot be set with transport events_api: it would be replaced by the Basic auth of publishable_key and secret_key")
+			}
 		}
 	}
 	if c.BaseURL != "" {

@@ -37,6 +37,13 @@ func TestValidate(t *testing.T) {
 		{"bad transport", func(c *Config) { c.Transport = "smtp" }, []string{"bento.transport"}},
 		{"events api needs keys", func(c *Config) { c.Transport = TransportEventsAPI },
 			[]string{"bento.publishable_key", "bento.secret_key"}},
+		{"events api with a custom Authorization header", func(c *Config) {
+			c.Transport, c.PublishableKey, c.SecretKey = TransportEventsAPI, "pk", "sk"
+			c.Headers = map[string]string{"authorization": "Bearer relay"}
+		}, []string{"bento.headers.authorization: cannot be set with transport events_api"}},
+		{"webhook with a custom Authorization header", func(c *Config) {
+			c.Headers = map[string]string{"Authorization": "Bearer relay"}
+		}, nil},
 		{"relative base url", func(c *Config) { c.BaseURL = "track.example.com" }, []string{"bento.base_url"}},
 		{"every bound at once", func(c *Config) {
 			c.BatchSize, c.BatchBytes, c.RequestsPerMinute, c.Concurrency = 1001, 10, -1, 0

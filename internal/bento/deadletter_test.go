@@ -104,7 +104,7 @@ func TestRejectedEventIsIsolated(t *testing.T) {
 	d := dls[0]
 	require.Equal(t, bento.KindRejected, d.Kind)
 	require.Equal(t, 400, d.Status)
-	require.Contains(t, d.Response, "event 0 is invalid")
+	require.Contains(t, d.Response, "event 0: invalid event")
 	require.Equal(t, pos(37).CommitLSN, d.Pos.CommitLSN)
 	require.Equal(t, "orders", d.Rule)
 	require.Equal(t, "id=37", d.Key)

@@ -5,7 +5,73 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pgbento/cdc/internal/retry"
+	"github.com/pgbento/cdc/internal/stream"
 )
+
+// Run delivers until ctx ends. It owns every goroutine it starts: one per
+// partition, one for dead letters and the acker. When ctx ends, requests in
+// flight are abandoned (not acknowledged, and queued again, so Run may be
+// called again); what completed is acknowledged before Run returns nil.
+func (s *Sender) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("run bento sender: already running")
+	}
+	defer s.running.Store(false)
+	var workers, acker sync.WaitGroup
+	for _, q := range s.parts {
+		workers.Go(func() { s.sendLoop(ctx, q) })
+	}
+	workers.Go(func() { s.failureLoop(ctx) })
+	if s.replays != nil && s.dlq != nil {
+		workers.Go(func() { s.replayLoop(ctx) })
+	}
+	ackCtx, stopAcker := context.WithCancel(context.WithoutCancel(ctx))
+	acker.Go(func() { s.ackLoop(ackCtx) })
+	workers.Wait()
+	stopAcker()
+	acker.Wait()
+	s.flushAcks()
+	return nil
+}
+
+// ackLoop reports progress whenever an item becomes done.
+func (s *Sender) ackLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.track.wake:
+			s.flushAcks()
+		}
+	}
+}
+
+// flushAcks acknowledges the newest contiguous done position. Only ackLoop
+// and Run (after ackLoop stopped) call it, so acks stay in order.
+func (s *Sender) flushAcks() {
+	last, committed, accepted, n := s.track.pop()
+	if n == 0 {
+		return
+	}
+	if s.onDelivered != nil {
+		s.onDelivered(last, accepted)
+	} else {
+		s.ack(last)
+	}
+	s.track.acked(n)
+	now := s.poster.client.now()
+	for _, c := range committed {
+		s.metrics.latency.Observe(now.Sub(c).Seconds())
+	}
+	s.metrics.queueDepth.Sub(float64(n))
+	for range n {
+		<-s.slots
+	}
+}
 
 // sendLoop serves one partition: one request in flight at a time, each
 // batch a prefix of the queue. While it waits for the pacer or for the
@@ -18,7 +84,13 @@ import (
 // the requests in flight, one per partition.
 func (s *Sender) sendLoop(ctx context.Context, q *queue) {
 	for {
-		if q.wait(ctx) != nil || s.poster.limiter.Wait(ctx) != nil {
+		if q.wait(ctx) != nil || s.passGate(ctx, q) != nil {
+			return
+		}
+		if q.headGate() != nil {
+			continue
+		}
+		if s.awaitPartner(ctx, q) != nil || s.poster.limiter.Wait(ctx) != nil {
 			return
 		}
 		batch := q.take(s.cfg.BatchSize, s.cfg.BatchBytes)
@@ -32,9 +104,43 @@ func (s *Sender) sendLoop(ctx context.Context, q *queue) {
 	}
 }
 
+// passGate holds the partition at a change_email's gate until the command,
+// queued in the old address's partition, is settled.
+func (s *Sender) passGate(ctx context.Context, q *queue) error {
+	b := q.headGate()
+	if b == nil {
+		return nil
+	}
+	b.reach()
+	select {
+	case <-b.settled:
+		q.popGate()
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// awaitPartner holds a change_email until the new address's partition has
+// delivered everything queued before it.
+func (s *Sender) awaitPartner(ctx context.Context, q *queue) error {
+	b := q.headBarrier()
+	if b == nil {
+		return nil
+	}
+	select {
+	case <-b.reached:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // deliver sends a batch and settles every entry in it: delivered, or
-// isolated by bisection and dead-lettered. Halves go left then right, so
-// order holds. prior counts requests that already carried these events.
+// dead-lettered. Events Bento names as failed are dead-lettered exactly;
+// without names (a 400, or an older server's bare "failed" count) the batch
+// is bisected to isolate them, halves left then right, so order holds.
+// prior counts requests that already carried these events.
 func (s *Sender) deliver(ctx context.Context, batch []*entry, tokenHeld bool, prior int) error {
 	events := make([]json.RawMessage, len(batch))
 	for i, e := range batch {
@@ -45,31 +151,88 @@ func (s *Sender) deliver(ctx context.Context, batch []*entry, tokenHeld bool, pr
 		return err
 	}
 	attempts += prior
-	if res.outcome == outcomeOK {
-		var req string
-		if s.onDelivered != nil {
-			req = requestID()
-		}
-		now := s.poster.client.now()
+	switch {
+	case res.outcome == outcomeOK:
+		r := s.receipt()
 		for _, e := range batch {
-			s.metrics.delivered.WithLabelValues(e.item.Event.Rule).Inc()
-			e.done = true
-			if s.onDelivered != nil {
-				s.track.doneWith(e.seq, accepted(e, req, now))
-			} else {
-				s.track.done(e.seq)
-			}
+			s.delivered(e, r)
 		}
 		return nil
-	}
-	if len(batch) == 1 {
-		return s.deadLetter(ctx, batch[0], rejected(batch[0], res, attempts))
+	case res.outcome == outcomePartial && res.answer.names(len(batch)):
+		return s.settleListed(ctx, batch, res, attempts)
+	case len(batch) == 1:
+		return s.deadLetter(ctx, batch[0], rejected(batch[0], res, attempts, res.reason()))
+	case res.outcome == outcomePartial:
+		// Bento accepted some of these and did not say which: every one
+		// sent again may arrive twice.
+		s.metrics.resent.Add(float64(len(batch)))
 	}
 	mid := len(batch) / 2
 	if err := s.deliver(ctx, batch[:mid], false, attempts); err != nil {
 		return err
 	}
 	return s.deliver(ctx, batch[mid:], false, attempts)
+}
+
+// settleListed applies an Events API answer that names its failed events:
+// those are dead-lettered with Bento's reason, the others are delivered and
+// never sent again. Bento lists at most 20: when more failed, the events
+// after the last listed one are unknown and are sent again (the only
+// duplicates: the accepted among them).
+func (s *Sender) settleListed(ctx context.Context, batch []*entry, res result, attempts int) error {
+	reasons, last := res.answer.listed(len(batch))
+	known := len(batch)
+	if res.answer.Failed > len(reasons) {
+		known = last + 1
+	}
+	r := s.receipt()
+	for i, e := range batch[:known] {
+		reason, bad := reasons[i]
+		if !bad {
+			s.delivered(e, r)
+			continue
+		}
+		if err := s.deadLetter(ctx, e, rejected(e, res, attempts, "bento rejected the event: "+reason)); err != nil {
+			return err
+		}
+	}
+	if known == len(batch) {
+		return nil
+	}
+	s.metrics.resent.Add(float64(len(batch) - known))
+	return s.deliver(ctx, batch[known:], false, attempts)
+}
+
+// receipt names one accepted request for the ledger (zero when the
+// sender reports no deliveries).
+func (s *Sender) receipt() receipt {
+	if s.onDelivered == nil {
+		return receipt{}
+	}
+	return receipt{id: requestID(), at: s.poster.client.now()}
+}
+
+// delivered settles an entry Bento accepted in the request r names.
+func (s *Sender) delivered(e *entry, r receipt) {
+	s.metrics.delivered.WithLabelValues(e.item.Event.Rule).Inc()
+	var d *stream.Delivered
+	if s.onDelivered != nil {
+		d = accepted(e, r.id, r.at)
+	}
+	s.settleWith(e, d)
+}
+
+// settle marks an entry done (delivered or durably dead-lettered) and
+// releases the partition waiting at its change_email gate.
+func (s *Sender) settle(e *entry) { s.settleWith(e, nil) }
+
+// settleWith is settle with the ledger record of an accepted event.
+func (s *Sender) settleWith(e *entry, d *stream.Delivered) {
+	e.done = true
+	if e.barrier != nil {
+		e.barrier.settle()
+	}
+	s.track.doneWith(e.seq, d)
 }
 
 // failureLoop dead-letters rule failures and unencodable events in order.
@@ -89,7 +252,7 @@ func (s *Sender) failureLoop(ctx context.Context) {
 // deadLetter writes d, retrying until it is durable (the item is only done
 // then), and marks the entry done.
 func (s *Sender) deadLetter(ctx context.Context, e *entry, d DeadLetter) error {
-	bo := newBackoff(s.poster.initial, s.cfg.MaxBackoff)
+	bo := retry.Backoff(s.poster.initial, s.cfg.MaxBackoff)
 	for {
 		err := errors.New("no dead-letter store configured")
 		if s.dlq != nil {
@@ -102,24 +265,24 @@ func (s *Sender) deadLetter(ctx context.Context, e *entry, d DeadLetter) error {
 			return ctx.Err()
 		}
 		s.health.storeFailed(err)
-		if err := sleep(ctx, bo.NextBackOff()); err != nil {
+		if err := s.poster.sleep(ctx, bo.NextBackOff()); err != nil {
 			return err
 		}
 	}
 	s.health.storeRecovered()
 	s.metrics.deadLetter.WithLabelValues(d.Kind).Inc()
-	e.done = true
 	s.log.WarnContext(ctx, "dead-lettered an event", slog.String("kind", d.Kind), slog.String("rule", d.Rule),
 		slog.String("table", d.Table), slog.String("pos", d.Pos.String()), slog.String("reason", d.Reason))
-	s.track.done(e.seq)
+	s.settle(e)
 	return nil
 }
 
-// rejected is the dead letter for an event Bento refused.
-func rejected(e *entry, res result, attempts int) DeadLetter {
+// rejected is the dead letter for an event Bento refused. The response
+// and reason come from Bento and are already redacted.
+func rejected(e *entry, res result, attempts int, reason string) DeadLetter {
 	ev := e.item.Event
 	return DeadLetter{
-		Kind: KindRejected, Rule: ev.Rule, Table: ev.Table, Key: ev.Key, Reason: res.reason(),
+		Kind: KindRejected, Rule: ev.Rule, Table: ev.Table, Key: ev.Key, Reason: reason,
 		Status: res.status, Response: truncate(res.body, maxStoredBody), Attempts: attempts,
 		Pos: e.item.Pos, Event: e.body, Source: sourceOf(ev),
 	}
@@ -134,10 +297,55 @@ func failed(e *entry) DeadLetter {
 		}
 	}
 	ev := e.item.Event
-	// Best effort: the operator sees what the rule produced.
+	// Best effort: the operator sees what the rule produced. A change_email
+	// keeps its command form, so a replay sends it as a command.
 	partial, _ := json.Marshal(wireEvent{Type: ev.Type, Email: ev.Email, Fields: ev.Fields, Details: ev.Details})
+	if ev.Type == stream.TypeChangeEmail {
+		if cmd, err := encodeChangeEmail(ev); err == nil {
+			partial = cmd
+		}
+	}
 	return DeadLetter{
 		Kind: KindRejected, Rule: ev.Rule, Table: ev.Table, Key: ev.Key, Reason: e.bad.Error(),
 		Pos: e.item.Pos, Event: partial, Source: sourceOf(ev),
 	}
+}
+
+// replayLoop serves the replay hand-off: dead letters `cdc dlq replay`
+// marked are replayed through the sender's own limiter (see HandOff).
+func (s *Sender) replayLoop(ctx context.Context) {
+	t := time.NewTicker(s.poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.replayRequested(ctx)
+		}
+	}
+}
+
+// replayRequested replays the marked dead letters and unmarks those that
+// stay. A failure leaves the marks for the next poll.
+func (s *Sender) replayRequested(ctx context.Context) {
+	ids, err := s.dlq.requestedReplays(ctx)
+	if err != nil || len(ids) == 0 {
+		return
+	}
+	p := *s.poster
+	p.health = nil // a halt ends this replay; the stream's own requests report it
+	res, err := replayIDs(ctx, s.dlq, &p, s.replays.Rebuild, ids)
+	if err != nil {
+		s.log.WarnContext(ctx, "replaying dead letters on request failed; trying again", slog.String("error", err.Error()))
+		return
+	}
+	kept := make([]int64, 0, len(res.Failed))
+	for _, f := range res.Failed {
+		kept = append(kept, f.ID)
+	}
+	if err := s.dlq.clearReplayRequests(ctx, kept); err != nil {
+		s.log.WarnContext(ctx, "cannot clear replay requests", slog.String("error", err.Error()))
+	}
+	s.log.InfoContext(ctx, "replayed dead letters on request", slog.Int("replayed", len(res.Replayed)), slog.Int("kept", len(kept)))
 }

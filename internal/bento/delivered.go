@@ -15,17 +15,10 @@ import (
 // same transaction as the checkpoint).
 type DeliveredFunc func(last stream.Position, accepted []stream.Delivered)
 
-// OnDelivered makes the sender report accepted events with each
-// acknowledgement (issue 13: the delivery ledger). Call it before Run.
-func (s *Sender) OnDelivered(f DeliveredFunc) { s.onDelivered = f }
-
-// ledgerValue keeps what the ledger needs of an event before prepare
-// drops its maps.
-func (s *Sender) ledgerValue(ev *stream.Event) stream.Value {
-	if s.onDelivered == nil {
-		return stream.Value{}
-	}
-	return stream.ValueOf(ev.Details)
+// receipt is one accepted request as the ledger names it.
+type receipt struct {
+	id string
+	at time.Time
 }
 
 // accepted is the ledger record of an entry Bento accepted in request req.

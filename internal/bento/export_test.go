@@ -1,6 +1,9 @@
 package bento
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // SetInitialBackoff shortens the first retry interval so tests run fast.
 func SetInitialBackoff(s *Sender, d time.Duration) { s.poster.initial = d }
@@ -10,3 +13,18 @@ func SetClock(s *Sender, now func() time.Time) { s.poster.client.now = now }
 
 // SetClientClock fixes a client's clock (replay tests).
 func SetClientClock(c *Client, now func() time.Time) { c.now = now }
+
+// ObserveWaits replaces the sender's retry sleep: f sees every wait, and
+// the sender does not actually wait.
+func ObserveWaits(s *Sender, f func(time.Duration)) {
+	s.poster.sleep = func(ctx context.Context, d time.Duration) error {
+		f(d)
+		return ctx.Err()
+	}
+}
+
+// Partition is the partition of an email among n.
+func Partition(email string, n int) int { return partition(email, n) }
+
+// SetReplayPoll shortens how often a sender looks for marked dead letters.
+func SetReplayPoll(s *Sender, d time.Duration) { s.poll = d }

@@ -84,7 +84,11 @@ func TestGoldenRequests(t *testing.T) {
 // headerDump renders the request line and the headers Bento and relays
 // care about.
 func headerDump(r bentotest.Request) string {
-	lines := []string{r.Method + " " + r.Path}
+	target := r.Path
+	if r.Query != "" {
+		target += "?" + r.Query
+	}
+	lines := []string{r.Method + " " + target}
 	for _, k := range []string{"Content-Type", "User-Agent", "Authorization", "X-Cdc-Timestamp", "X-Cdc-Signature"} {
 		if v := r.Header.Get(k); v != "" {
 			lines = append(lines, k+": "+v)

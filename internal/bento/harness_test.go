@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+	"golang.org/x/time/rate"
 
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/bento/bentotest"
@@ -40,14 +41,16 @@ type harness struct {
 	mu       sync.Mutex
 	acks     []stream.Position
 	enqueued []stream.Item
-	dead     map[stream.Position]bool // positions a test expects to be dead-lettered
+	dead     map[stream.Position]bool // positions a test expects not to find at the fake (dead letters, commands, scripted answers)
 }
 
 type options struct {
-	cfg   func(*bento.Config)
-	dlq   *bento.DeadLetterStore
-	fake  func(*bentotest.Server)
-	noRun bool // the test calls h.run itself (e.g. to enqueue a batch first)
+	cfg     func(*bento.Config)
+	dlq     *bento.DeadLetterStore
+	fake    func(*bentotest.Server)
+	noRun   bool // the test calls h.run itself (e.g. to enqueue a batch first)
+	replays *bento.ReplayOptions
+	limiter *rate.Limiter
 }
 
 func newHarness(t *testing.T, o options) *harness {
@@ -67,9 +70,11 @@ func newHarness(t *testing.T, o options) *harness {
 	tr := &http.Transport{MaxIdleConnsPerHost: 8}
 	t.Cleanup(tr.CloseIdleConnections)
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := bento.NewSender(cfg, h.ack, o.dlq, nil, &http.Client{Transport: tr}, logger, h.reg, "1.2.3")
+	s, err := bento.NewSender(cfg, bento.SenderOptions{Ack: h.ack, DeadLetters: o.dlq, Replays: o.replays, Limiter: o.limiter,
+		HTTPClient: &http.Client{Transport: tr}, Logger: logger, Registry: h.reg, Version: "1.2.3"})
 	require.NoError(t, err)
 	bento.SetInitialBackoff(s, 10*time.Millisecond)
+	bento.SetReplayPoll(s, 10*time.Millisecond)
 	h.sender = s
 	if !o.noRun {
 		h.run()
@@ -144,7 +149,8 @@ func (h *harness) lastAck() stream.Position {
 	return h.acks[len(h.acks)-1]
 }
 
-// counter reads a counter from the sender's registry.
+// counter reads a counter from the sender's registry; label "" reads an
+// unlabelled one.
 func (h *harness) counter(name, label, value string) float64 {
 	mfs, err := h.reg.Gather()
 	require.NoError(h.t, err)
@@ -153,6 +159,9 @@ func (h *harness) counter(name, label, value string) float64 {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
+			if label == "" {
+				return m.GetCounter().GetValue()
+			}
 			for _, l := range m.GetLabel() {
 				if l.GetName() == label && l.GetValue() == value {
 					return m.GetCounter().GetValue()

@@ -6,9 +6,10 @@ import (
 	"sync"
 )
 
-// health is the halt state: Bento refused the credentials or site (401, 403,
-// 404), or a dead letter cannot be stored. It logs the error once per halt,
-// not per probe.
+// health is the halt state: Bento refused the credentials or site (401,
+// 403, 404), answered with a redirect, or called the request itself wrong
+// (another 4xx); or a dead letter cannot be stored. It logs the error once
+// per halt, not per probe.
 type health struct {
 	mu     sync.Mutex
 	halted bool
@@ -46,10 +47,7 @@ func (h *health) halt(res result) {
 		return
 	}
 	h.halted = true
-	h.reason = fmt.Sprintf("Bento rejected the credentials/site (%d): check bento.site_uuid and keys", res.status)
-	if res.status == 0 || res.status/100 != 4 {
-		h.reason = fmt.Sprintf("Bento answered %s: check bento.base_url", res.reason())
-	}
+	h.reason = haltReason(res)
 	h.log.Error(h.reason + "; delivery halted, everything stays queued")
 }
 
@@ -70,4 +68,19 @@ func (h *health) get() (bool, string) {
 		return false, h.store
 	}
 	return !h.halted, h.reason
+}
+
+// haltReason says what a halting answer means and what to check.
+func haltReason(res result) string {
+	switch {
+	case res.status == 401, res.status == 403, res.status == 404:
+		return fmt.Sprintf("Bento rejected the credentials/site (%d): check bento.site_uuid and keys", res.status)
+	case res.status/100 == 3:
+		return fmt.Sprintf("Bento answered HTTP %d redirecting to %q; redirects are never followed: check bento.base_url",
+			res.status, res.location)
+	case res.status/100 == 4:
+		return fmt.Sprintf("Bento answered HTTP %d: the request or the config is wrong, not an event: check bento.base_url, transport and headers", res.status)
+	default:
+		return fmt.Sprintf("Bento answered %s: check bento.base_url", res.reason())
+	}
 }

@@ -9,12 +9,14 @@ import (
 
 // metrics are the sender's Prometheus series.
 type metrics struct {
-	requests   *prometheus.CounterVec
-	duration   prometheus.Histogram
-	delivered  *prometheus.CounterVec
-	deadLetter *prometheus.CounterVec
-	latency    prometheus.Histogram
-	queueDepth prometheus.Gauge
+	requests    *prometheus.CounterVec
+	duration    prometheus.Histogram
+	delivered   *prometheus.CounterVec
+	deadLetter  *prometheus.CounterVec
+	latency     prometheus.Histogram
+	queueDepth  prometheus.Gauge
+	resent      prometheus.Counter
+	unconfirmed prometheus.Counter
 }
 
 // newMetrics registers the series on reg (nil: a private registry). Several
@@ -45,6 +47,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}))
 	m.queueDepth = register(reg, &err, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "cdc_bento_queue_depth", Help: "Items enqueued and not yet acknowledged.",
+	}))
+	m.resent = register(reg, &err, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cdc_bento_resent_events_total",
+		Help: "Events sent again after an answer that may have accepted them (failed events not named): each may arrive twice.",
+	}))
+	m.unconfirmed = register(reg, &err, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cdc_bento_webhook_failed_events_total",
+		Help: "Events a webhook answer (2xx) reported as failed without naming them; they cannot be dead-lettered.",
 	}))
 	if err != nil {
 		return nil, err

@@ -8,15 +8,18 @@ import (
 	"github.com/pgbento/cdc/internal/stream"
 )
 
-// entry is one enqueued item on its way through a partition.
+// entry is one enqueued item on its way through a partition, or the gate
+// of a change_email barrier (gate set; no item, never sent or tracked).
 type entry struct {
-	seq    uint64
-	item   stream.Item
-	body   json.RawMessage // wire JSON of the event
-	source string          // endpoint key: the webhook source, "" for the Events API
-	bad    error           // set when the event cannot be encoded: dead-letter it
-	done   bool            // delivered or dead-lettered (set by the one goroutine handling it)
-	value  stream.Value    // for the ledger, when OnDelivered is set
+	seq     uint64
+	item    stream.Item
+	body    json.RawMessage // wire JSON of the event, or of the command
+	source  string          // endpoint key: the webhook source, "" for the Events API, commandsSource
+	bad     error           // set when the event cannot be encoded: dead-letter it
+	done    bool            // delivered or dead-lettered (set by the one goroutine handling it)
+	barrier *barrier        // a change_email whose new address is in another partition
+	gate    *barrier        // a gate: this partition waits here for that change_email
+	value   stream.Value    // for the ledger, when OnDelivered is set
 }
 
 // queue is a FIFO of entries with a wake-up signal for its single consumer.
@@ -69,9 +72,45 @@ func (q *queue) wait(ctx context.Context) error {
 	}
 }
 
+// head is the first entry, or nil.
+func (q *queue) head() *entry {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 {
+		return nil
+	}
+	return q.items[0]
+}
+
+// headGate is the barrier of a gate at the head, or nil.
+func (q *queue) headGate() *barrier {
+	if e := q.head(); e != nil {
+		return e.gate
+	}
+	return nil
+}
+
+// headBarrier is the barrier of a change_email at the head, or nil.
+func (q *queue) headBarrier() *barrier {
+	if e := q.head(); e != nil {
+		return e.barrier
+	}
+	return nil
+}
+
+// popGate removes the gate at the head.
+func (q *queue) popGate() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.items[0] = nil
+	q.items = q.items[1:]
+}
+
 // take removes the longest prefix that fits one request: at most maxN
-// events, about maxBytes of body, one endpoint. The first entry is always
-// taken, so an oversized event still goes out (and a 413 isolates it).
+// events (MaxCommandsPerRequest commands), about maxBytes of body, one
+// endpoint, no gate, and a change_email with a barrier alone. The first
+// entry is always taken, so an oversized event still goes out (and a 413
+// isolates it). The caller has passed any gate at the head.
 func (q *queue) take(maxN, maxBytes int) []*entry {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -79,10 +118,14 @@ func (q *queue) take(maxN, maxBytes int) []*entry {
 		return nil
 	}
 	src := q.items[0].source
+	if src == commandsSource {
+		maxN = MaxCommandsPerRequest
+	}
 	n, size := 0, envelopeBytes
 	for n < len(q.items) && n < maxN {
 		e := q.items[n]
-		if e.source != src || (n > 0 && size+len(e.body)+1 > maxBytes) {
+		if e.source != src || e.gate != nil || (n > 0 && (e.barrier != nil || q.items[0].barrier != nil)) ||
+			(n > 0 && size+len(e.body)+1 > maxBytes) {
 			break
 		}
 		size += len(e.body) + 1

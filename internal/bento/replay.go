@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/pgbento/cdc/internal/retry"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -22,6 +23,9 @@ type ReplayResult struct {
 // ReplayOptions tune Replay. The zero value is usable.
 type ReplayOptions struct {
 	Logger *slog.Logger
+	// Limiter paces the requests (nil: requests_per_minute of the client's
+	// config, as the syncer is paced).
+	Limiter *rate.Limiter
 	// Rebuild turns a rule dead letter back into events (for example by
 	// decoding d.Change with stream.UnmarshalChange and evaluating the
 	// fixed rules). Nil: rule dead letters stay where they are.
@@ -35,7 +39,9 @@ type ReplayFailure struct {
 }
 
 // Replay re-sends dead letters (all when ids is empty) one at a time in stream
-// order, synchronously, with the sender's client and retry policy: a dead
+// order, synchronously, paced like the syncer (requests_per_minute), with the
+// sender's client and retry policy; use it when no syncer runs (HandOff
+// otherwise, so the two do not share out one budget twice): a dead
 // letter Bento accepts is removed, one it rejects again stays with the
 // attempt recorded. Retryable failures are retried until ctx ends. A rule
 // dead letter holds at best a partial event (sending it could, say, record a
@@ -43,23 +49,32 @@ type ReplayFailure struct {
 // opts.Rebuild makes of it. Replay stops with an error when Bento refuses
 // the credentials or site.
 func Replay(ctx context.Context, store *DeadLetterStore, client *Client, opts ReplayOptions, ids ...int64) (ReplayResult, error) {
-	var out ReplayResult
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	m, err := newMetrics(nil)
 	if err != nil {
-		return out, err
+		return ReplayResult{}, err
 	}
-	p := &poster{client: client, limiter: rate.NewLimiter(rate.Inf, 1), initial: defaultInitialBackoff,
-		maxBackoff: client.cfg.MaxBackoff, log: logger.With(slog.String("component", "bento")), metrics: m}
+	limiter := opts.Limiter
+	if limiter == nil {
+		limiter = NewLimiter(client.cfg)
+	}
+	p := &poster{client: client, limiter: limiter, initial: defaultInitialBackoff,
+		maxBackoff: client.cfg.MaxBackoff, log: logger.With(slog.String("component", "bento")), metrics: m, sleep: retry.Sleep}
+	return replayIDs(ctx, store, p, opts.Rebuild, ids)
+}
+
+// replayIDs replays the given dead letters (all when ids is empty) with p.
+func replayIDs(ctx context.Context, store *DeadLetterStore, p *poster, rebuild rebuildFunc, ids []int64) (ReplayResult, error) {
+	var out ReplayResult
 	dls, err := store.List(ctx, ListOptions{IDs: ids})
 	if err != nil {
 		return out, fmt.Errorf("replay dead letters: %w", err)
 	}
 	for _, d := range dls {
-		reason, err := replayOne(ctx, store, p, opts.Rebuild, d)
+		reason, err := replayOne(ctx, store, p, rebuild, d)
 		if err != nil {
 			return out, fmt.Errorf("replay dead letter %d: %w", d.ID, err)
 		}
@@ -117,6 +132,9 @@ type send struct {
 
 // replayable lists what to send for d, or why it cannot be replayed.
 func replayable(ctx context.Context, rebuild rebuildFunc, d DeadLetter) ([]send, string) {
+	if d.Kind == KindRejected && isCommand(d.Event) {
+		return []send{{d.Event, commandsSource}}, ""
+	}
 	if d.Kind == KindRejected && sendable(d.Event) {
 		src := d.Source
 		if src == "" {
@@ -137,7 +155,11 @@ func replayable(ctx context.Context, rebuild rebuildFunc, d DeadLetter) ([]send,
 		if err != nil {
 			return nil, "rebuild: " + err.Error()
 		}
-		out = append(out, send{raw, sourceOf(ev)})
+		src := sourceOf(ev)
+		if ev.Type == stream.TypeChangeEmail {
+			src = commandsSource
+		}
+		out = append(out, send{raw, src})
 	}
 	return out, ""
 }
@@ -149,6 +171,12 @@ func sendable(raw json.RawMessage) bool {
 		Email string `json:"email"`
 	}
 	return json.Unmarshal(raw, &ev) == nil && ev.Type != "" && ev.Email != ""
+}
+
+// isCommand reports whether raw is a stored command (change_email).
+func isCommand(raw json.RawMessage) bool {
+	var c command
+	return json.Unmarshal(raw, &c) == nil && c.Command != "" && c.Email != "" && c.Query != ""
 }
 
 // Discard removes the given dead letters without sending them.

@@ -35,30 +35,23 @@ func TestClassify(t *testing.T) {
 		{200, outcomeOK}, {202, outcomeOK}, {204, outcomeOK},
 		{408, outcomeRetry}, {429, outcomeRetry}, {500, outcomeRetry}, {502, outcomeRetry}, {503, outcomeRetry},
 		{413, outcomeTooLarge},
-		{400, outcomeRejected}, {422, outcomeRejected}, {409, outcomeRejected},
-		{401, outcomeHalt}, {403, outcomeHalt}, {404, outcomeHalt}, {301, outcomeHalt},
+		{400, outcomeRejected}, {422, outcomeRejected},
+		{401, outcomeHalt}, {403, outcomeHalt}, {404, outcomeHalt}, {301, outcomeHalt}, {302, outcomeHalt},
+		{307, outcomeHalt}, {308, outcomeHalt}, {405, outcomeHalt}, {406, outcomeHalt}, {409, outcomeHalt},
+		{410, outcomeHalt}, {415, outcomeHalt}, {418, outcomeHalt},
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, classify(tt.status), "status %d", tt.status)
 	}
 }
 
-func TestEventsFailed(t *testing.T) {
-	require.False(t, eventsFailed([]byte(`{"results":3,"failed":0}`)))
-	require.True(t, eventsFailed([]byte(`{"results":2,"failed":1}`)))
-	require.False(t, eventsFailed([]byte(`not json`)), "an unreadable 2xx answer must not cause a re-send")
-}
-
-func TestBackoffGrowsAndCaps(t *testing.T) {
-	bo := newBackoff(time.Second, 4*time.Second)
-	var got []time.Duration
-	for range 6 {
-		got = append(got, bo.NextBackOff())
-	}
-	require.InDelta(t, float64(time.Second), float64(got[0]), float64(300*time.Millisecond))
-	require.InDelta(t, float64(2*time.Second), float64(got[1]), float64(600*time.Millisecond))
-	for _, d := range got {
-		require.LessOrEqual(t, d, 4*time.Second+1200*time.Millisecond, "capped at max (with jitter)")
-		require.Positive(t, d, "never gives up")
-	}
+func TestParseAnswer(t *testing.T) {
+	require.Equal(t, &eventsAnswer{Results: 3}, parseAnswer([]byte(`{"results":3,"failed":0}`)))
+	a := parseAnswer([]byte(`{"results":2,"failed":2,"errors":[{"index":4,"error":"bad email"},{"index":1,"error":"x"},{"index":9,"error":"out of range"}]}`))
+	require.Equal(t, 2, a.Failed)
+	reasons, last := a.listed(5)
+	require.Equal(t, map[int]string{4: "bad email", 1: "x"}, reasons)
+	require.Equal(t, 4, last)
+	require.Nil(t, parseAnswer([]byte(`not json`)), "an unreadable 2xx answer must not cause a re-send")
+	require.Nil(t, parseAnswer([]byte(`{"success":true}`)))
 }

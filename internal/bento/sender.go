@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
+	"github.com/pgbento/cdc/internal/retry"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -38,45 +39,72 @@ type Sender struct {
 	parts    []*queue      // events, by hash(email) % Concurrency
 	failures *queue        // rule failures and unencodable events
 	running  atomic.Bool
+	replays  *ReplayOptions // nil: no replay hand-off served
+	poll     time.Duration  // how often marked dead letters are looked for
 
 	onDelivered DeliveredFunc // nil: plain ack
 }
 
-// NewSender builds a sender. limiter nil means one from cfg (shared with a
-// backfill when given); client nil means a dedicated keep-alive client; dlq
-// nil means dead letters cannot be written, so a bad event holds the stream
-// (with an error logged) instead of being lost. No I/O.
-func NewSender(cfg Config, ack stream.AckFunc, dlq *DeadLetterStore, limiter *rate.Limiter,
-	client *http.Client, logger *slog.Logger, reg prometheus.Registerer, version string) (*Sender, error) {
+// SenderOptions are a sender's collaborators. The zero value is usable.
+type SenderOptions struct {
+	// Ack receives acknowledged positions, in order (nil: dropped).
+	Ack stream.AckFunc
+	// DeadLetters stores events Bento rejects and rule failures. Nil means
+	// dead letters cannot be written, so a bad event holds the stream (with
+	// an error logged) instead of being lost.
+	DeadLetters *DeadLetterStore
+	// Limiter paces requests; share one to share the budget (a backfill
+	// beside the syncer). Nil: a limiter of its own from cfg.
+	Limiter *rate.Limiter
+	// HTTPClient sends the requests (nil: a dedicated keep-alive client).
+	// Redirects are never followed, whatever the client says.
+	HTTPClient *http.Client
+	// Replays, when set, makes Run serve `cdc dlq replay` while it runs: it
+	// replays the dead letters marked for it (HandOff) through Limiter,
+	// so a replay never adds requests beyond the syncer's budget. Set it on
+	// the syncer's sender only.
+	Replays  *ReplayOptions
+	Logger   *slog.Logger          // nil: discard
+	Registry prometheus.Registerer // nil: a private registry
+	Version  string                // for the User-Agent
+}
+
+// NewSender builds a sender for cfg. No I/O.
+func NewSender(cfg Config, o SenderOptions) (*Sender, error) {
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("new bento sender: %w", errors.Join(errs...))
 	}
-	c, err := NewClient(cfg, client, version)
+	c, err := NewClient(cfg, o.HTTPClient, o.Version)
 	if err != nil {
 		return nil, fmt.Errorf("new bento sender: %w", err)
 	}
-	m, err := newMetrics(reg)
+	m, err := newMetrics(o.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("new bento sender: %w", err)
 	}
+	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With(slog.String("component", "bento"))
+	limiter := o.Limiter
 	if limiter == nil {
 		limiter = NewLimiter(cfg)
 	}
+	ack := o.Ack
 	if ack == nil {
 		ack = func(stream.Position) {}
 	}
 	h := &health{log: logger}
 	s := &Sender{
-		cfg: cfg, ack: ack, dlq: dlq, log: logger, metrics: m, health: h,
+		cfg: cfg, ack: ack, dlq: o.DeadLetters, log: logger, metrics: m, health: h,
 		poster: &poster{client: c, limiter: limiter, initial: defaultInitialBackoff,
-			maxBackoff: cfg.MaxBackoff, log: logger, metrics: m, health: h},
+			maxBackoff: cfg.MaxBackoff, log: logger, metrics: m, health: h, sleep: retry.Sleep},
 		track:    newTracker(),
 		slots:    make(chan struct{}, cfg.QueueSize),
 		failures: newQueue(),
+		replays:  o.Replays,
+		poll:     replayPollInterval,
 	}
 	for range cfg.Concurrency {
 		s.parts = append(s.parts, newQueue())
@@ -119,9 +147,23 @@ func (s *Sender) Enqueue(ctx context.Context, it stream.Item) error {
 	case it.Kind == stream.ItemFailure || e.bad != nil:
 		s.failures.push(e)
 	default:
-		s.parts[partition(it.Event.Email, len(s.parts))].push(e)
+		s.push(e)
 	}
 	return nil
+}
+
+// push queues an event in its email's partition. A change_email whose new
+// address maps to another partition also leaves a gate there (see barrier).
+func (s *Sender) push(e *entry) {
+	ev := e.item.Event
+	home := partition(ev.Email, len(s.parts))
+	if ev.Type == stream.TypeChangeEmail {
+		if other := partition(ev.NewEmail, len(s.parts)); other != home {
+			e.barrier = newBarrier()
+			s.parts[other].push(&entry{gate: e.barrier})
+		}
+	}
+	s.parts[home].push(e)
 }
 
 // prepare checks an item and encodes its event outside the enqueue lock.
@@ -137,8 +179,14 @@ func (s *Sender) prepare(it stream.Item) (*entry, error) {
 		if it.Event == nil {
 			return nil, errors.New("enqueue item: event item without Event")
 		}
-		e.body, e.bad = EncodeEvent(it.Event)
-		if s.cfg.Transport == TransportWebhook {
+		e.body, e.bad = encodeEvent(it.Event, s.cfg.SendNulls)
+		switch {
+		case it.Event.Type == stream.TypeChangeEmail:
+			e.source = commandsSource
+			if s.cfg.Transport != TransportEventsAPI {
+				e.bad = errors.New("the webhook transport cannot send change_email: set bento.transport to events_api")
+			}
+		case s.cfg.Transport == TransportWebhook:
 			e.source = sourceOf(it.Event)
 		}
 		e.value = s.ledgerValue(it.Event)
@@ -164,6 +212,19 @@ func partition(email string, n int) int {
 	h := fnv.New32a()
 	h.Write([]byte(strings.ToLower(strings.TrimSpace(email))))
 	return int(h.Sum32() % uint32(n))
+}
+
+// OnDelivered makes the sender report accepted events with each
+// acknowledgement (issue 13: the delivery ledger). Call it before Run.
+func (s *Sender) OnDelivered(f DeliveredFunc) { s.onDelivered = f }
+
+// ledgerValue keeps what the ledger needs of an event before prepare
+// drops its maps.
+func (s *Sender) ledgerValue(ev *stream.Event) stream.Value {
+	if s.onDelivered == nil {
+		return stream.Value{}
+	}
+	return stream.ValueOf(ev.Details)
 }
 
 // Healthy is false while Bento refuses the credentials or site.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,4 +267,35 @@ func TestRunStopsPromptlyAndAbandons(t *testing.T) {
 	h.drain()
 	require.Equal(t, pos(0), h.lastAck())
 	require.Len(t, h.bento.Received(), 1)
+}
+
+// max_backoff is a hard cap: no wait between retries exceeds it, jitter
+// included (issue 11, item 7; it used to reach 1.3x).
+func TestWaitsNeverExceedMaxBackoff(t *testing.T) {
+	noLeaks(t)
+	const maxBackoff = 100 * time.Millisecond
+	var mu sync.Mutex
+	var waits []time.Duration
+	h := newHarness(t, options{noRun: true,
+		cfg:  func(c *bento.Config) { c.MaxBackoff = maxBackoff },
+		fake: func(s *bentotest.Server) { s.SetFault(&bentotest.Response{Status: 503}) },
+	})
+	bento.SetInitialBackoff(h.sender, maxBackoff)
+	bento.ObserveWaits(h.sender, func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		waits = append(waits, d)
+	})
+	h.run()
+	h.enqueue(event(0, "ann@example.com"))
+	require.Eventually(t, func() bool { return len(h.bento.Requests()) >= 60 }, 10*time.Second, time.Millisecond)
+	h.bento.SetFault(nil)
+	h.drain()
+	mu.Lock()
+	defer mu.Unlock()
+	require.GreaterOrEqual(t, len(waits), 59)
+	for i, d := range waits {
+		require.LessOrEqual(t, d, maxBackoff, "wait %d", i)
+		require.Positive(t, d)
+	}
 }

@@ -24,17 +24,27 @@ type wireEvent struct {
 	Date    string         `json:"date,omitempty"`
 }
 
-// EncodeEvent renders ev in Bento's wire format. It fails when the event
-// cannot be sent at all (no type, no email, an unencodable value), which the
-// sender treats as a rejected event.
-func EncodeEvent(ev *stream.Event) (json.RawMessage, error) {
+// EncodeEvent renders ev in Bento's wire format, null fields and details
+// left out (the default; see Config.SendNulls). It fails when the event
+// cannot be sent at all (no type, no email, an unencodable value), which
+// the sender treats as a rejected event. A TypeChangeEmail event renders as
+// its command, {"command":"change_email","email":OLD,"query":NEW}.
+func EncodeEvent(ev *stream.Event) (json.RawMessage, error) { return encodeEvent(ev, false) }
+
+func encodeEvent(ev *stream.Event, keepNulls bool) (json.RawMessage, error) {
 	if ev.Type == "" {
 		return nil, errors.New("encode event: type is empty")
 	}
 	if ev.Email == "" {
 		return nil, errors.New("encode event: email is empty")
 	}
+	if ev.Type == stream.TypeChangeEmail {
+		return encodeChangeEmail(ev)
+	}
 	w := wireEvent{Type: ev.Type, Email: ev.Email, Fields: ev.Fields, Details: ev.Details}
+	if !keepNulls {
+		w.Fields, w.Details = withoutNulls(ev.Fields), withoutNulls(ev.Details)
+	}
 	if !ev.Date.IsZero() {
 		w.Date = ev.Date.UTC().Format(dateLayout)
 	}
@@ -43,6 +53,77 @@ func EncodeEvent(ev *stream.Event) (json.RawMessage, error) {
 		return nil, fmt.Errorf("encode event: %w", err)
 	}
 	return b, nil
+}
+
+// command is one entry of a commands request.
+type command struct {
+	Command string `json:"command"`
+	Email   string `json:"email"`
+	Query   string `json:"query"`
+}
+
+func encodeChangeEmail(ev *stream.Event) (json.RawMessage, error) {
+	if ev.NewEmail == "" {
+		return nil, errors.New("encode change_email: new email is empty")
+	}
+	b, err := json.Marshal(command{Command: "change_email", Email: ev.Email, Query: ev.NewEmail})
+	if err != nil {
+		return nil, fmt.Errorf("encode change_email: %w", err)
+	}
+	return b, nil
+}
+
+// withoutNulls drops null values from m and from the maps nested in it (in
+// lists too): Bento documents text, number, date and boolean values, and a
+// null may clear a stored field (issue 11, item 5). m itself is returned
+// when it holds no null, so the common case allocates nothing.
+func withoutNulls(m map[string]any) map[string]any {
+	if !hasNull(m) {
+		return m
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if v != nil {
+			out[k] = dropNulls(v)
+		}
+	}
+	return out
+}
+
+func dropNulls(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return withoutNulls(x)
+	case []any:
+		if !hasNull(x) {
+			return x
+		}
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = dropNulls(e)
+		}
+		return out
+	}
+	return v
+}
+
+// hasNull reports whether a map (at any depth) holds a null value.
+func hasNull(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if e == nil || hasNull(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasNull(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sourceOf is the webhook source segment of an event.
@@ -69,6 +150,18 @@ func writeBody(buf *bytes.Buffer, transport, siteUUID string, events []json.RawM
 			buf.WriteByte(',')
 		}
 		buf.Write(ev)
+	}
+	buf.WriteString("]}")
+}
+
+// writeCommands writes a commands request body: {"command":[...]}.
+func writeCommands(buf *bytes.Buffer, commands []json.RawMessage) {
+	buf.WriteString(`{"command":[`)
+	for i, c := range commands {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(c)
 	}
 	buf.WriteString("]}")
 }

@@ -163,6 +163,10 @@ func (c *Config) validate(loc locator) Errors {
 	for _, err := range append(c.Source.Validate(), c.Bento.Validate()...) {
 		add(fieldPath(err), err.Error())
 	}
+	if msg := dsnProblem(c.Source.DSN); msg != "" {
+		add("source.dsn", msg)
+	}
+	errs = append(errs, c.commandRules(loc)...)
 	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") {
 		add("log.level", fmt.Sprintf("log.level %q: use debug, info, warn or error", c.Log.Level))
 	}
@@ -180,6 +184,44 @@ func (c *Config) validate(loc locator) Errors {
 	}
 	if c.Backfill.ChunkSize < 1 || c.Backfill.ChunkSize > 100000 {
 		add("backfill.chunk_size", "backfill.chunk_size must be between 1 and 100000")
+	}
+	return errs
+}
+
+// dsnProblem finds what a URL DSN cannot mean: an '@' in the user or
+// password that is not percent-encoded splits the authority in the wrong
+// place, so part of the password becomes the host (logged, looked up in
+// DNS). The message never holds the DSN (issue 11, item 11).
+func dsnProblem(dsn string) string {
+	rest, isURL := strings.CutPrefix(dsn, "postgres://")
+	if !isURL {
+		rest, isURL = strings.CutPrefix(dsn, "postgresql://")
+	}
+	if !isURL {
+		return ""
+	}
+	rest, _, _ = strings.Cut(rest, "?")
+	if strings.Count(rest, "@") > 1 {
+		return "source.dsn: the user or password holds an '@' that is not percent-encoded: write it as %40 " +
+			"(percent-encode every reserved character in them); value not shown"
+	}
+	return ""
+}
+
+// commandRules reports rules that emit Bento commands ($change_email)
+// while the transport cannot send them: only the Events API, with its
+// keys, has the commands endpoint.
+func (c *Config) commandRules(loc locator) Errors {
+	if c.Bento.Transport == bento.TransportEventsAPI {
+		return nil
+	}
+	var errs Errors
+	for i, r := range c.Rules {
+		if r.Event.Type == stream.TypeChangeEmail {
+			path := fmt.Sprintf("rules[%d].event.type", i)
+			errs = append(errs, loc.at(path, r.Name, "$change_email is a Bento command, which only bento.transport: "+
+				"events_api (with publishable_key and secret_key) can send; the webhook transport cannot"))
+		}
 	}
 	return errs
 }

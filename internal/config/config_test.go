@@ -17,9 +17,16 @@ bento:
   site_uuid: ${TEST_SITE:-site-1}
 `
 
+// eventsAPIHead is head with the Events API, which the example's
+// $change_email rule needs.
+const eventsAPIHead = head + `  transport: events_api
+  publishable_key: pk
+  secret_key: sk
+`
+
 func TestLoadExampleConfig(t *testing.T) {
 	t.Setenv("TEST_DSN", "postgres://u:hunter2@localhost/db")
-	cfg, err := Parse("cdc.yaml", []byte(head+examples.Rules))
+	cfg, err := Parse("cdc.yaml", []byte(eventsAPIHead+examples.Rules))
 	require.NoError(t, err)
 	require.Equal(t, "postgres://u:hunter2@localhost/db", cfg.Source.DSN)
 	require.Equal(t, "site-1", cfg.Bento.SiteUUID)
@@ -116,6 +123,8 @@ func TestExampleConfigIsCompleteAndInStep(t *testing.T) {
 	require.True(t, strings.HasSuffix(string(src), examples.Rules), "examples/cdc.yaml must end with examples/rules.yaml verbatim")
 	t.Setenv("DATABASE_URL", "postgres://cdc@localhost/shop")
 	t.Setenv("BENTO_SITE_UUID", "site")
+	t.Setenv("BENTO_PUBLISHABLE_KEY", "pk")
+	t.Setenv("BENTO_SECRET_KEY", "sk")
 	cfg, err := Load("../../examples/cdc.yaml")
 	require.NoError(t, err)
 	require.True(t, cfg.Backfill.OnCreate)
@@ -127,6 +136,50 @@ func TestBentoErrorsPointAtTheirLine(t *testing.T) {
 	_, err := Parse("cdc.yaml", []byte(head+"  batch_size: 5000\nrules: []\n"))
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "cdc.yaml:5: bento.batch_size")
+}
+
+// Issue 11, item 12: $change_email is a command, which the webhook
+// transport cannot send: a load error on the rule's line.
+func TestChangeEmailNeedsTheEventsAPI(t *testing.T) {
+	t.Setenv("TEST_DSN", "postgres://localhost/db")
+	_, err := Parse("cdc.yaml", []byte(head+examples.Rules))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), `rule "change_email": rules[`)
+	require.Contains(t, err.Error(), "only bento.transport: events_api (with publishable_key and secret_key) can send")
+	require.Contains(t, err.Error(), "the webhook transport cannot")
+	cfg, err := Parse("cdc.yaml", []byte(eventsAPIHead+examples.Rules))
+	require.NoError(t, err)
+	require.NotNil(t, cfg.Compiled)
+}
+
+// Issue 11, item 10: a custom Authorization header would be replaced by
+// the Events API's Basic auth: a config error on its line.
+func TestAuthorizationHeaderWithEventsAPI(t *testing.T) {
+	t.Setenv("TEST_DSN", "postgres://localhost/db")
+	t.Setenv("RELAY_TOKEN", "tok-123")
+	_, err := Parse("cdc.yaml", []byte(eventsAPIHead+"  headers:\n    Authorization: Bearer ${RELAY_TOKEN}\nrules: []\n"))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "cdc.yaml:9: bento.headers.Authorization: cannot be set with transport events_api")
+	require.NotContains(t, err.Error(), "tok-123")
+}
+
+// Issue 11, item 11: an '@' in a URL DSN's password that is not
+// percent-encoded is a config error naming source.dsn, never its value.
+func TestDSNWithUnescapedAt(t *testing.T) {
+	for _, dsn := range []string{"postgres://cdc:p@ss-w0rd@db.internal:5432/shop", "postgresql://cdc:a@b@db/shop?sslmode=require"} {
+		t.Setenv("TEST_DSN", dsn)
+		_, err := Parse("cdc.yaml", []byte(head+"rules: []\n"))
+		require.Error(t, err, dsn)
+		require.Contains(t, err.Error(), "cdc.yaml:2: source.dsn: the user or password holds an '@' that is not percent-encoded: write it as %40")
+		for _, part := range []string{"p@ss", "ss-w0rd", "w0rd@db", "a@b", "b@db"} {
+			require.NotContains(t, err.Error(), part)
+		}
+	}
+	for _, dsn := range []string{"postgres://cdc:p%40ss@db/shop", "host=db user=cdc password=p@ss", "postgres://db/shop?options=a@b"} {
+		t.Setenv("TEST_DSN", dsn)
+		_, err := Parse("cdc.yaml", []byte(head+"rules: []\n"))
+		require.NoError(t, err, dsn)
+	}
 }
 
 // TestSourceProblemsNameTheirLine: a section's problem carries its YAML path

@@ -12,18 +12,18 @@ import (
 
 func TestLedgerAndReconcileDefaults(t *testing.T) {
 	t.Setenv("TEST_DSN", "postgres://u@localhost/db")
-	cfg, err := Parse("cdc.yaml", []byte(head+examples.Rules))
+	cfg, err := Parse("cdc.yaml", []byte(eventsAPIHead+examples.Rules))
 	require.NoError(t, err)
 	require.Equal(t, ledger.ModePurchases, cfg.Ledger)
 	require.Equal(t, 30*24*time.Hour, cfg.LedgerRetention)
 	require.Zero(t, cfg.Reconcile.Every, "reconcile is off by default")
 
-	cfg, err = Parse("cdc.yaml", []byte(head+"ledger: \"off\"\nreconcile:\n  every: 6h\n"+examples.Rules))
+	cfg, err = Parse("cdc.yaml", []byte(eventsAPIHead+"ledger: \"off\"\nreconcile:\n  every: 6h\n"+examples.Rules))
 	require.NoError(t, err)
 	require.Equal(t, ledger.ModeOff, cfg.Ledger)
 	require.Equal(t, 6*time.Hour, cfg.Reconcile.Every)
 
-	cfg, err = Parse("cdc.yaml", []byte(head+"ledger: off\n"+examples.Rules))
+	cfg, err = Parse("cdc.yaml", []byte(eventsAPIHead+"ledger: off\n"+examples.Rules))
 	require.NoError(t, err)
 	require.Equal(t, ledger.ModeOff, cfg.Ledger, "a bare off is the string, not a boolean")
 }

@@ -26,6 +26,9 @@ type File struct {
 	SourceExtra                    string // more lines under source:, indented
 
 	SiteUUID, BentoURL   string
+	Transport            string // "" leaves the default (webhook)
+	PublishableKey       string // events_api
+	SecretKey            string // events_api
 	RequestsPerMinute    float64
 	BatchSize, QueueSize int
 	MaxBackoff, Timeout  time.Duration
@@ -53,6 +56,9 @@ func (f File) YAML() string {
 	line(&b, f.SourceExtra)
 	b.WriteString("bento:\n")
 	key(&b, "site_uuid", f.SiteUUID)
+	key(&b, "transport", f.Transport)
+	key(&b, "publishable_key", f.PublishableKey)
+	key(&b, "secret_key", f.SecretKey)
 	key(&b, "base_url", quoted(f.BentoURL))
 	key(&b, "requests_per_minute", strconv.FormatFloat(f.RequestsPerMinute, 'f', -1, 64))
 	key(&b, "max_backoff", duration(f.MaxBackoff))

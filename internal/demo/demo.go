@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pgbento/cdc/examples"
-	"github.com/pgbento/cdc/internal/bento/bentotest"
+	"github.com/pgbento/cdc/internal/bento/bentofake"
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/pglocal"
 	"github.com/pgbento/cdc/internal/pipeline"
@@ -61,7 +61,7 @@ func Run(ctx context.Context, o Options) error {
 	if _, err := pool.Exec(ctx, examples.Schema); err != nil {
 		return fmt.Errorf("load example schema: %w", err)
 	}
-	fake := bentotest.New(bentotest.Options{SiteUUID: "demo-site"})
+	fake := bentofake.New(bentofake.Options{SiteUUID: "demo-site"})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -100,6 +100,9 @@ source:
   heartbeat: 5s
 bento:
   site_uuid: demo-site
+  transport: events_api
+  publishable_key: demo-publishable-key
+  secret_key: demo-secret-key
   base_url: %q
   requests_per_minute: 600
   batch_size: 100
@@ -113,7 +116,7 @@ shutdown_timeout: 10s
 // is a change the slot delivers; Duration counts from then. When ctx ends
 // (Ctrl-C) or Duration passes, the load stops first and the syncer delivers
 // the rest, so the final totals compare like with like.
-func (o *Options) run(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, fake *bentotest.Bento) error {
+func (o *Options) run(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, fake *bentofake.Bento) error {
 	reg := prometheus.NewRegistry()
 	ready := make(chan struct{})
 	var once sync.Once

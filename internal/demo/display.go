@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/pgbento/cdc/internal/bento/bentotest"
+	"github.com/pgbento/cdc/internal/bento/bentofake"
 )
 
 // display renders what the stand-in received next to what the database
@@ -22,7 +22,7 @@ import (
 type display struct {
 	out     io.Writer
 	pool    *pgxpool.Pool
-	fake    *bentotest.Bento
+	fake    *bentofake.Bento
 	reg     prometheus.Gatherer
 	clear   bool
 	started time.Time

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -26,48 +27,38 @@ func DeadLetters(ctx context.Context, cfg *config.Config) (*bento.DeadLetterStor
 // Events Bento rejected are sent again as they are. Rows a rule could not
 // handle are run through the current rules again (after the operator fixed
 // the rule or the row) and the failed rule's events delivered. A dead letter
-// is removed only once everything it produced is delivered.
+// is removed only once everything it produced is delivered. Requests are
+// paced by requests_per_minute; while a syncer runs, the dead letters are
+// handed to it (bento.HandOff) so the two never exceed that budget together.
 func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger, version string, ids ...int64) (bento.ReplayResult, error) {
 	pool, err := pgxpool.New(ctx, cfg.Source.DSN)
 	if err != nil {
 		return bento.ReplayResult{}, fmt.Errorf("connect: %w", err)
 	}
 	defer pool.Close()
+	var running bool
+	if err := pool.QueryRow(ctx, leaderHeldSQL, cfg.Source.Slot).Scan(&running); err != nil {
+		return bento.ReplayResult{}, fmt.Errorf("look for a running syncer: %w", err)
+	}
+	if running {
+		return bento.HandOff(ctx, bento.NewDeadLetterStore(pool, cfg.Source.Schema), time.Second, ids...)
+	}
 	client, err := bento.NewClient(cfg.Bento, nil, version)
 	if err != nil {
 		return bento.ReplayResult{}, err
 	}
 	eval := rules.NewEvaluator(cfg.Compiled, pool)
 	rebuild := func(ctx context.Context, d bento.DeadLetter) ([]*stream.Event, error) {
-		return rebuildEvents(ctx, eval, d)
+		return eval.Rebuild(ctx, d.Change, d.Rule)
 	}
 	store := bento.NewDeadLetterStore(pool, cfg.Source.Schema)
 	return bento.Replay(ctx, store, client, bento.ReplayOptions{Logger: log, Rebuild: rebuild}, ids...)
 }
 
-// rebuildEvents evaluates a stored change with the current rules and keeps
-// the events of the rule that failed: the other rules already ran for it.
-func rebuildEvents(ctx context.Context, eval *rules.Evaluator, d bento.DeadLetter) ([]*stream.Event, error) {
-	c, err := stream.UnmarshalChange(d.Change)
-	if err != nil {
-		return nil, err
-	}
-	c.Pos.Sub = 0
-	items, err := eval.Evaluate(ctx, c, nil)
-	if err != nil {
-		return nil, err
-	}
-	var evs []*stream.Event
-	for _, it := range items {
-		switch {
-		case it.Kind == stream.ItemFailure && it.Failure.Rule == d.Rule:
-			return nil, fmt.Errorf("rule %q still fails: %s", d.Rule, it.Failure.Reason)
-		case it.Kind == stream.ItemEvent && it.Event.Rule == d.Rule:
-			evs = append(evs, it.Event)
-		}
-	}
-	if len(evs) == 0 {
-		return nil, fmt.Errorf("rule %q no longer produces an event for this row; discard it if that is intended", d.Rule)
-	}
-	return evs, nil
-}
+// leaderHeldSQL reports whether a syncer holds the slot's leader lock
+// (lockSQL's key, as pg_locks shows a bigint advisory key), without taking
+// it: a syncer starting meanwhile must not find it taken.
+const leaderHeldSQL = `WITH k AS (SELECT hashtext('cdc-bento:' || $1)::bigint AS key)
+	SELECT EXISTS (SELECT 1 FROM pg_locks, k WHERE locktype = 'advisory' AND granted AND objsubid = 1
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND classid::text::bigint = (k.key >> 32) & 4294967295 AND objid::text::bigint = k.key & 4294967295)`

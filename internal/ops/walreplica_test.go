@@ -42,6 +42,9 @@ source:
   dsn: %q
 bento:
   site_uuid: site-1
+  transport: events_api
+  publishable_key: pk
+  secret_key: sk
 `, dsn)))
 	require.NoError(t, err)
 

@@ -42,8 +42,14 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	store := replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
 	st.reader = replication.NewReader(s.cfg.Source.Config, store, replication.Options{Logger: s.opts.Logger, Registry: s.opts.Registry})
 	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
-	limiter := bento.NewLimiter(s.cfg.Bento) // shared with the periodic reconcile
-	sender, err := bento.NewSender(s.cfg.Bento, st.reader.AckFunc(st.sendCtx), dlq, limiter, s.opts.HTTPClient, s.opts.Logger, s.opts.Registry, s.opts.Version)
+	limiter := bento.NewLimiter(s.cfg.Bento)               // shared with the periodic reconcile and the replay hand-off
+	replayEval := rules.NewEvaluator(s.cfg.Compiled, pool) // the replay hand-off's own, off the stream's goroutine
+	replays := &bento.ReplayOptions{Rebuild: func(ctx context.Context, d bento.DeadLetter) ([]*stream.Event, error) {
+		return replayEval.Rebuild(ctx, d.Change, d.Rule)
+	}}
+	sender, err := bento.NewSender(s.cfg.Bento, bento.SenderOptions{Ack: st.reader.AckFunc(st.sendCtx), DeadLetters: dlq,
+		Limiter: limiter, Replays: replays, HTTPClient: s.opts.HTTPClient, Logger: s.opts.Logger, Registry: s.opts.Registry,
+		Version: s.opts.Version})
 	if err != nil {
 		st.stopReading()
 		st.stopSending()

@@ -14,8 +14,8 @@ import (
 // o.Limiter, rejected events dead-lettered) and records what Bento accepted
 // in the ledger. It returns the purchase keys whose repair was accepted.
 func (o Options) send(ctx context.Context, repairs []repair) (map[string]bool, error) {
-	s, err := bento.NewSender(o.Bento, nil, bento.NewDeadLetterStore(o.Pool, o.Schema), o.Limiter,
-		o.HTTPClient, o.Logger, o.Registry, o.Version)
+	s, err := bento.NewSender(o.Bento, bento.SenderOptions{DeadLetters: bento.NewDeadLetterStore(o.Pool, o.Schema),
+		Limiter: o.Limiter, HTTPClient: o.HTTPClient, Logger: o.Logger, Registry: o.Registry, Version: o.Version})
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: %w", err)
 	}

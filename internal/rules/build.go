@@ -36,6 +36,15 @@ func (e *Evaluator) buildEvent(ev *stream.Event, r *rule) error {
 	if err := e.buildEmail(ev, spec); err != nil {
 		return err
 	}
+	if spec.newEmail != nil {
+		v, err := e.eval(spec.newEmail)
+		if err != nil {
+			return err
+		}
+		if ev.NewEmail, err = checkEmail(v); err != nil {
+			return fmt.Errorf("%s: %w", spec.newEmail.path, err)
+		}
+	}
 	if err := e.buildDate(ev, spec); err != nil {
 		return err
 	}

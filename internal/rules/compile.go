@@ -15,8 +15,9 @@ import (
 // Set is a compiled, validated rule list. It is immutable and safe to share;
 // evaluation state lives in an Evaluator.
 type Set struct {
-	rules  []*rule
-	tables []string // sorted, unique
+	rules   []*rule
+	tables  []string             // sorted, unique
+	readers map[string][]*lookup // table -> cached lookups whose SQL names it
 }
 
 // rule is one compiled Spec.
@@ -84,6 +85,7 @@ func Compile(d Defaults, specs []Spec) (*Set, error) {
 		}
 	}
 	slices.Sort(s.tables)
+	s.readers = cachedReaders(s.rules, s.tables)
 	if err := c.errs.orNil(); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/pgbento/cdc/internal/stream"
 )
 
 // event is a compiled EventSpec.
@@ -15,6 +17,7 @@ type event struct {
 	source   string
 	purchase bool // type $purchase: unique key, amount and currency are checked
 	email    value
+	newEmail *value // $change_email only
 	date     *value // nil: the commit time
 	fields   []field
 	details  *tree // nil: no details
@@ -55,6 +58,7 @@ func (c *compiler) event(r *rule, d Defaults, sp *EventSpec, path string) event 
 		c.errorf(path+".email", "email is required")
 	}
 	ev.email = c.value(r, sp.Email, path+".email")
+	c.changeEmail(r, &ev, sp, path)
 	if sp.Date != "" {
 		v := c.value(r, sp.Date, path+".date")
 		ev.date = &v
@@ -141,6 +145,28 @@ func literal(v any) any {
 		return int64(x)
 	}
 	return v
+}
+
+// changeEmail compiles new_email: required by $change_email (Bento's
+// command moving a subscriber from email to new_email), which carries
+// nothing else, and meaningless on any other type.
+func (c *compiler) changeEmail(r *rule, ev *event, sp *EventSpec, path string) {
+	if sp.Type != stream.TypeChangeEmail {
+		if sp.NewEmail != "" {
+			c.errorf(path+".new_email", "new_email is only for type %s", stream.TypeChangeEmail)
+		}
+		return
+	}
+	if sp.NewEmail == "" {
+		c.errorf(path+".new_email", "a %s needs new_email (email is the old address)", stream.TypeChangeEmail)
+		return
+	}
+	v := c.value(r, sp.NewEmail, path+".new_email")
+	ev.newEmail = &v
+	if sp.Date != "" || sp.Source != "" || len(sp.Fields) > 0 || sp.Details != nil {
+		c.errorf(path, "a %s is a command: it takes only email and new_email (no date, source, fields or details)",
+			stream.TypeChangeEmail)
+	}
 }
 
 // purchase checks that a $purchase event has what Bento needs to count

@@ -47,6 +47,11 @@ func (e *Evaluator) Evaluate(ctx context.Context, c *stream.Change, dst []stream
 	if !isRowOp(c.Op) {
 		return dst, nil
 	}
+	if c.Op != stream.OpSnapshot {
+		for _, l := range e.set.readers[c.Table] {
+			e.cache.invalidate(l) // the row a lookup cached may be this one, before this change
+		}
+	}
 	e.setChange(c)
 	defer e.setChange(nil)
 	start, ordinal := len(dst), 0

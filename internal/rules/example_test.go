@@ -36,7 +36,7 @@ func TestExampleCompiles(t *testing.T) {
 	s := compileExample(t)
 	require.Equal(t, []string{"public.customers", "public.orders"}, s.Tables())
 	require.Equal(t, []string{"purchase_on_paid", "order_refunded", "order_shipped", "lifetime_value"}, s.ReadsOld("public.orders"))
-	require.Equal(t, []string{"resubscribe", "unsubscribe_on_opt_out", "profile_fields", "remove_old_plan_tag", "tag_new_plan"}, s.ReadsOld("public.customers"))
+	require.Equal(t, []string{"change_email", "resubscribe", "unsubscribe_on_opt_out", "profile_fields", "remove_old_plan_tag", "tag_new_plan"}, s.ReadsOld("public.customers"))
 	require.True(t, s.HasLookups())
 	require.False(t, mustCompile(t, Defaults{}, signupSpec("x")).HasLookups())
 	f := loadExample(t)

@@ -102,6 +102,9 @@ func goldenChanges() map[string]*stream.Change {
 		"customer_first_plan":    change(stream.OpUpdate, c, customer(1), customer(1, "plan", nil)),
 		"customer_touch":         change(stream.OpUpdate, c, customer(1, "updated_at", goldenCommit), customer(1)),
 		"customer_no_old_row":    change(stream.OpUpdate, c, customer(1, "plan", "business"), nil),
+		"customer_email_change":  change(stream.OpUpdate, c, customer(1, "email", "Ann.Lee@New.example", "plan", "business"), customer(1)),
+		"customer_email_case":    change(stream.OpUpdate, c, customer(1, "email", "ANN@example.com"), customer(1)),
+		"customer_email_was_bad": change(stream.OpUpdate, c, customer(1, "email", "ann@example.com"), customer(1, "email", "not an email")),
 	}
 }
 
@@ -136,6 +139,7 @@ type goldenItem struct {
 	Source  string         `json:"source,omitempty"`
 	Type    string         `json:"type,omitempty"`
 	Email   string         `json:"email,omitempty"`
+	New     string         `json:"new_email,omitempty"`
 	Date    time.Time      `json:"date,omitzero"`
 	Fields  map[string]any `json:"fields,omitempty"`
 	Details map[string]any `json:"details,omitempty"`
@@ -152,7 +156,7 @@ func renderItems(t *testing.T, items []stream.Item) []byte {
 			require.Equal(t, it.Pos, ev.Pos)
 			require.Equal(t, goldenCommit, ev.Committed)
 			out = append(out, goldenItem{Kind: "event", Pos: it.Pos.String(), Rule: ev.Rule, Key: ev.Key,
-				Source: ev.Source, Type: ev.Type, Email: ev.Email, Date: ev.Date, Fields: ev.Fields, Details: ev.Details})
+				Source: ev.Source, Type: ev.Type, Email: ev.Email, New: ev.NewEmail, Date: ev.Date, Fields: ev.Fields, Details: ev.Details})
 		case stream.ItemFailure:
 			f := it.Failure
 			out = append(out, goldenItem{Kind: "failure", Pos: it.Pos.String(), Rule: f.Rule, Key: f.Key, Reason: f.Reason})

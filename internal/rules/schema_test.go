@@ -52,8 +52,8 @@ func TestCheckSchema(t *testing.T) {
 	require.ErrorAs(t, err, &errs)
 	got := errorStrings(errs)
 	require.Contains(t, got, `rule "purchase_on_paid": rules[0].table: table public.orders does not exist or is not visible to the syncer's user`)
-	require.Contains(t, got, `rule "subscribe_new_customer": rules[4].event.fields.plan: table public.customers has no column "plan"`)
-	require.Contains(t, got, `rule "tag_new_plan": rules[9].when: table public.customers has no column "plan"`)
+	require.Contains(t, got, `rule "subscribe_new_customer": rules[5].event.fields.plan: table public.customers has no column "plan"`)
+	require.Contains(t, got, `rule "tag_new_plan": rules[10].when: table public.customers has no column "plan"`)
 	require.Len(t, got, 4+7, "4 order rules without their table, 7 paths that read plan")
 }
 

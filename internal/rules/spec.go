@@ -41,12 +41,14 @@ type Lookup struct {
 // with "=" is an expression (the rest, trimmed); anything else is a literal
 // with its YAML type.
 type EventSpec struct {
-	Type    string         `yaml:"type"`             // literal only, so $purchase can be checked at load
-	Email   string         `yaml:"email"`            // literal or expression
-	Date    string         `yaml:"date,omitempty"`   // time.Time or RFC 3339 string; default: commit time
-	Source  string         `yaml:"source,omitempty"` // literal; default: defaults.source
-	Fields  map[string]any `yaml:"fields,omitempty"` // flat: scalar values only
-	Details map[string]any `yaml:"details,omitempty"`
+	Type  string `yaml:"type"`  // literal only, so $purchase can be checked at load
+	Email string `yaml:"email"` // literal or expression; for $change_email the old address
+	// NewEmail is the new address of a $change_email (literal or expression).
+	NewEmail string         `yaml:"new_email,omitempty"`
+	Date     string         `yaml:"date,omitempty"`   // time.Time or RFC 3339 string; default: commit time
+	Source   string         `yaml:"source,omitempty"` // literal; default: defaults.source
+	Fields   map[string]any `yaml:"fields,omitempty"` // flat: scalar values only
+	Details  map[string]any `yaml:"details,omitempty"`
 }
 
 // OnError says what happens to a row a rule cannot turn into an event.

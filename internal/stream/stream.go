@@ -205,19 +205,27 @@ func (c *Change) KeyString() string {
 
 // Event is one Bento event produced by a rule from a change.
 type Event struct {
-	Pos     Position // the change's position with Sub = ordinal of this event + 1
-	Rule    string   // the rule that produced it
-	Table   string   // the source table
-	Key     string   // the source row's key (Change.KeyString)
-	Source  string   // webhook source segment ("generic", "pos", ...)
-	Type    string
-	Email   string
-	Fields  map[string]any // flat
-	Details map[string]any // nested
-	Date    time.Time      // zero: no date sent
+	Pos    Position // the change's position with Sub = ordinal of this event + 1
+	Rule   string   // the rule that produced it
+	Table  string   // the source table
+	Key    string   // the source row's key (Change.KeyString)
+	Source string   // webhook source segment ("generic", "pos", ...)
+	Type   string
+	Email  string
+	// NewEmail is the new address of a TypeChangeEmail event (Email is the
+	// old one); empty for every other type.
+	NewEmail string
+	Fields   map[string]any // flat
+	Details  map[string]any // nested
+	Date     time.Time      // zero: no date sent
 	// Committed is when the source transaction committed (for latency metrics).
 	Committed time.Time
 }
+
+// TypeChangeEmail is the event type of Bento's change_email command: it
+// moves the subscriber at Email to NewEmail, so later events for NewEmail
+// land on the same person. It is delivered as a command, not as an event.
+const TypeChangeEmail = "$change_email"
 
 // Failure is a change that a rule could not turn into an event. It is
 // dead-lettered in order with the events around it.

@@ -1,3 +1,8 @@
+// Package bentotest is the test-only wrapper around bentofake: a fake Bento
+// on a local httptest server that can go down (connection refused) and come
+// back on the same address. The fake's types are re-exported so tests name
+// one package. Nothing outside tests imports it: it pulls in testing and
+// net/http/httptest, which the cdc binary must not carry.
 package bentotest
 
 import (
@@ -5,7 +10,22 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/pgbento/cdc/internal/bento/bentofake"
 )
+
+// The fake and its vocabulary, from bentofake.
+type (
+	Bento         = bentofake.Bento
+	Options       = bentofake.Options
+	Response      = bentofake.Response
+	ReceivedEvent = bentofake.ReceivedEvent
+	Request       = bentofake.Request
+	Command       = bentofake.Command
+)
+
+// New returns a fake handler with the given checks (see bentofake.New).
+func New(o Options) *Bento { return bentofake.New(o) }
 
 // Server is a fake Bento on a local address that can go down (connection
 // refused) and come back on the same address.
@@ -50,7 +70,7 @@ func (s *Server) Stop() {
 	if s.hs == nil {
 		return
 	}
-	s.interrupt()
+	s.Interrupt()
 	s.hs.CloseClientConnections()
 	s.hs.Close()
 	s.hs = nil

@@ -42,6 +42,7 @@ func NewEnvWith(t *testing.T, schema, rules, extra string) *Env {
 		Rules: rules, RulesFirst: true,
 		DSN: db.DSN, Heartbeat: time.Second, StatusInterval: time.Second,
 		SiteUUID: "site-1", BentoURL: fake.URL, MaxBackoff: time.Second,
+		Transport: "events_api", PublishableKey: "pk-test", SecretKey: "sk-test", // $change_email needs it
 		ShutdownTimeout: 5 * time.Second, Extra: extra,
 	}.YAML()
 	cfg, err := config.Parse("test.yaml", []byte(src))

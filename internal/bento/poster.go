@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/pgbento/cdc/internal/retry"
 )
 
 // poster sends one batch until Bento gives a final answer, waiting out
@@ -19,6 +21,8 @@ type poster struct {
 	log        *slog.Logger
 	metrics    *metrics
 	health     *health // nil: a halt is a final answer (replay)
+	// sleep waits between tries (retry.Sleep; tests observe the waits).
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // send posts events until the answer is final: ok, too large or rejected
@@ -26,7 +30,7 @@ type poster struct {
 // requests made, or ctx's error, in which case the batch was abandoned.
 // tokenHeld says the caller already waited on the limiter for the first try.
 func (p *poster) send(ctx context.Context, source string, events []json.RawMessage, tokenHeld bool) (result, int, error) {
-	bo := newBackoff(p.initial, p.maxBackoff)
+	bo := retry.Backoff(p.initial, p.maxBackoff)
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 || !tokenHeld {
 			if err := p.limiter.Wait(ctx); err != nil {
@@ -42,7 +46,7 @@ func (p *poster) send(ctx context.Context, source string, events []json.RawMessa
 		if final {
 			return res, attempt, nil
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := p.sleep(ctx, wait); err != nil {
 			return res, attempt, err
 		}
 	}
@@ -67,8 +71,8 @@ func (p *poster) next(res result, bo interface{ NextBackOff() time.Duration }) (
 	}
 }
 
-// observe records metrics and logs one request. Payloads carry emails, so
-// they are logged at debug level only.
+// observe records metrics and logs one request. Header values are never
+// logged.
 func (p *poster) observe(ctx context.Context, res result, events, attempt int) {
 	p.metrics.requests.WithLabelValues(res.statusLabel()).Inc()
 	p.metrics.duration.Observe(res.duration.Seconds())
@@ -84,9 +88,19 @@ func (p *poster) observe(ctx context.Context, res result, events, attempt int) {
 		p.log.WarnContext(ctx, "bento request failed; retrying", append(attrs, slog.String("reason", res.reason()))...)
 	case outcomeHalt:
 		p.log.DebugContext(ctx, "bento request halted", attrs...)
+	case outcomePartial:
+		p.log.InfoContext(ctx, "bento rejected events of a batch; dead-lettering them", append(attrs,
+			slog.Int("failed", res.answer.Failed), slog.Int("named", len(res.answer.Errors)))...)
 	default:
 		p.log.InfoContext(ctx, "bento rejected a batch; isolating bad events", attrs...)
 	}
+	if res.unconfirmed > 0 {
+		p.metrics.unconfirmed.Add(float64(res.unconfirmed))
+		p.log.WarnContext(ctx, "the webhook accepted the request but reported failed events it does not name; "+
+			"they cannot be dead-lettered (the events_api transport names them)", append(attrs, slog.Int("failed", res.unconfirmed))...)
+	}
+	// Payloads carry emails, so they are logged at debug level only; the
+	// response is redacted (a relay may echo the request's headers).
 	if p.log.Enabled(ctx, slog.LevelDebug) {
 		p.log.DebugContext(ctx, "bento exchange", slog.String("payload", string(res.payload)),
 			slog.String("response", truncate(res.body, maxStoredBody)))

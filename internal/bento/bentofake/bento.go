@@ -1,12 +1,15 @@
-// Package bentotest is a fake Bento for tests and the demo: an http.Handler
-// that speaks both transports (webhook and Events API), records the events
-// it accepts, checks credentials and signatures when told to, and injects
-// faults (status codes, Retry-After, delays, hangs, closed connections, size
-// limits, rejected events). NewServer wraps it in a local server that can be
-// stopped and restarted on the same address (connection refused, then up).
+// Package bentofake is a stand-in for Bento used by the tests, the demo and
+// the benchmark: an http.Handler that speaks both transports (webhook and
+// Events API, with its commands endpoint) as Bento's published contract
+// describes them, records the events and commands it accepts, checks
+// credentials and signatures when told to, and injects faults (status codes,
+// Retry-After, redirects, delays, hangs, closed connections, size limits,
+// rejected events).
 //
-// It owns no knowledge of the syncer and does not import it.
-package bentotest
+// It imports neither testing nor net/http/httptest, so the cdc binary can
+// carry it for `cdc demo` and `cdc bench`; bentotest wraps it in a test
+// server. It owns no knowledge of the syncer and does not import it.
+package bentofake
 
 import (
 	"bytes"
@@ -37,6 +40,7 @@ type Response struct {
 	Delay      time.Duration // wait before answering
 	Hang       bool          // never answer: block until the client gives up
 	CloseConn  bool          // close the connection without an answer
+	Location   string        // Location header (with a 3xx Status: a redirect)
 }
 
 // ReceivedEvent is one event the fake accepted.
@@ -51,12 +55,22 @@ type ReceivedEvent struct {
 	Date      string
 	Raw       json.RawMessage
 	Request   int // index into Requests
+	Profile   int // the subscriber it landed on (see Profiles)
+}
+
+// Command is one command the fake accepted on /api/v1/fetch/commands.
+type Command struct {
+	Command string // e.g. "change_email"
+	Email   string
+	Query   string
+	Request int // index into Requests
 }
 
 // Request is one HTTP request the fake saw, whatever it answered.
 type Request struct {
 	Method string
 	Path   string
+	Query  string // the raw query string
 	Header http.Header
 	Body   []byte
 	Status int       // 0: no answer (hang, closed connection)
@@ -69,6 +83,8 @@ type Bento struct {
 	mu        sync.Mutex
 	opts      Options
 	received  []ReceivedEvent
+	commands  []Command
+	profiles  profiles
 	requests  []Request
 	script    []Response
 	fault     *Response
@@ -80,7 +96,7 @@ type Bento struct {
 
 // New returns a fake with the given checks.
 func New(o Options) *Bento {
-	return &Bento{opts: o, abort: make(chan struct{})}
+	return &Bento{opts: o, abort: make(chan struct{}), profiles: newProfiles()}
 }
 
 // SetOptions replaces the checks (e.g. to fix credentials mid-test).
@@ -105,8 +121,11 @@ func (b *Bento) SetFault(r *Response) {
 	b.fault = r
 }
 
-// RejectWhen makes a request that contains a matching event fail with 400,
-// as Bento does for an invalid event; nil clears.
+// RejectWhen makes the fake reject matching events as invalid; nil clears.
+// The Events API answers as Bento documents: 200 with "failed" and the
+// rejected indexes (at most 20 listed), or 422 with that body when every
+// event was rejected. The webhook, which has no published contract for
+// this, fails the whole request with 400.
 func (b *Bento) RejectWhen(f func(ReceivedEvent) bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -128,6 +147,13 @@ func (b *Bento) Received() []ReceivedEvent {
 	return append([]ReceivedEvent(nil), b.received...)
 }
 
+// Commands returns the accepted commands in acceptance order.
+func (b *Bento) Commands() []Command {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Command(nil), b.commands...)
+}
+
 // Requests returns every request seen.
 func (b *Bento) Requests() []Request {
 	b.mu.Lock()
@@ -139,12 +165,13 @@ func (b *Bento) Requests() []Request {
 func (b *Bento) Reset() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.received, b.requests, b.script, b.fault, b.reject = nil, nil, nil, nil, nil
+	b.received, b.commands, b.requests, b.script, b.fault, b.reject = nil, nil, nil, nil, nil, nil
+	b.profiles = newProfiles()
 	b.maxEvents, b.maxBytes = 0, 0
 }
 
-// interrupt releases handlers that hang or delay (server shutdown).
-func (b *Bento) interrupt() {
+// Interrupt releases handlers that hang or delay (server shutdown).
+func (b *Bento) Interrupt() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	close(b.abort)
@@ -170,6 +197,9 @@ func (b *Bento) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if resp.RetryAfter != "" {
 			w.Header().Set("Retry-After", resp.RetryAfter)
 		}
+		if resp.Location != "" {
+			w.Header().Set("Location", resp.Location)
+		}
 		b.answer(w, idx, resp.Status, resp.Body)
 	default:
 		status, answer := b.process(r, body, idx)
@@ -181,7 +211,7 @@ func (b *Bento) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (b *Bento) begin(r *http.Request, body []byte) (Response, int, chan struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.requests = append(b.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Time: time.Now()})
+	b.requests = append(b.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, Time: time.Now()})
 	var resp Response
 	switch {
 	case len(b.script) > 0:

@@ -1,29 +1,40 @@
-package bentotest
+package bentofake
 
 import (
 	"encoding/json"
 	"strconv"
 )
 
-// PurchaseTotals sums details.value.amount of $purchase events per email,
-// counting each details.unique.key once (as Bento does), so the result is
-// what Bento's LTV would show.
+// PurchaseTotals sums details.value.amount of $purchase events per
+// subscriber, counting each details.unique.key once (as Bento does), keyed
+// by the subscriber's current email: what Bento's LTV would show. A
+// subscriber whose email changed (change_email) is listed under the new
+// one; a purchase that reached the new address before the change landed on
+// another subscriber, so its LTV splits.
 func (b *Bento) PurchaseTotals() map[string]int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	totals := map[string]int64{}
-	seen := map[[2]string]bool{}
+	type seenKey struct {
+		profile int
+		key     string
+	}
+	seen := map[seenKey]bool{}
 	for _, ev := range b.received {
 		if ev.Type != "$purchase" {
 			continue
 		}
 		if key := uniqueKey(ev.Details); key != "" {
-			if seen[[2]string{ev.Email, key}] {
+			if seen[seenKey{ev.Profile, key}] {
 				continue
 			}
-			seen[[2]string{ev.Email, key}] = true
+			seen[seenKey{ev.Profile, key}] = true
 		}
-		totals[ev.Email] += amount(ev.Details)
+		email := b.profiles.email(ev.Profile)
+		if email == "" {
+			email = "(unreachable) " + ev.Email
+		}
+		totals[email] += amount(ev.Details)
 	}
 	return totals
 }
