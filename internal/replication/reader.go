@@ -37,6 +37,7 @@ type Reader struct {
 	// Only the replication goroutine touches these.
 	emitted     bool            // something was handed to out in this process
 	lastEmitted stream.Position // the last thing handed to out
+	identity    *tableIdentity  // the watched tables' OIDs, from the first session
 
 	healthy atomic.Bool
 	reason  atomic.Value // string: why not healthy
