@@ -78,13 +78,16 @@ type Publication struct {
 	Exists    bool
 	AllTables bool // FOR ALL TABLES: every table is a member
 	Owned     bool // the current role owns it (may add tables to it)
+	ViaRoot   bool // publish_via_partition_root: partitions' changes arrive under the root's name
 }
 
 // ReadPublication reads the publication name.
 func ReadPublication(ctx context.Context, q Querier, name string) (Publication, error) {
 	var p Publication
-	err := q.QueryRow(ctx, `SELECT puballtables, pg_has_role(pubowner, 'USAGE') FROM pg_publication WHERE pubname = $1`,
-		name).Scan(&p.AllTables, &p.Owned)
+	// pubviaroot through to_jsonb: the column exists from Postgres 13 only.
+	err := q.QueryRow(ctx, `SELECT puballtables, pg_has_role(pubowner, 'USAGE'),
+		COALESCE((to_jsonb(p) ->> 'pubviaroot')::bool, false) FROM pg_publication p WHERE pubname = $1`,
+		name).Scan(&p.AllTables, &p.Owned, &p.ViaRoot)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return Publication{}, nil
