@@ -27,19 +27,8 @@ func TestExistingPublicationGetsViaRoot(t *testing.T) {
 	require.True(t, viaRoot, "the harness's EnsurePublication (as setup and run) set it")
 
 	h.db.Exec(t, `ALTER PUBLICATION pub SET (publish_via_partition_root = false)`)
-	role := "r_" + h.cfg.Slot[:min(len(h.cfg.Slot), 40)]
-	h.db.Exec(t, `CREATE ROLE `+role+` LOGIN PASSWORD 'pw'`)
-	t.Cleanup(func() {
-		_, _ = h.db.Pool.Exec(ctx, `DROP OWNED BY `+role)
-		_, _ = h.db.Pool.Exec(ctx, `DROP ROLE `+role)
-	})
-	pc, err := pgx.ParseConfig(h.db.DSN)
-	require.NoError(t, err)
-	pc.User, pc.Password = role, "pw"
-	conn, err := pgx.ConnectConfig(ctx, pc)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	_, _, err = EnsurePublication(ctx, conn, h.cfg)
+	_, conn := h.newRole()
+	_, _, err := EnsurePublication(ctx, conn, h.cfg)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), `its owner runs ALTER PUBLICATION "pub" SET (publish_via_partition_root = true);`)
 }
@@ -119,4 +108,24 @@ func TestRenamedTableKeepsItsIdentity(t *testing.T) {
 		require.Equal(t, "public.orders_v2", changes[0].Table, "WAL from before the rename names public.orders")
 		require.EqualValues(t, id, changes[0].New["id"])
 	}
+}
+
+// newRole creates a login role with no privileges, dropped after the test,
+// and a connection as that role.
+func (h *harness) newRole() (string, *pgx.Conn) {
+	h.t.Helper()
+	ctx := context.Background()
+	role := "r_" + h.cfg.Slot[:min(len(h.cfg.Slot), 40)]
+	h.db.Exec(h.t, `CREATE ROLE `+role+` LOGIN PASSWORD 'pw'`)
+	pc, err := pgx.ParseConfig(h.db.DSN)
+	require.NoError(h.t, err)
+	pc.User, pc.Password = role, "pw"
+	conn, err := pgx.ConnectConfig(ctx, pc)
+	require.NoError(h.t, err)
+	h.t.Cleanup(func() {
+		_ = conn.Close(ctx)
+		_, _ = h.db.Pool.Exec(ctx, `DROP OWNED BY `+role)
+		_, _ = h.db.Pool.Exec(ctx, `DROP ROLE `+role)
+	})
+	return role, conn
 }
