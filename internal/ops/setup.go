@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pgbento/cdc/internal/config"
@@ -76,7 +77,8 @@ func (t *target) setupSchema(ctx context.Context, res *SetupResult) error {
 // setupPublication creates or extends the publication when the role may.
 func (t *target) setupPublication(ctx context.Context, res *SetupResult) error {
 	fs, err := t.checkPublication(ctx)
-	if err != nil || len(fs) == 0 || fs[0].Severity != SevWarn {
+	warns := slices.ContainsFunc(fs, func(f Finding) bool { return f.Severity == SevWarn })
+	if err != nil || !Runnable(fs) || !warns {
 		return err
 	}
 	_, sql, err := replication.EnsurePublication(ctx, t.conn, t.cfg.Source.Config)

@@ -8,7 +8,9 @@
 // the server is told), and the catalog questions about the source database
 // (catalog.go: slot state, publication membership, live columns, replica
 // identity, the syncer's schema) with the quoting of table names
-// (tables.go). It does not own rules, delivery, the schema migrations,
+// (tables.go), and following the watched tables by relation OID when
+// pgoutput names them otherwise: partitions, renamed tables (identity.go).
+// It does not own rules, delivery, the schema migrations,
 // the operator commands or the CLI; it imports only package stream and
 // the retry and promreg helpers.
 //

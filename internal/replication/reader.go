@@ -37,6 +37,7 @@ type Reader struct {
 	// Only the replication goroutine touches these.
 	emitted     bool            // something was handed to out in this process
 	lastEmitted stream.Position // the last thing handed to out
+	identity    *tableIdentity  // the watched tables' OIDs, from the first session
 
 	healthy atomic.Bool
 	reason  atomic.Value // string: why not healthy
@@ -131,7 +132,7 @@ func (r *Reader) replicate(ctx context.Context, out chan<- stream.Change, start 
 			return nil
 		}
 		if permanent(err) {
-			return fmt.Errorf("replicate slot %s: %w%s", r.cfg.Slot, err, hint(err))
+			return fmt.Errorf("replicate slot %s: %w%s", r.cfg.Slot, err, r.hint(ctx, err))
 		}
 		if streamed {
 			bo.Reset()
@@ -168,7 +169,10 @@ func permanent(err error) bool {
 }
 
 // hint tells the operator what to do about a permanent error, if we know.
-func hint(err error) string {
+func (r *Reader) hint(ctx context.Context, err error) string {
+	if missingPublication(err) {
+		return r.publicationHint(ctx)
+	}
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return ""

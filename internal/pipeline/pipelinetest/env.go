@@ -5,6 +5,7 @@ package pipelinetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,20 @@ func NewEnvWith(t *testing.T, schema, rules, extra string) *Env {
 	cfg, err := config.Parse("test.yaml", []byte(src))
 	require.NoError(t, err)
 	return &Env{DB: db, Fake: fake, Cfg: cfg}
+}
+
+// PurchaseRule is the example rules' defaults and their first rule alone,
+// purchase_on_paid, whose only lookup reads customers.
+func PurchaseRule() string {
+	return examples.Rules[:strings.Index(examples.Rules, "  # A refund")]
+}
+
+// PartitionedSchema is the example schema with orders partitioned by id
+// (one partition, orders_1, for ids 1 to 99, with REPLICA IDENTITY FULL).
+func PartitionedSchema() string {
+	return strings.Replace(examples.Schema, "    refunded_at timestamptz\n);", "    refunded_at timestamptz\n) PARTITION BY RANGE (id);\n"+
+		"CREATE TABLE orders_1 PARTITION OF orders FOR VALUES FROM (1) TO (100);", 1) +
+		"\nALTER TABLE orders_1 REPLICA IDENTITY FULL;"
 }
 
 // Start runs a syncer until the returned stop is called; stop returns
