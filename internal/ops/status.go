@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/pgbento/cdc/internal/backfill"
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/reconcile"
 	"github.com/pgbento/cdc/internal/replication"
@@ -22,6 +23,9 @@ type Status struct {
 	Checkpoint  *Checkpoint `json:"checkpoint"`
 	DeadLetters int64       `json:"dead_letters"`
 	Backfills   []Backfill  `json:"backfills"`
+	// Requests are the backfills queued for or running in the syncer
+	// (cdc backfill, a resync), oldest first.
+	Requests []backfill.Request `json:"backfill_requests"`
 	// Reconcile is the newest reconcile run (cdc reconcile or
 	// reconcile.every); nil when none ran.
 	Reconcile *reconcile.LastRun `json:"last_reconcile"`
@@ -72,6 +76,9 @@ func ReadStatusWith(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config)
 		return nil, fmt.Errorf("count dead letters: %w", err)
 	}
 	if st.Backfills, err = readBackfills(ctx, pool, schema); err != nil {
+		return nil, err
+	}
+	if st.Requests, err = backfill.NewRequestStore(pool, schema).Open(ctx); err != nil {
 		return nil, err
 	}
 	if st.Reconcile, err = reconcile.Last(ctx, pool, schema); err != nil {
