@@ -23,8 +23,11 @@ CREATE TABLE {{.schema}}.backfill_requests (
 );
 CREATE INDEX backfill_requests_open ON {{.schema}}.backfill_requests (id) WHERE state IN ('queued', 'running');
 
--- Which slot the checkpoint belongs to (issue 12): the slot's consistent
--- point, recorded when the syncer created it. A slot of the same name
--- created later has another one, so a re-created slot is never mistaken
--- for the one the checkpoint counts in. NULL: not known (older checkpoints).
+-- Which slot the checkpoint belongs to (issue 12, internal/replication
+-- doc.go "Slot identity"): the slot's consistent point, recorded when the
+-- syncer created it, and the highest confirmed flush LSN the syncer ever
+-- reported to it, recorded before it is reported. A slot of the same name
+-- created later starts beyond that, so it is never mistaken for the one the
+-- checkpoint counts in. NULL: not known yet (set on the next start).
 ALTER TABLE {{.schema}}.checkpoint ADD COLUMN slot_consistent_point pg_lsn;
+ALTER TABLE {{.schema}}.checkpoint ADD COLUMN slot_max_flush pg_lsn;

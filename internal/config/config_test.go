@@ -128,3 +128,15 @@ func TestBentoErrorsPointAtTheirLine(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "cdc.yaml:5: bento.batch_size")
 }
+
+func TestOnSlotLost(t *testing.T) {
+	t.Setenv("TEST_DSN", "postgres://localhost/db")
+	cfg, err := Parse("cdc.yaml", []byte(head+examples.Rules))
+	require.NoError(t, err)
+	require.Equal(t, "stop", cfg.Source.OnSlotLost, "the default")
+	cfg, err = Parse("cdc.yaml", []byte("source:\n  dsn: ${TEST_DSN}\n  on_slot_lost: resync\nbento:\n  site_uuid: s\n"+examples.Rules))
+	require.NoError(t, err)
+	require.Equal(t, "resync", cfg.Source.OnSlotLost)
+	_, err = Parse("cdc.yaml", []byte("source:\n  dsn: ${TEST_DSN}\n  on_slot_lost: ignore\nbento:\n  site_uuid: s\n"+examples.Rules))
+	require.ErrorContains(t, err, "source.on_slot_lost")
+}

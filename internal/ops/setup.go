@@ -48,6 +48,9 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 	if err := migrations.Apply(ctx, conn, cfg.Source.Schema); err != nil {
 		return nil, err
 	}
+	if err := replication.CheckSlot(ctx, pool, cfg.Source.Config); err != nil {
+		return nil, err // a lost slot: the message says how to resync
+	}
 	if err := replication.CheckContinuity(ctx, pool, cfg.Source.Config); err != nil {
 		return nil, err
 	}
@@ -65,11 +68,14 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 	// backfills from the snapshot exported with it; a slot made here would
 	// skip that backfill.
 	if !cfg.Backfill.OnCreate {
-		slotCreated, _, err := replication.EnsureSlot(ctx, cfg.Source.Config)
+		point, err := replication.EnsureSlotAt(ctx, cfg.Source.Config)
+		if err == nil && point != 0 {
+			err = replication.RecordSlot(ctx, conn, replication.CheckpointTable(cfg.Source.Schema), cfg.Source.Slot, point)
+		}
 		if err != nil {
 			return nil, err
 		}
-		if slotCreated {
+		if point != 0 {
 			res.Ran = append(res.Ran, fmt.Sprintf("CREATE_REPLICATION_SLOT %s LOGICAL pgoutput; -- on a replication connection", cfg.Source.Slot))
 		}
 	}

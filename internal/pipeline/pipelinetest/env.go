@@ -29,7 +29,13 @@ type Env struct {
 // config file (top-level YAML).
 func NewEnv(t *testing.T, extra string) *Env {
 	t.Helper()
-	db := pgtest.NewDB(t)
+	return NewEnvOn(t, pgtest.NewDB(t), extra)
+}
+
+// NewEnvOn is NewEnv on a database the test made itself (a server with
+// settings of its own).
+func NewEnvOn(t *testing.T, db *pgtest.DB, extra string) *Env {
+	t.Helper()
 	db.Exec(t, examples.Schema)
 	fake := bentotest.NewServer(t)
 	src := examples.Rules + fmt.Sprintf(`
