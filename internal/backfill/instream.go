@@ -3,6 +3,7 @@ package backfill
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -114,6 +115,13 @@ func (d *Driver) execute(ctx context.Context, r *Request, restart bool) {
 // runRequest sends the table's chunks after its saved progress; reason
 // says why nothing was sent, if so.
 func (d *Driver) runRequest(ctx context.Context, r *Request, restart bool) (string, error) {
+	var version int
+	if err := d.o.Pool.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&version); err != nil {
+		return "", fmt.Errorf("read server version: %w", err)
+	}
+	if version < 140000 {
+		return "", errors.New("a backfill inside the stream needs Postgres 14 or newer (logical messages in pgoutput)")
+	}
 	t, err := describeTable(ctx, d.o.Pool, r.Table)
 	if err != nil {
 		return "", err

@@ -203,3 +203,50 @@ func requireEachPurchase(t *testing.T, e *env, twice map[string]bool) {
 		require.Equal(t, 1, n, "order %s sent %d times", k, n)
 	}
 }
+
+// TestBackfillInsideTheStreamResumesAfterAStop: a syncer stopped in the
+// middle of a requested backfill leaves the request running; the next
+// syncer resumes it after the last delivered chunk, so every row is sent
+// and the delivered chunks are not sent again.
+func TestBackfillInsideTheStreamResumesAfterAStop(t *testing.T) {
+	e := newEnv(t, "backfill:\n  chunk_size: 10\n")
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) SELECT 'r' || i || '@example.com', true FROM generate_series(1, 45) i`)
+	reached := make(chan struct{})
+	hooks := backfill.Hooks{AfterLow: func(ctx context.Context, _ string, chunk int64) {
+		if chunk == 3 {
+			close(reached)
+			<-ctx.Done() // the syncer stops here, between chunk 3's watermarks
+		}
+	}}
+	_, stop := e.StartWith(t, pipeline.Options{BackfillPoll: 20 * time.Millisecond, BackfillHooks: hooks})
+	store := backfill.NewRequestStore(e.DB.Pool, e.Cfg.Source.Schema)
+	ctx := context.Background()
+	id, err := store.Add(ctx, backfill.Request{Table: "customers"})
+	require.NoError(t, err)
+	select {
+	case <-reached:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the backfill never reached its third chunk")
+	}
+	require.NoError(t, stop())
+	r, err := store.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, backfill.StateRunning, r.State, "a stopped syncer leaves its request to the next one")
+	require.EqualValues(t, 20, r.RowsDone)
+	require.Len(t, e.Fake.Received(), 20)
+
+	_, stop = e.StartWith(t, pipeline.Options{BackfillPoll: 20 * time.Millisecond})
+	waitRequest(t, store, id)
+	require.NoError(t, stop())
+	r, err = store.Get(ctx, id)
+	require.NoError(t, err)
+	require.EqualValues(t, 45, r.RowsDone)
+	sent := map[string]int{}
+	for _, ev := range e.Fake.Received() {
+		sent[ev.Email]++
+	}
+	require.Len(t, sent, 45, "every customer's $subscribe arrived")
+	for email, n := range sent {
+		require.Equal(t, 1, n, "%s sent %d times", email, n)
+	}
+}
