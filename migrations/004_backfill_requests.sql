@@ -21,6 +21,11 @@ CREATE TABLE {{.schema}}.backfill_requests (
     started_at    timestamptz,
     finished_at   timestamptz
 );
+-- A request is a backfill, or a reconcile repair handed to the running
+-- syncer by `cdc reconcile` (kind reconcile: table_name '' means every
+-- purchase table; since limits it like --since).
+ALTER TABLE {{.schema}}.backfill_requests ADD COLUMN kind text NOT NULL DEFAULT 'backfill';
+ALTER TABLE {{.schema}}.backfill_requests ADD COLUMN since timestamptz;
 CREATE INDEX backfill_requests_open ON {{.schema}}.backfill_requests (id) WHERE state IN ('queued', 'running');
 
 -- Which slot the checkpoint belongs to (issue 12, internal/replication

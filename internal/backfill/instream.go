@@ -31,6 +31,9 @@ type StreamOptions struct {
 	PerMinute float64
 	Logger    *slog.Logger
 	Hooks     Hooks
+	// Reconcile runs a reconcile request (kind reconcile) with the syncer's
+	// pacing and returns its summary; nil fails such requests.
+	Reconcile func(ctx context.Context, r Request) (summary string, err error)
 }
 
 // Hooks let a test act at exact points of a chunk (writing rows between
@@ -93,8 +96,17 @@ func (d *Driver) Run(ctx context.Context) error {
 
 // execute runs one request to its end and records how it ended.
 func (d *Driver) execute(ctx context.Context, r *Request, restart bool) {
-	d.log.Info("backfill request running in the stream", "id", r.ID, "table", r.Table, "filtered", r.Where != "")
-	reason, err := d.runRequest(ctx, r, restart)
+	d.log.Info("request running in the syncer", "id", r.ID, "kind", r.Kind, "table", r.Table, "filtered", r.Where != "")
+	var reason string
+	var err error
+	switch {
+	case r.Kind != KindReconcile:
+		reason, err = d.runRequest(ctx, r, restart)
+	case d.o.Reconcile == nil:
+		err = errors.New("this syncer cannot run reconcile requests")
+	default:
+		reason, err = d.o.Reconcile(ctx, *r)
+	}
 	if ctx.Err() != nil {
 		d.log.Info("backfill request interrupted; it resumes when the syncer starts again", "id", r.ID, "rows_done", r.RowsDone)
 		return

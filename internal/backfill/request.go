@@ -25,10 +25,20 @@ const (
 	OriginResync = "resync"
 )
 
+// Request kinds: a backfill, or a reconcile repair (issue 13) handed to the
+// running syncer, which runs it with its own pacing.
+const (
+	KindBackfill  = "backfill"
+	KindReconcile = "reconcile"
+)
+
 // Request is one backfill for the running syncer to execute inside its
-// stream (see doc.go, "Inside the stream").
+// stream (see doc.go, "Inside the stream"), or a reconcile it runs for
+// `cdc reconcile`.
 type Request struct {
 	ID        int64      `json:"id"`
+	Kind      string     `json:"kind"`
+	Since     *time.Time `json:"since,omitempty"` // reconcile: purchases dated since`
 	Table     string     `json:"table"`
 	Where     string     `json:"where,omitempty"`
 	Restart   bool       `json:"restart,omitempty"`
@@ -58,12 +68,12 @@ func NewRequestStore(pool *pgxpool.Pool, schema string) *RequestStore {
 	return &RequestStore{pool: pool, table: pgx.Identifier{schema, "backfill_requests"}.Sanitize()}
 }
 
-const requestColumns = `id, table_name, where_sql, restart, per_minute, origin, state, reason, rows_done,
+const requestColumns = `id, kind, since, table_name, where_sql, restart, per_minute, origin, state, reason, rows_done,
 	rows_dropped, events, requested_at, started_at, finished_at`
 
 func scanRequest(row pgx.CollectableRow) (Request, error) {
 	var r Request
-	err := row.Scan(&r.ID, &r.Table, &r.Where, &r.Restart, &r.PerMinute, &r.Origin, &r.State, &r.Reason,
+	err := row.Scan(&r.ID, &r.Kind, &r.Since, &r.Table, &r.Where, &r.Restart, &r.PerMinute, &r.Origin, &r.State, &r.Reason,
 		&r.RowsDone, &r.Dropped, &r.Events, &r.Requested, &r.Started, &r.Finished)
 	return r, err
 }
@@ -73,9 +83,12 @@ func (s *RequestStore) Add(ctx context.Context, r Request) (int64, error) {
 	if r.Origin == "" {
 		r.Origin = OriginCLI
 	}
+	if r.Kind == "" {
+		r.Kind = KindBackfill
+	}
 	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO `+s.table+` (table_name, where_sql, restart, per_minute, origin)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, r.Table, r.Where, r.Restart, r.PerMinute, r.Origin).Scan(&id)
+	err := s.pool.QueryRow(ctx, `INSERT INTO `+s.table+` (table_name, where_sql, restart, per_minute, origin, kind, since)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, r.Table, r.Where, r.Restart, r.PerMinute, r.Origin, r.Kind, r.Since).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("queue backfill of %s: %w", r.Table, err)
 	}
@@ -120,7 +133,7 @@ func (s *RequestStore) claim(ctx context.Context) (r Request, restart, ok bool, 
 			started_at = coalesce(u.started_at, now())
 		FROM (SELECT id, restart FROM `+s.table+` WHERE state IN ('queued', 'running') ORDER BY id LIMIT 1) o
 		WHERE u.id = o.id
-		RETURNING u.id, u.table_name, u.where_sql, o.restart, u.per_minute, u.origin, u.state, u.reason, u.rows_done,
+		RETURNING u.id, u.kind, u.since, u.table_name, u.where_sql, o.restart, u.per_minute, u.origin, u.state, u.reason, u.rows_done,
 			u.rows_dropped, u.events, u.requested_at, u.started_at, u.finished_at`)
 	if err != nil {
 		return Request{}, false, false, fmt.Errorf("claim backfill request: %w", err)

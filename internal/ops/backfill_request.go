@@ -70,3 +70,19 @@ func WaitBackfill(ctx context.Context, pool *pgxpool.Pool, schema string, id int
 		}
 	}
 }
+
+// HandReconcile hands `cdc reconcile`'s repair to the running syncer (the
+// request mechanism of backfills, kind reconcile) and returns the request's
+// id; ok is false when no syncer runs (the caller repairs by itself).
+func HandReconcile(ctx context.Context, pool *pgxpool.Pool, schema, slot string, since time.Time, table string) (id int64, ok bool, err error) {
+	running, err := SyncerRunning(ctx, pool, slot)
+	if err != nil || !running {
+		return 0, false, err
+	}
+	r := backfill.Request{Kind: backfill.KindReconcile, Table: table, Origin: backfill.OriginCLI}
+	if !since.IsZero() {
+		r.Since = &since
+	}
+	id, err = backfill.NewRequestStore(pool, schema).Add(ctx, r)
+	return id, err == nil, err
+}

@@ -57,7 +57,7 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	st.sender = sender
 	st.useLedger()
 	st.useReconcile(limiter)
-	st.useBackfills()
+	st.useBackfills(limiter)
 	st.eval = rules.NewEvaluator(s.cfg.Compiled, pool)
 	s.mu.Lock()
 	s.reader, s.sender = st.reader, st.sender
