@@ -180,3 +180,21 @@ func TestStatusPageShowsEmailsAtDebugAndIsReadOnly(t *testing.T) {
 	metrics.Body.Close()
 	require.Equal(t, http.StatusOK, metrics.StatusCode, "other paths still reach the metrics and health handler")
 }
+
+// Backfills queued for the syncer (none runs here) are listed with their
+// state and origin.
+func TestStatusPageListsQueuedBackfills(t *testing.T) {
+	e := &env{Env: pipelinetest.NewEnv(t, ""), reg: prometheus.NewRegistry()}
+	e.DB.Migrate(t, "cdc")
+	e.syncer = pipeline.New(e.Cfg, pipeline.Options{Registry: e.reg})
+	e.DB.Exec(t, `INSERT INTO cdc.backfill_requests (table_name, origin) VALUES ('public.orders', 'resync')`)
+	url := e.serve(t)
+	resp, err := http.Get(url + "/")
+	require.NoError(t, err)
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	page := string(b)
+	require.Contains(t, page, "Running and queued in the syncer")
+	require.Regexp(t, `<td>public.orders</td><td>queued</td><td>resync</td>`, page)
+}
