@@ -238,7 +238,7 @@ func (c *chunker) window(ctx context.Context, name string, seq int64, read func(
 	}
 	w := c.d.o.Windows
 	id := fmt.Sprintf("%d/%d/%s", c.d.epoch, c.r.ID, name)
-	w.expect(id, c.t.name, c.t.key)
+	done := w.expect(id, c.t.name, c.t.key)
 	defer w.forget(id)
 	if err := c.d.emit(ctx, id, false); err != nil {
 		return chunk{}, chunkResult{}, err
@@ -256,7 +256,7 @@ func (c *chunker) window(ctx context.Context, name string, seq int64, read func(
 	if err := c.d.emit(ctx, id, true); err != nil {
 		return chunk{}, chunkResult{}, err
 	}
-	res, err := w.result(ctx, id)
+	res, err := result(ctx, done)
 	if err == nil {
 		err = w.waitAcked(ctx, res.upTo)
 	}

@@ -63,11 +63,15 @@ func NewWindows() *Windows {
 	return &Windows{chunks: map[string]*window{}, ackCh: make(chan struct{})}
 }
 
-// expect registers a chunk before its low watermark is emitted.
-func (w *Windows) expect(id, table string, key []string) {
+// expect registers a chunk before its low watermark is emitted; the high
+// watermark's verdict arrives on the returned channel (held by the driver:
+// the chunk leaves the map when its high watermark goes by).
+func (w *Windows) expect(id, table string, key []string) <-chan chunkResult {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.chunks[id] = &window{table: table, key: key, changed: map[string]bool{}, done: make(chan chunkResult, 1)}
+	done := make(chan chunkResult, 1)
+	w.chunks[id] = &window{table: table, key: key, changed: map[string]bool{}, done: done}
+	return done
 }
 
 // setRows hands over the chunk's rows; the high watermark is emitted after.
@@ -89,16 +93,10 @@ func (w *Windows) forget(id string) {
 	delete(w.chunks, id)
 }
 
-// result waits for the high watermark's verdict on chunk id.
-func (w *Windows) result(ctx context.Context, id string) (chunkResult, error) {
-	w.mu.Lock()
-	c := w.chunks[id]
-	w.mu.Unlock()
-	if c == nil {
-		return chunkResult{}, fmt.Errorf("backfill chunk %s: not registered", id)
-	}
+// result waits for the high watermark's verdict on a chunk.
+func result(ctx context.Context, done <-chan chunkResult) (chunkResult, error) {
 	select {
-	case r := <-c.done:
+	case r := <-done:
 		return r, r.err
 	case <-ctx.Done():
 		return chunkResult{}, ctx.Err()
