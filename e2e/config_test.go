@@ -72,9 +72,10 @@ func TestBadConfigExitsBeforeConnecting(t *testing.T) {
 	require.Zero(t, accepted.Load(), "cdc connected to the database despite a bad config")
 }
 
-// TestCheckAgainstLiveDatabase: `cdc check` on a database that can run
-// but lacks REPLICA IDENTITY FULL where rules read old values warns with
-// the SQL to fix it (exit 0), and a rule naming a column the table does not
+// TestCheckAgainstLiveDatabase: `cdc check` on a database that lacks
+// REPLICA IDENTITY FULL where rules read old values reports an error with
+// the rules and the SQL to fix it (exit 3: their dead letters could never
+// be replayed), and a rule naming a column the table does not
 // have is a problem (exit 3) naming the rule and the column.
 func TestCheckAgainstLiveDatabase(t *testing.T) {
 	for _, tc := range []struct {
@@ -87,10 +88,11 @@ func TestCheckAgainstLiveDatabase(t *testing.T) {
 		{
 			name:  "replica identity",
 			setup: `ALTER TABLE orders REPLICA IDENTITY DEFAULT`,
+			code:  3,
 			want: []string{
-				`^warn +table public\.orders has REPLICA IDENTITY DEFAULT but rules purchase_on_paid`,
+				`^error +table public\.orders has REPLICA IDENTITY DEFAULT but rules purchase_on_paid, order_refunded, order_shipped, lifetime_value read old values$`,
+				`^ +fix: .*cannot be replayed`,
 				`^ +sql: ALTER TABLE "?public"?\."?orders"? REPLICA IDENTITY FULL;$`,
-				`^runnable: yes$`,
 			},
 		},
 		{
@@ -148,4 +150,17 @@ func lineOf(t *testing.T, text, s string) int {
 	}
 	t.Fatalf("no line with %q", s)
 	return 0
+}
+
+// TestRunNamesHTTPAddrInUse: when the metrics address is taken, cdc run
+// says which setting to change (issue 15.14).
+func TestRunNamesHTTPAddrInUse(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	l, err := net.Listen("tcp", e.httpAddr)
+	require.NoError(t, err)
+	defer l.Close()
+	res := e.cli("run")
+	require.Equal(t, 1, res.Code, res.String())
+	require.Contains(t, res.Stderr, "listen on http.addr "+e.httpAddr+" (status page, metrics and health): ", res.String())
+	require.Contains(t, res.Stderr, "address already in use", res.String())
 }

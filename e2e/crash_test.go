@@ -35,7 +35,7 @@ func TestKill9MidStream(t *testing.T) {
 		// A random moment while the writer is busy.
 		at := int64(changes*(i+1)/(kills+1) + rng.IntN(changes/(kills+1)/2))
 		require.Eventually(t, func() bool { return w.progress.Load() >= at }, time.Minute, time.Millisecond)
-		s.kill()
+		s.Kill()
 		// After the process is gone: a request it sent arrived before this.
 		killedAt = append(killedAt, time.Now())
 		s = e.startSyncer()
@@ -54,7 +54,7 @@ func TestKill9MidStream(t *testing.T) {
 	t.Logf("%d changes, %d events received, %d duplicates (%d of unique events) after %d kills: %v",
 		w.changes, len(e.fake.Received()), dups, keyed, kills, perKill)
 	require.LessOrEqual(t, keyed, kills*e.opts.BatchSize, "more events re-sent than a batch per kill: %v", perKill)
-	require.False(t, s.exited(), "the last syncer died")
+	require.False(t, s.Exited(), "the last syncer died")
 }
 
 // requireDuplicatesStraddleKills asserts that every two consecutive copies

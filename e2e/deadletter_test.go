@@ -15,12 +15,13 @@ import (
 
 // deadLetterJSON is the part of `cdc dlq list --json` the tests read.
 type deadLetterJSON struct {
-	ID     int64
-	Kind   string
-	Rule   string
-	Table  string
-	Key    string
-	Reason string
+	ID       int64  `json:"id"`
+	Kind     string `json:"kind"`
+	Rule     string `json:"rule"`
+	Table    string `json:"table"`
+	Key      string `json:"key"`
+	Reason   string `json:"reason"`
+	Attempts int    `json:"attempts"`
 }
 
 // statusJSON is `cdc status --json`.
@@ -63,6 +64,12 @@ func TestPoisonRowAndRejectedEvent(t *testing.T) {
 		return e.deadLetterCount(t) == 3 && received(e.fake, func(ev bentotest.ReceivedEvent) bool { return amountOf(ev) == "5000" })
 	}, time.Minute, 50*time.Millisecond, "the bad events were not dead-lettered or the rest not delivered")
 
+	raw := e.cli("dlq", "list", "--json")
+	require.Zero(t, raw.Code, raw.String())
+	for _, key := range []string{`"id"`, `"created_at"`, `"table"`, `"commit_lsn"`, `"attempts"`} {
+		require.Contains(t, raw.Stdout, key+":", "dlq list --json uses snake_case like status --json")
+	}
+	require.NotContains(t, raw.Stdout, `"CreatedAt"`)
 	list := e.listDeadLetters(t)
 	var kinds []string
 	for _, d := range list {
@@ -87,7 +94,7 @@ func TestPoisonRowAndRejectedEvent(t *testing.T) {
 	e.fake.RejectWhen(nil)
 	replay := e.cli("dlq", "replay")
 	require.Zero(t, replay.Code, replay.String())
-	require.Equal(t, 3, strings.Count(replay.Stdout, "replayed "), replay.String())
+	require.Regexp(t, `^replayed: 3 dead letters \(ids \d+, \d+, \d+\)\n$`, replay.Stdout)
 	require.Empty(t, e.listDeadLetters(t))
 	e.requireStatus(t, 0)
 

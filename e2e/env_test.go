@@ -1,15 +1,12 @@
 package e2e
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"errors"
-	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
+	"regexp"
 	"testing"
 	"time"
 
@@ -17,6 +14,8 @@ import (
 
 	"github.com/pgbento/cdc/examples"
 	"github.com/pgbento/cdc/internal/bento/bentotest"
+	"github.com/pgbento/cdc/internal/cdcproc"
+	"github.com/pgbento/cdc/internal/configtext"
 	"github.com/pgbento/cdc/internal/pgtest"
 )
 
@@ -41,6 +40,9 @@ type envOptions struct {
 	SourceExtra     string // more lines under source:
 	BentoExtra      string // more lines under bento:
 	ExtraRules      string // more list items under rules:
+	User            string // connect as this role instead of the superuser
+	LogLevel        string // default info
+	LogFormat       string // default text
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -51,6 +53,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 10 * time.Second
 	}
+	o.LogLevel = cmp.Or(o.LogLevel, "info")
+	o.LogFormat = cmp.Or(o.LogFormat, "text")
 	db := pgtest.NewDB(t)
 	db.Exec(t, examples.Schema)
 	e := &env{t: t, db: db, fake: bentotest.NewServer(t), dir: t.TempDir(), httpAddr: freeAddr(t), opts: o}
@@ -62,27 +66,21 @@ func newEnv(t *testing.T, o envOptions) *env {
 // config is the operational sections followed by the example rules, so
 // line numbers of the rules shift but their text is the README's.
 func (e *env) config() string {
-	return fmt.Sprintf(`source:
-  dsn: %q
-  heartbeat: 1s
-  status_interval: 1s
-%s
-bento:
-  site_uuid: site-1
-  base_url: %q
-  requests_per_minute: 0
-  max_backoff: 1s
-  timeout: 10s
-  batch_size: %d
-%s
-http:
-  addr: %s
-log:
-  level: info
-  format: text
-shutdown_timeout: %s
-`, e.db.DSN, e.opts.SourceExtra, e.fake.URL, e.opts.BatchSize, e.opts.BentoExtra, e.httpAddr, e.opts.ShutdownTimeout) +
-		examples.Rules + e.opts.ExtraRules
+	return configtext.File{
+		DSN: e.sourceDSN(), Heartbeat: time.Second, StatusInterval: time.Second, SourceExtra: e.opts.SourceExtra,
+		SiteUUID: "site-1", BentoURL: e.fake.URL, MaxBackoff: time.Second, Timeout: 10 * time.Second,
+		BatchSize: e.opts.BatchSize, BentoExtra: e.opts.BentoExtra,
+		HTTPAddr: e.httpAddr, LogLevel: e.opts.LogLevel, LogFormat: e.opts.LogFormat, ShutdownTimeout: e.opts.ShutdownTimeout,
+		Rules: examples.Rules + e.opts.ExtraRules,
+	}.YAML()
+}
+
+// sourceDSN is the test database's DSN, as opts.User when set.
+func (e *env) sourceDSN() string {
+	if e.opts.User == "" {
+		return e.db.DSN
+	}
+	return regexp.MustCompile(`\buser=\S+`).ReplaceAllString(e.db.DSN, "user="+e.opts.User)
 }
 
 // freeAddr returns a loopback address nothing listens on right now. cdc run
@@ -96,41 +94,19 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// cliResult is what a one-shot cdc command printed and how it exited.
-type cliResult struct {
-	Stdout, Stderr string
-	Code           int
-}
-
-func (r cliResult) String() string {
-	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
-}
-
 // cli runs `cdc <args> --config <the env's file>`.
-func (e *env) cli(args ...string) cliResult {
+func (e *env) cli(args ...string) cdcproc.Result {
 	e.t.Helper()
 	return runCLI(e.t, append(args, "--config", e.cfgPath)...)
 }
 
 // runCLI runs the binary to completion (bounded, so a hang fails the test
 // instead of the package's timeout).
-func runCLI(t *testing.T, args ...string) cliResult {
+func runCLI(t *testing.T, args ...string) cdcproc.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cdcBin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := cliResult{Stdout: stdout.String(), Stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		res.Code = exit.ExitCode()
-	default:
-		t.Fatalf("run cdc %s: %v", strings.Join(args, " "), err)
-	}
-	require.NoError(t, ctx.Err(), "cdc %s did not finish in time", strings.Join(args, " "))
+	res, err := cdcproc.Run(ctx, append([]string{cdcBin}, args...)...)
+	require.NoError(t, err)
 	return res
 }

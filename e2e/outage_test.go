@@ -48,7 +48,7 @@ func TestBentoDownThirtySeconds(t *testing.T) {
 	require.Zero(t, seen.inactive, "the slot was inactive in %d of %d samples", seen.inactive, seen.samples)
 	require.Len(t, seen.pids, 1, "the walsender changed (the connection was dropped and remade): pids %v", seen.pids)
 	require.Less(t, seen.maxRSS, int64(128<<20), "peak RSS %d MiB", seen.maxRSS>>20)
-	require.NotContains(t, s.logs(), "replication connection lost")
+	require.NotContains(t, s.Logs(), "replication connection lost")
 	refused := 0
 	for _, r := range e.fake.Requests() {
 		if r.Time.After(down) && r.Time.Before(up) {
@@ -114,7 +114,7 @@ func (sw *slotWatch) sample(e *env, s *syncer) {
 	var pid *int32
 	err := e.db.Pool.QueryRow(context.Background(), `SELECT active, active_pid FROM pg_replication_slots
 		WHERE slot_name = 'cdc_bento' AND database = current_database()`).Scan(&active, &pid)
-	rss, rssErr := s.rssBytes()
+	rss, rssErr := s.MemoryBytes("VmRSS")
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
 	if err != nil || rssErr != nil {

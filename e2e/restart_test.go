@@ -33,17 +33,17 @@ func TestPostgresRestartMidStream(t *testing.T) {
 			"session.send (internal/replication/session.go) on a full change queue, sending status updates but never reading " +
 			"the shutdown's keepalives (checkDraining never runs), while the evaluator (internal/pipeline/evaluate.go, rules.EvaluateRetrying) " +
 			"retries a lookup against the stopping server, which refuses new connections until the walsender exits.")
-		<-s.done
+		<-s.Done()
 		s = e.startSyncer()
 	}
 	require.NoError(t, w.Run(ctx, 6000))
 	e.fake.SetFault(nil)
 
 	want := e.waitDelivered(t, 2*time.Minute)
-	require.False(t, s.exited(), "the syncer exited instead of reconnecting")
+	require.False(t, s.Exited(), "the syncer exited instead of reconnecting")
 	if !t.Failed() { // after a kill, re-sent events are expected
 		require.Zero(t, want.check(t, e.fake), "duplicates after a Postgres restart")
-		require.Contains(t, s.logs(), "replication connection lost; reconnecting")
+		require.Contains(t, s.Logs(), "replication connection lost; reconnecting")
 	}
 	var deadLetters int
 	require.NoError(t, e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM cdc.dead_letters`).Scan(&deadLetters))
@@ -63,7 +63,7 @@ func restartWedged(t *testing.T, s *syncer) bool {
 		case <-restarted:
 			wedged <- false
 		case <-time.After(20 * time.Second):
-			_ = s.cmd.Process.Signal(syscall.SIGKILL)
+			_ = s.Signal(syscall.SIGKILL)
 			wedged <- true
 		}
 	}()

@@ -41,7 +41,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 			code, took := s.terminate(shutdownTimeout + 10*time.Second)
 			require.Zero(t, code, "exit code after SIGTERM")
 			require.LessOrEqual(t, took, shutdownTimeout+2*time.Second, "shutdown took longer than shutdown_timeout")
-			require.Contains(t, s.logs(), "cdc stopped cleanly")
+			require.Contains(t, s.Logs(), "cdc stopped cleanly")
 			t.Logf("stopped in %s after %d events", took.Round(time.Millisecond), len(e.fake.Received()))
 
 			e.fake.SetFault(nil)
@@ -49,7 +49,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 			require.NoError(t, <-written)
 			want := e.waitDelivered(t, 2*time.Minute)
 			require.Zero(t, want.check(t, e.fake), "events re-sent after a graceful stop")
-			require.False(t, s.exited())
+			require.False(t, s.Exited())
 		})
 	}
 }

@@ -1,5 +1,6 @@
 // Package examples embeds the example schema and rules so the demo and the
-// tests use exactly the files the README shows.
+// tests use exactly the files the README shows. It owns those two files
+// only; what the rules mean is package rules' business.
 package examples
 
 import _ "embed"

@@ -34,3 +34,44 @@ func TestApplyIsIdempotent(t *testing.T) {
 func TestApplyRejectsBadSchema(t *testing.T) {
 	require.Error(t, migrations.Apply(context.Background(), nil, `x"; drop table y; --`))
 }
+
+// TestApplyNeedsNoPrivilegeOnceCurrent: a role with only USAGE on the
+// syncer's schema and rights on its tables (no CREATE on the database or
+// the schema) can start once an admin applied the migrations; before, it
+// needs CREATE and says so.
+func TestApplyNeedsNoPrivilegeOnceCurrent(t *testing.T) {
+	db := pgtest.NewDB(t)
+	ctx := context.Background()
+	role := "m_" + db.Name[len(db.Name)-8:]
+	db.Exec(t, `CREATE ROLE `+role+` LOGIN`)
+	t.Cleanup(func() {
+		_, _ = db.Pool.Exec(ctx, `DROP OWNED BY `+role)
+		_, _ = db.Pool.Exec(ctx, `DROP ROLE `+role)
+	})
+	pc, err := pgx.ParseConfig(db.DSN)
+	require.NoError(t, err)
+	pc.User = role
+	limited, err := pgx.ConnectConfig(ctx, pc)
+	require.NoError(t, err)
+	defer limited.Close(ctx)
+
+	st, err := migrations.Inspect(ctx, limited, "cdc")
+	require.NoError(t, err)
+	require.Equal(t, migrations.State{Latest: migrations.Latest()}, st)
+	require.ErrorContains(t, migrations.Apply(ctx, limited, "cdc"), "permission denied for database")
+
+	admin, err := pgx.Connect(ctx, db.DSN)
+	require.NoError(t, err)
+	defer admin.Close(ctx)
+	ran, err := migrations.ApplyReport(ctx, admin, "cdc")
+	require.NoError(t, err)
+	require.Len(t, ran, 1+int(migrations.Latest()), "the schema and each migration: %v", ran)
+	db.Exec(t, `GRANT USAGE ON SCHEMA cdc TO `+role+`; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA cdc TO `+role)
+
+	st, err = migrations.Inspect(ctx, limited, "cdc")
+	require.NoError(t, err)
+	require.True(t, st.Current(), "%+v", st)
+	ran, err = migrations.ApplyReport(ctx, limited, "cdc")
+	require.NoError(t, err)
+	require.Empty(t, ran)
+}

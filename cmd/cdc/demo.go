@@ -32,7 +32,7 @@ func newDemoCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().DurationVar(&duration, "duration", 0, "stop after this long (default: until Ctrl-C)")
+	cmd.Flags().DurationVar(&duration, "duration", 0, "run the sample load this long once the syncer streams, then stop (default: until Ctrl-C)")
 	cmd.Flags().Float64Var(&rate, "rate", 5, "sample writes per second")
 	return cmd
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -45,7 +49,7 @@ func newDLQListCmd() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), dls)
+				return writeJSON(cmd.OutOrStdout(), deadLettersJSON(dls))
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			defer tw.Flush()
@@ -77,13 +81,7 @@ func newDLQReplayCmd() *cobra.Command {
 			}
 			log := newLogger(os.Stderr, cfg.Log.Level, "text")
 			res, err := ops.Replay(cmd.Context(), cfg, log, version, ids...)
-			w := cmd.OutOrStdout()
-			for _, id := range res.Replayed {
-				fmt.Fprintf(w, "replayed %d\n", id)
-			}
-			for _, f := range res.Failed {
-				fmt.Fprintf(w, "kept %d: %s\n", f.ID, f.Reason)
-			}
+			printReplay(cmd.OutOrStdout(), res)
 			if err != nil {
 				return err
 			}
@@ -152,4 +150,69 @@ func parseIDs(args []string) ([]int64, error) {
 		ids = append(ids, id)
 	}
 	return ids, nil
+}
+
+// printReplay says how many dead letters were replayed and kept, and
+// which: "replayed: 2 dead letters (ids 3, 7)", never a bare number that
+// could be a count or an id.
+func printReplay(w io.Writer, res bento.ReplayResult) {
+	kept := make([]int64, len(res.Failed))
+	for i, f := range res.Failed {
+		kept[i] = f.ID
+	}
+	fmt.Fprintf(w, "replayed: %s\n", countIDs(res.Replayed))
+	if len(kept) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "kept: %s\n", countIDs(kept))
+	for _, f := range res.Failed {
+		fmt.Fprintf(w, "  id %d: %s\n", f.ID, f.Reason)
+	}
+}
+
+// countIDs is "0 dead letters", "1 dead letter (id 3)" or "2 dead letters
+// (ids 3, 7)".
+func countIDs(ids []int64) string {
+	switch len(ids) {
+	case 0:
+		return "0 dead letters"
+	case 1:
+		return fmt.Sprintf("1 dead letter (id %d)", ids[0])
+	}
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return fmt.Sprintf("%d dead letters (ids %s)", len(ids), strings.Join(s, ", "))
+}
+
+// deadLetterJSON is one dead letter in `dlq list --json`: snake_case keys,
+// like `status --json`.
+type deadLetterJSON struct {
+	ID          int64           `json:"id"`
+	CreatedAt   time.Time       `json:"created_at"`
+	Kind        string          `json:"kind"`
+	Rule        string          `json:"rule"`
+	Table       string          `json:"table"`
+	Key         string          `json:"key"`
+	Reason      string          `json:"reason"`
+	Status      int             `json:"status"`
+	Response    string          `json:"response"`
+	Attempts    int             `json:"attempts"`
+	CommitLSN   string          `json:"commit_lsn"`
+	ChangeIndex int             `json:"change_index"`
+	EventSub    int             `json:"event_sub"`
+	Source      string          `json:"source"`
+	Event       json.RawMessage `json:"event,omitempty"`
+	Change      json.RawMessage `json:"change,omitempty"`
+}
+
+func deadLettersJSON(dls []bento.DeadLetter) []deadLetterJSON {
+	out := make([]deadLetterJSON, len(dls))
+	for i, d := range dls {
+		out[i] = deadLetterJSON{ID: d.ID, CreatedAt: d.CreatedAt, Kind: d.Kind, Rule: d.Rule, Table: d.Table, Key: d.Key,
+			Reason: d.Reason, Status: d.Status, Response: d.Response, Attempts: d.Attempts, CommitLSN: d.Pos.CommitLSN.String(),
+			ChangeIndex: d.Pos.Index, EventSub: d.Pos.Sub, Source: d.Source, Event: d.Event, Change: d.Change}
+	}
+	return out
 }

@@ -1,17 +1,18 @@
-// Command cdc streams row changes from Postgres to Bento as events. This
-// file holds the CLI only: flags, config loading, signals, wiring and exit
-// codes. Everything a test would want to reach lives under internal/.
+// Command cdc streams row changes from Postgres to Bento as events. It is
+// the CLI only: flags, config loading, signals, wiring, printing and exit
+// codes. The running syncer is internal/pipeline, the operator commands are
+// internal/ops; everything a test would want to reach lives under internal/.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -32,27 +33,31 @@ const (
 
 // exitError carries an exit code up to main.
 type exitError struct {
-	code int
-	err  error
+	code   int
+	err    error
+	logged bool // already in the logs: printing it again would put a plain line among JSON ones
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
-	ctx, stop := signalContext()
+	notices := &signalNotices{}
+	ctx, stop := signalContext(notices)
 	defer stop()
-	root := newRoot()
+	root := newRoot(notices)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		os.Exit(exitOK)
 	}
-	fmt.Fprintln(os.Stderr, "cdc:", err)
 	var ee *exitError
-	if errors.As(err, &ee) {
-		os.Exit(ee.code)
+	if !errors.As(err, &ee) {
+		ee = &exitError{code: exitFailure, err: err}
 	}
-	os.Exit(exitFailure)
+	if !ee.logged {
+		fmt.Fprintln(os.Stderr, "cdc:", err)
+	}
+	os.Exit(ee.code)
 }
 
 // tuneGC, for `cdc run`, trades some memory for much less garbage
@@ -71,23 +76,37 @@ func tuneGC() {
 }
 
 // signalContext ends the context on the first SIGINT/SIGTERM (graceful
-// shutdown) and exits the process at once on the second.
-func signalContext() (context.Context, func()) {
+// shutdown) and exits the process at once on the second; notices says so.
+func signalContext(notices *signalNotices) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		sig := <-ch
-		fmt.Fprintf(os.Stderr, "cdc: %s: shutting down (send again to exit at once)\n", sig)
+		notices.say(sig, "shutting down (send again to exit at once)")
 		cancel()
-		<-ch
-		fmt.Fprintln(os.Stderr, "cdc: second signal: exiting now")
+		sig = <-ch
+		notices.say(sig, "second signal: exiting now")
 		os.Exit(exitFailure)
 	}()
 	return ctx, func() { signal.Stop(ch); cancel() }
 }
 
-func newRoot() *cobra.Command {
+// signalNotices tells the operator about a signal: through the command's
+// logger once it has one (so JSON logs stay JSON), else on stderr.
+type signalNotices struct{ log atomic.Pointer[slog.Logger] }
+
+func (n *signalNotices) use(log *slog.Logger) { n.log.Store(log) }
+
+func (n *signalNotices) say(sig os.Signal, msg string) {
+	if log := n.log.Load(); log != nil {
+		log.Warn(msg, "signal", sig.String())
+		return
+	}
+	fmt.Fprintf(os.Stderr, "cdc: %s: %s\n", sig, msg)
+}
+
+func newRoot(notices *signalNotices) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "cdc",
 		Short:         "Stream Postgres row changes to Bento as events",
@@ -96,7 +115,7 @@ func newRoot() *cobra.Command {
 		Version:       version,
 	}
 	root.PersistentFlags().StringP("config", "c", "cdc.yaml", "config file")
-	root.AddCommand(newRunCmd(), newCheckCmd(), newSetupCmd(), newStatusCmd(), newDLQCmd(),
+	root.AddCommand(newRunCmd(notices), newCheckCmd(), newSetupCmd(), newStatusCmd(), newDLQCmd(),
 		newPreviewCmd(), newBackfillCmd(), newDemoCmd(), newBenchCmd(), newLogCmd(), newReconcileCmd())
 	return root
 }
@@ -109,15 +128,4 @@ func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 		return nil, &exitError{code: exitConfig, err: err}
 	}
 	return cfg, nil
-}
-
-// newLogger builds the process logger from the config's log section.
-func newLogger(w io.Writer, level, format string) *slog.Logger {
-	var lv slog.Level
-	_ = lv.UnmarshalText([]byte(level))
-	opts := &slog.HandlerOptions{Level: lv}
-	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pgbento/cdc/internal/backfill"
+	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/ops"
 	"github.com/pgbento/cdc/internal/stream"
 )
@@ -32,6 +33,9 @@ func newPreviewCmd() *cobra.Command {
 			tables, err := ops.BackfillTables(cfg, table, false)
 			if err != nil {
 				return &exitError{code: exitConfig, err: err}
+			}
+			if err := checkRules(cmd, cfg); err != nil {
+				return err
 			}
 			pool, err := ops.OpenForBackfill(cmd.Context(), cfg, false)
 			if err != nil {
@@ -63,4 +67,21 @@ func newPreviewCmd() *cobra.Command {
 	cmd.Flags().Int64Var(&limit, "limit", 20, "rows to read; 0 = all")
 	_ = cmd.MarkFlagRequired("table")
 	return cmd
+}
+
+// checkRules checks the rules against the live schema as check does; an
+// error (a column that does not exist, cents over a float) stops with exit
+// code 3 and every finding on stderr.
+func checkRules(cmd *cobra.Command, cfg *config.Config) error {
+	fs, err := ops.CheckRules(cmd.Context(), cfg)
+	if err != nil {
+		return err
+	}
+	if len(fs) > 0 {
+		printFindings(cmd.ErrOrStderr(), fs)
+	}
+	if !ops.Runnable(fs) {
+		return &exitError{code: exitProblem, err: fmt.Errorf("the rules do not fit the live schema: fix the errors above")}
+	}
+	return nil
 }

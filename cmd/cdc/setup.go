@@ -33,12 +33,13 @@ func newSetupCmd() *cobra.Command {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintln(w, "-- ran:")
+			if len(res.Ran) == 0 {
+				fmt.Fprintln(w, "-- ran: nothing")
+			} else {
+				fmt.Fprintln(w, "-- ran:")
+			}
 			for _, sql := range res.Ran {
 				fmt.Fprintln(w, sql)
-			}
-			if len(res.Ran) == 0 {
-				fmt.Fprintln(w, "-- nothing: everything setup may create is in place")
 			}
 			for _, n := range res.Notes {
 				fmt.Fprintln(w, "-- note:", n)

@@ -71,9 +71,8 @@ func BenchmarkBackfill200k(b *testing.B) {
 		_, _ = w.Write([]byte(`{"success":true}`))
 	}))
 	defer srv.Close()
-	cfg := bento.Config{SiteUUID: "site", BaseURL: srv.URL}
-	cfg.SetDefaults()
-	cfg.RequestsPerMinute = 0
+	cfg := testBento(srv.URL)
+	cfg.BatchSize = bento.DefaultBatchSize // the benchmark measures the syncer's default
 	set := exampleRules(b)
 	for b.Loop() {
 		h := &heapReporter{}

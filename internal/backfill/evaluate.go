@@ -12,13 +12,13 @@ import (
 
 // evaluator turns a chunk's rows into the items the rules make of them.
 type evaluator struct {
-	eval *rules.Evaluator
-	t    *table
-	log  *slog.Logger
+	eval    *rules.Evaluator
+	t       *table
+	retries *rules.LookupRetries
 }
 
 func newEvaluator(set *rules.Set, q rules.Querier, t *table, log *slog.Logger) *evaluator {
-	return &evaluator{eval: rules.NewEvaluator(set, q), t: t, log: log}
+	return &evaluator{eval: rules.NewEvaluator(set, q), t: t, retries: rules.NewLookupRetries(log, nil)}
 }
 
 // change is the OpSnapshot change of row i of chunk seq.
@@ -49,7 +49,7 @@ func (e *evaluator) items(ctx context.Context, seq int64, c chunk, now time.Time
 // evaluate runs the rules on one change, retrying failed lookups like the
 // stream does. A stop rule's failure ends the backfill.
 func (e *evaluator) evaluate(ctx context.Context, c *stream.Change, dst []stream.Item) ([]stream.Item, error) {
-	out, err := e.eval.EvaluateRetrying(ctx, c, dst, e.log)
+	out, err := e.eval.EvaluateRetrying(ctx, c, dst, e.retries)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate rules on %s: %w", c.Table, err)
 	}

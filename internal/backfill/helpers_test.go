@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/goccy/go-yaml"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -18,6 +17,8 @@ import (
 	"github.com/pgbento/cdc/examples"
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/bento/bentotest"
+	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/configtext"
 	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/internal/rules"
 	"github.com/pgbento/cdc/migrations"
@@ -74,16 +75,14 @@ func exampleRules(t testing.TB) *rules.Set {
 	return compileRules(t, examples.Rules)
 }
 
+// compileRules loads src (a rules section) the way the config file is
+// loaded, around the minimum the other sections need.
 func compileRules(t testing.TB, src string) *rules.Set {
 	t.Helper()
-	var f struct {
-		Defaults rules.Defaults `yaml:"defaults"`
-		Rules    []rules.Spec   `yaml:"rules"`
-	}
-	require.NoError(t, yaml.UnmarshalWithOptions([]byte(src), &f, yaml.Strict(), yaml.DisallowUnknownField()))
-	set, err := rules.Compile(f.Defaults, f.Rules)
+	f := configtext.File{DSN: "postgres://localhost/unused", SiteUUID: "site", Rules: src}
+	cfg, err := config.Parse("rules.yaml", []byte(f.YAML()))
 	require.NoError(t, err)
-	return set
+	return cfg.Compiled
 }
 
 // fakeBento is a recording Bento; hook, when set, runs before each request
@@ -107,10 +106,14 @@ func newFakeBento(t testing.TB) *fakeBento {
 	return f
 }
 
-func (f *fakeBento) config() bento.Config {
-	c := bento.Config{SiteUUID: "site", BaseURL: f.srv.URL}
+func (f *fakeBento) config() bento.Config { return testBento(f.srv.URL) }
+
+// testBento is the Bento config of every backfill test: unpaced, since
+// tests are not, with batches of 250.
+func testBento(url string) bento.Config {
+	c := bento.Config{SiteUUID: "site", BaseURL: url}
 	c.SetDefaults()
-	c.RequestsPerMinute = 0 // unlimited: tests are not paced
+	c.RequestsPerMinute = 0
 	c.BatchSize = 250
 	return c
 }

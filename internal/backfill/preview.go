@@ -19,6 +19,11 @@ func Preview(ctx context.Context, opts Options, limit int64, emit func(stream.It
 	if err := o.validate(false); err != nil {
 		return 0, fmt.Errorf("preview: %w", err)
 	}
+	// A lookup that fails check would fail (and be retried) on every row:
+	// say so once, before reading anything (issue 15.9).
+	if err := o.Rules.CheckLookups(ctx, o.Pool); err != nil {
+		return 0, fmt.Errorf("preview: %w", err)
+	}
 	t, err := describeTable(ctx, o.Pool, o.Table)
 	if err != nil {
 		return 0, err

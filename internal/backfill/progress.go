@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -143,4 +144,26 @@ func tableList(ctx context.Context, pool *pgxpool.Pool, schema, where string) ([
 		return nil, fmt.Errorf("list backfills: %w", err)
 	}
 	return tables, nil
+}
+
+// TableProgress is one table's backfill progress, as `cdc status` shows it.
+type TableProgress struct {
+	Table     string    `json:"table"`
+	RowsDone  int64     `json:"rows_done"`
+	Done      bool      `json:"done"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Progress lists every table's backfill progress, by table name.
+func Progress(ctx context.Context, pool *pgxpool.Pool, schema string) ([]TableProgress, error) {
+	rows, err := pool.Query(ctx, `SELECT table_name, rows_done, done, updated_at FROM `+
+		pgx.Identifier{schema, "backfill"}.Sanitize()+` ORDER BY table_name`)
+	if err != nil {
+		return nil, fmt.Errorf("read backfills: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (TableProgress, error) {
+		var p TableProgress
+		err := r.Scan(&p.Table, &p.RowsDone, &p.Done, &p.UpdatedAt)
+		return p, err
+	})
 }

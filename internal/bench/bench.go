@@ -142,7 +142,7 @@ func (r *runner) drainSyncer(ctx context.Context, res *DrainResult) error {
 		tctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 		defer cancel()
 		server := sampleWalsender(ctx, r.db, slot)
-		err := s.waitFor(tctx, res.Changes, p.exited)
+		err := s.waitFor(tctx, res.Changes, p.Done())
 		res.SyncerServerCPU = server.total()
 		if err != nil {
 			return err
@@ -173,7 +173,7 @@ func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 	}
 	fmt.Fprintf(r.o.Out, "steady %d tx/s: running for %s (load average %s) ...\n", rate, r.o.Duration, loadavg())
 	err := r.withSyncer(ctx, cdcSlot(0), true, func(p *syncerProc, s *sink) error {
-		if err := r.db.waitActive(ctx, cdcSlot(0), p.exited); err != nil {
+		if err := r.db.waitActive(ctx, cdcSlot(0), p.Done()); err != nil {
 			return err
 		}
 		if pr != nil {
@@ -188,7 +188,7 @@ func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 		}
 		tctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 		defer cancel()
-		if err := s.waitFor(tctx, len(commits), p.exited); err != nil {
+		if err := s.waitFor(tctx, len(commits), p.Done()); err != nil {
 			return err
 		}
 		res.Committed, res.Achieved = len(commits), perSec(len(commits), took)

@@ -121,14 +121,6 @@ func TestPercentileIsNearestRank(t *testing.T) {
 	}
 }
 
-func TestReadVmHWM(t *testing.T) {
-	hwm, ok := readVmHWM("/proc/self/status")
-	require.True(t, ok)
-	require.Greater(t, hwm, int64(1<<20), "a Go test binary holds more than 1 MiB")
-	_, ok = readVmHWM("/proc/does-not-exist/status")
-	require.False(t, ok)
-}
-
 func TestSharesPairOrdersByKey(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	at := func(m map[string]time.Duration) func(string) (time.Time, bool) {

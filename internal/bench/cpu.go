@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pgbento/cdc/internal/retry"
 )
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat times; 100 on every
@@ -70,7 +72,7 @@ func sampleWalsender(ctx context.Context, db *database, slot string) *walsenderC
 func (w *walsenderCPU) loop(ctx context.Context, db *database, slot string) {
 	defer close(w.done)
 	pid := 0
-	for sleep(ctx, 20*time.Millisecond) == nil {
+	for retry.Sleep(ctx, 20*time.Millisecond) == nil {
 		if pid == 0 {
 			_ = db.pool.QueryRow(ctx, "SELECT coalesce(active_pid, 0) FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&pid)
 			continue

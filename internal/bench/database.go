@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgbento/cdc/internal/pglocal"
+	"github.com/pgbento/cdc/internal/retry"
 )
 
 // database is the server the benchmark writes to and reads from.
@@ -110,7 +111,7 @@ func (d *database) drop(ctx context.Context) error {
 		if _, err = d.pool.Exec(ctx, dropSlots, slotPrefix+"_"); err == nil {
 			break
 		}
-		if sleep(ctx, 100*time.Millisecond) != nil {
+		if retry.Sleep(ctx, 100*time.Millisecond) != nil {
 			break
 		}
 	}
@@ -172,17 +173,5 @@ func (d *database) waitActive(ctx context.Context, slot string, exited <-chan st
 			return ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
-	}
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pgbento/cdc/internal/retry"
 )
 
 // writeBacklog inserts n paid orders in transactions of txSize rows (one
@@ -88,7 +90,7 @@ func (w steadyWriter) loop(ctx context.Context, start time.Time, interval time.D
 		if i >= total {
 			return out, nil
 		}
-		if err := sleep(ctx, time.Until(start.Add(time.Duration(i)*interval))); err != nil {
+		if err := retry.Sleep(ctx, time.Until(start.Add(time.Duration(i)*interval))); err != nil {
 			return out, err
 		}
 		var id int64

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
+	"time"
+
+	"github.com/pgbento/cdc/internal/configtext"
 )
 
 // Names of what the benchmark creates. They are fixed so a run on an
@@ -90,27 +92,12 @@ type syncerConfig struct {
 
 // writeConfig writes the syncer's config file into dir and returns its path.
 func writeConfig(dir string, c syncerConfig) (string, error) {
-	queue := ""
-	if c.queueSize > 0 {
-		queue = fmt.Sprintf("  queue_size: %d\n", c.queueSize)
-	}
-	src := fmt.Sprintf(`source:
-  dsn: %s
-  slot: %s
-  publication: %s
-  schema: %s
-bento:
-  site_uuid: %s
-  base_url: %s
-  requests_per_minute: 0
-  batch_size: %d
-%shttp:
-  addr: %s
-log:
-  level: warn
-  format: text
-shutdown_timeout: 10s
-`, strconv.Quote(c.dsn), c.slot, publication, stateSchema, siteUUID, strconv.Quote(c.bentoURL), c.batchSize, queue, c.httpAddr) + rulesYAML
+	src := configtext.File{
+		DSN: c.dsn, Slot: c.slot, Publication: publication, Schema: stateSchema,
+		SiteUUID: siteUUID, BentoURL: c.bentoURL, BatchSize: c.batchSize, QueueSize: c.queueSize,
+		HTTPAddr: c.httpAddr, LogLevel: "warn", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
+		Rules: rulesYAML,
+	}.YAML()
 	path := filepath.Join(dir, "bench.yaml")
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		return "", fmt.Errorf("write syncer config: %w", err)

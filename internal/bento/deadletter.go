@@ -67,18 +67,28 @@ const dlColumns = `id, created_at, kind, rule, table_name, row_key, reason, stat
 // Put stores d durably (its ID and CreatedAt are assigned by the table).
 // Storing the same failure again (same kind, rule, row and position, as
 // after a crash before the checkpoint was saved) is a no-op.
+// Content never makes it fail (dlencode.go): JSON the server refuses is
+// stored again in a form it takes.
 func (s *DeadLetterStore) Put(ctx context.Context, d DeadLetter) error {
-	q := `INSERT INTO ` + s.table + ` (kind, rule, table_name, row_key, reason, status, response, attempts,
-		commit_lsn, change_index, event_sub, source, event, change)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::pg_lsn, $10, $11, $12, $13::jsonb, $14::jsonb)
-		ON CONFLICT (kind, rule, table_name, md5(row_key), commit_lsn, change_index, event_sub) DO NOTHING`
-	_, err := s.pool.Exec(ctx, q, d.Kind, d.Rule, d.Table, d.Key, d.Reason, d.Status,
-		strings.ToValidUTF8(d.Response, ""), d.Attempts, lsnArg(d.Pos.CommitLSN), d.Pos.Index, d.Pos.Sub,
-		d.Source, jsonArg(d.Event), jsonArg(d.Change))
+	err := s.put(ctx, d, false)
+	if refusedContent(err) {
+		err = s.put(ctx, d, true)
+	}
 	if err != nil {
 		return fmt.Errorf("insert dead letter: %w", err)
 	}
 	return nil
+}
+
+func (s *DeadLetterStore) put(ctx context.Context, d DeadLetter, wrap bool) error {
+	q := `INSERT INTO ` + s.table + ` (kind, rule, table_name, row_key, reason, status, response, attempts,
+		commit_lsn, change_index, event_sub, source, event, change)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::pg_lsn, $10, $11, $12, $13::jsonb, $14::jsonb)
+		ON CONFLICT (kind, rule, table_name, md5(row_key), commit_lsn, change_index, event_sub) DO NOTHING`
+	_, err := s.pool.Exec(ctx, q, storedText(d.Kind), storedText(d.Rule), storedText(d.Table), storedText(d.Key),
+		storedText(d.Reason), d.Status, storedText(d.Response), d.Attempts, lsnArg(d.Pos.CommitLSN), d.Pos.Index,
+		d.Pos.Sub, storedText(d.Source), storedJSON(d.Event, wrap), storedJSON(d.Change, wrap))
+	return err
 }
 
 // List returns dead letters in stream order (position, then id).
@@ -162,7 +172,7 @@ func (s *DeadLetterStore) Count(ctx context.Context) (int64, error) {
 // RecordAttempt notes a failed replay: one more attempt and Bento's answer.
 func (s *DeadLetterStore) RecordAttempt(ctx context.Context, id int64, status int, reason, response string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE `+s.table+` SET attempts = attempts + 1, status = $2, reason = $3,
-		response = $4 WHERE id = $1`, id, status, reason, strings.ToValidUTF8(response, ""))
+		response = $4 WHERE id = $1`, id, status, storedText(reason), storedText(response))
 	if err != nil {
 		return fmt.Errorf("update dead letter %d: %w", id, err)
 	}
@@ -190,10 +200,10 @@ func scanDeadLetter(row pgx.CollectableRow) (DeadLetter, error) {
 		d.Pos.Sub = *sub
 	}
 	if event != nil {
-		d.Event = json.RawMessage(*event)
+		d.Event = loadedJSON(*event)
 	}
 	if change != nil {
-		d.Change = json.RawMessage(*change)
+		d.Change = loadedJSON(*change)
 	}
 	return d, nil
 }
@@ -204,18 +214,4 @@ func lsnArg(l stream.LSN) any {
 		return nil
 	}
 	return l.String()
-}
-
-// jsonArg passes raw JSON as text (NULL when empty) for a ::jsonb cast.
-// Invalid JSON is kept as a JSON string: a dead letter must never fail to
-// be written because of what it carries.
-func jsonArg(b json.RawMessage) any {
-	if len(b) == 0 {
-		return nil
-	}
-	if !json.Valid(b) {
-		s, _ := json.Marshal(strings.ToValidUTF8(string(b), "\uFFFD"))
-		return string(s)
-	}
-	return string(b)
 }

@@ -23,13 +23,20 @@ import (
 // schema applied.
 func newStore(t *testing.T) *bento.DeadLetterStore {
 	t.Helper()
+	store, _ := newStoreDB(t)
+	return store
+}
+
+// newStoreDB is newStore and its database.
+func newStoreDB(t *testing.T) (*bento.DeadLetterStore, *pgtest.DB) {
+	t.Helper()
 	db := pgtest.NewDB(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, db.DSN)
 	require.NoError(t, err)
 	defer conn.Close(ctx)
 	require.NoError(t, migrations.Apply(ctx, conn, "cdc"))
-	return bento.NewDeadLetterStore(db.Pool, "cdc")
+	return bento.NewDeadLetterStore(db.Pool, "cdc"), db
 }
 
 func isSeq(n int) func(bentotest.ReceivedEvent) bool {

@@ -101,12 +101,12 @@ func (s *Sender) deadLetter(ctx context.Context, e *entry, d DeadLetter) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		s.log.ErrorContext(ctx, "cannot write dead letter; holding the stream", slog.String("error", err.Error()),
-			slog.String("kind", d.Kind), slog.String("pos", d.Pos.String()))
+		s.health.storeFailed(err)
 		if err := sleep(ctx, bo.NextBackOff()); err != nil {
 			return err
 		}
 	}
+	s.health.storeRecovered()
 	s.metrics.deadLetter.WithLabelValues(d.Kind).Inc()
 	e.done = true
 	s.log.WarnContext(ctx, "dead-lettered an event", slog.String("kind", d.Kind), slog.String("rule", d.Rule),

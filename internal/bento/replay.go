@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"golang.org/x/time/rate"
 
@@ -76,7 +77,7 @@ func Replay(ctx context.Context, store *DeadLetterStore, client *Client, opts Re
 func replayOne(ctx context.Context, store *DeadLetterStore, p *poster, rebuild rebuildFunc, d DeadLetter) (string, error) {
 	sends, reason := replayable(ctx, rebuild, d)
 	if reason != "" {
-		return reason, nil
+		return reason, store.RecordAttempt(ctx, d.ID, d.Status, keptReason(d, reason), d.Response)
 	}
 	for _, sd := range sends {
 		res, _, err := p.send(ctx, sd.source, []json.RawMessage{sd.event}, false)
@@ -94,6 +95,16 @@ func replayOne(ctx context.Context, store *DeadLetterStore, p *poster, rebuild r
 		}
 	}
 	return "", store.Delete(ctx, d.ID)
+}
+
+// keptReason is the reason a dead letter that could not be rebuilt keeps:
+// why the current rules still fail on it, or its own reason when nothing
+// was tried.
+func keptReason(d DeadLetter, reason string) string {
+	if why, ok := strings.CutPrefix(reason, "rebuild: "); ok {
+		return why
+	}
+	return d.Reason
 }
 
 type rebuildFunc = func(ctx context.Context, d DeadLetter) ([]*stream.Event, error)

@@ -14,12 +14,12 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/internal/replication"
 	"github.com/pgbento/cdc/internal/rules"
+	"github.com/pgbento/cdc/internal/stream"
 )
 
 // Config is the whole file.
@@ -105,24 +105,22 @@ func Load(path string) (*Config, error) {
 
 // Parse is Load over bytes; name is used in error messages.
 func Parse(name string, src []byte) (*Config, error) {
-	file, err := parser.ParseBytes(src, 0)
+	file, err := parseYAML(name, src)
 	if err != nil {
-		return nil, Errors{yamlError(name, err)}
+		return nil, err
 	}
 	var cfg Config
 	// Bento's defaults go in before decoding so that an explicit zero (e.g.
 	// requests_per_minute: 0, unlimited) keeps its meaning.
 	cfg.Bento.SetDefaults()
-	if len(file.Docs) > 0 && file.Docs[0].Body != nil {
-		if err := yaml.NodeToValue(file.Docs[0].Body, &cfg, yaml.DisallowUnknownField()); err != nil {
-			return nil, Errors{yamlError(name, err)}
-		}
+	if err := decodeYAML(name, file, &cfg); err != nil {
+		return nil, err
 	}
 	cfg.File = name
 	loc := locator{name: name, file: file}
 	errs := cfg.expand(loc)
 	cfg.setDefaults()
-	errs = append(errs, cfg.validate(loc)...)
+	errs = append(errs, withoutExpanded(cfg.validate(loc), errs)...)
 	set, err := rules.Compile(cfg.Defaults, cfg.Rules)
 	errs = append(errs, loc.rulesErrors(err)...)
 	if len(errs) > 0 {
@@ -162,23 +160,8 @@ func (c *Config) setDefaults() {
 func (c *Config) validate(loc locator) Errors {
 	var errs Errors
 	add := func(path, msg string) { errs = append(errs, loc.at(path, "", msg)) }
-	// Each section's messages start with their key ("bento.batch_size:
-	// ..."), which is also their path in the file.
-	addKeyed := func(err error) {
-		key, _, _ := strings.Cut(err.Error(), ":")
-		add(key, err.Error())
-	}
-	if err := c.Source.Validate(); err != nil {
-		if joined, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range joined.Unwrap() {
-				addKeyed(e)
-			}
-		} else {
-			addKeyed(err)
-		}
-	}
-	for _, err := range c.Bento.Validate() {
-		addKeyed(err)
+	for _, err := range append(c.Source.Validate(), c.Bento.Validate()...) {
+		add(fieldPath(err), err.Error())
 	}
 	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") {
 		add("log.level", fmt.Sprintf("log.level %q: use debug, info, warn or error", c.Log.Level))
@@ -199,6 +182,18 @@ func (c *Config) validate(loc locator) Errors {
 		add("backfill.chunk_size", "backfill.chunk_size must be between 1 and 100000")
 	}
 	return errs
+}
+
+// fieldPath is the YAML path of a section's problem: a *stream.FieldError
+// carries it. A section that still reports plain "key: message" errors
+// (bento's, for now) has its key read off the message.
+func fieldPath(err error) string {
+	var fe *stream.FieldError
+	if errors.As(err, &fe) {
+		return fe.Path
+	}
+	key, _, _ := strings.Cut(err.Error(), ":")
+	return key
 }
 
 func oneOf(s string, options ...string) bool {

@@ -140,3 +140,12 @@ func TestOnSlotLost(t *testing.T) {
 	_, err = Parse("cdc.yaml", []byte("source:\n  dsn: ${TEST_DSN}\n  on_slot_lost: ignore\nbento:\n  site_uuid: s\n"+examples.Rules))
 	require.ErrorContains(t, err, "source.on_slot_lost")
 }
+
+// TestSourceProblemsNameTheirLine: a section's problem carries its YAML path
+// (stream.FieldError), which the loader turns into the line it is on.
+func TestSourceProblemsNameTheirLine(t *testing.T) {
+	src := "source:\n  dsn: postgres://localhost/db\n  slot: Bad-Slot\nbento:\n  site_uuid: site-1\n" + examples.Rules
+	_, err := Parse("cdc.yaml", []byte(src))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), `cdc.yaml:3: source.slot: "Bad-Slot" must be lowercase letters, digits and _ (at most 63)`)
+}

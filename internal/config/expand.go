@@ -26,11 +26,15 @@ func expandString(s string) (string, error) {
 			return strings.TrimRight(string(b), "\r\n")
 		}
 		name, def, hasDef := strings.Cut(inner, ":-")
-		if v, ok := os.LookupEnv(name); ok && v != "" {
+		v, set := os.LookupEnv(name)
+		if v != "" {
 			return v
 		}
 		if !hasDef && firstErr == nil {
 			firstErr = fmt.Errorf("environment variable %s is not set", name)
+			if set {
+				firstErr = fmt.Errorf("environment variable %s is empty", name)
+			}
 		}
 		return def
 	})
@@ -97,4 +101,21 @@ func walkStrings(v reflect.Value, path string, f func(path, s string) string) {
 			walkStrings(v.Index(i), fmt.Sprintf("%s[%d]", path, i), f)
 		}
 	}
+}
+
+// withoutExpanded drops the problems of fields whose expansion already
+// failed: "required" after "environment variable X is not set" says the
+// same thing twice.
+func withoutExpanded(errs, expandErrs Errors) Errors {
+	failed := map[string]bool{}
+	for _, e := range expandErrs {
+		failed[e.Field] = true
+	}
+	out := errs[:0:0]
+	for _, e := range errs {
+		if !failed[e.Field] {
+			out = append(out, e)
+		}
+	}
+	return out
 }

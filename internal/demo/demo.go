@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -107,30 +108,84 @@ shutdown_timeout: 10s
 	return config.Parse("examples/rules.yaml", []byte(src))
 }
 
-// run drives the syncer, the sample load and the display. When ctx ends
-// (Ctrl-C or Duration) the load stops first; the syncer gets a few seconds to
-// deliver the rest, so the final totals compare like with like.
+// run drives the syncer, the sample load and the display. The load starts
+// only once the syncer is streaming (its slot exists), so every sample write
+// is a change the slot delivers; Duration counts from then. When ctx ends
+// (Ctrl-C) or Duration passes, the load stops first and the syncer delivers
+// the rest, so the final totals compare like with like.
 func (o *Options) run(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, fake *bentotest.Bento) error {
+	reg := prometheus.NewRegistry()
+	ready := make(chan struct{})
+	var once sync.Once
+	syncer := pipeline.New(cfg, pipeline.Options{Logger: o.Logger, Registry: reg, Version: o.Version,
+		Ready: func() { once.Do(func() { close(ready) }) }})
+	syncCtx, stopSync := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSync()
+	sr := startSyncer(syncCtx, syncer)
+	fmt.Fprintln(o.Out, "waiting for the syncer to create its slot and start streaming ...")
+	select {
+	case <-sr.done:
+		return fmt.Errorf("syncer stopped before streaming: %w", sr.err)
+	case <-ctx.Done():
+		stopSync()
+		<-sr.done
+		return nil
+	case <-ready:
+	}
+	view := &display{out: o.Out, pool: pool, fake: fake, reg: reg, clear: o.Clear, started: time.Now()}
+	if err := o.runLoad(ctx, pool, view, sr); err != nil {
+		return err
+	}
+	fmt.Fprintln(o.Out, "\nstopping: letting the syncer deliver what is left ...")
+	view.waitCaughtUp(syncCtx, sr.done, catchUpLimit)
+	stopSync()
+	<-sr.done
+	if sr.err != nil && !errors.Is(sr.err, context.Canceled) {
+		return fmt.Errorf("syncer: %w", sr.err)
+	}
+	return view.final(context.Background())
+}
+
+// catchUpLimit bounds the wait for the stand-in to agree with the database
+// once the load has stopped; past it, the final check names the customers
+// that still differ.
+const catchUpLimit = time.Minute
+
+// runningSyncer is the syncer's goroutine: done closes when Run returned,
+// after err is set.
+type runningSyncer struct {
+	done chan struct{}
+	err  error
+}
+
+func startSyncer(ctx context.Context, s *pipeline.Syncer) *runningSyncer {
+	r := &runningSyncer{done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.err = s.Run(ctx)
+	}()
+	return r
+}
+
+// runLoad writes the sample load for Duration (or until ctx ends) while the
+// display refreshes.
+func (o *Options) runLoad(ctx context.Context, pool *pgxpool.Pool, view *display, sr *runningSyncer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if o.Duration > 0 {
-		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Duration)
 		defer cancel()
 	}
-	reg := prometheus.NewRegistry()
-	syncer := pipeline.New(cfg, pipeline.Options{Logger: o.Logger, Registry: reg, Version: o.Version})
-	syncCtx, stopSync := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopSync()
-	syncErr := make(chan error, 1)
-	go func() { syncErr <- syncer.Run(syncCtx) }()
 	loadDone := make(chan error, 1)
 	go func() { loadDone <- newLoad(pool, o.Rate).run(ctx) }()
-	view := &display{out: o.Out, pool: pool, fake: fake, reg: reg, clear: o.Clear, started: time.Now()}
 	t := time.NewTicker(o.Refresh)
 	defer t.Stop()
 	for ctx.Err() == nil {
 		select {
-		case err := <-syncErr:
-			return fmt.Errorf("syncer stopped: %w", err)
+		case <-sr.done:
+			cancel()
+			<-loadDone
+			return fmt.Errorf("syncer stopped: %w", sr.err)
 		case <-ctx.Done():
 		case <-t.C:
 			view.show(ctx)
@@ -139,11 +194,5 @@ func (o *Options) run(ctx context.Context, cfg *config.Config, pool *pgxpool.Poo
 	if err := <-loadDone; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("sample load: %w", err)
 	}
-	fmt.Fprintln(o.Out, "\nstopping: letting the syncer deliver what is left ...")
-	view.waitCaughtUp(syncCtx, 20*time.Second)
-	stopSync()
-	if err := <-syncErr; err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("syncer: %w", err)
-	}
-	return view.final(context.Background())
+	return nil
 }

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -110,11 +111,14 @@ func truncate(s string, n int) string {
 	return s[:n-1] + "…"
 }
 
+// writeLTV shows the n biggest spenders and one line for everyone else, so
+// a customer who is behind is never hidden below the fold.
 func writeLTV(w io.Writer, rows []ltvRow, n int) {
-	fmt.Fprintln(w, "purchases per customer: Bento stand-in (unique keys) vs database (orders ever paid):")
+	shown := rows[:min(n, len(rows))]
+	fmt.Fprintf(w, "purchases per customer, top %d of %d by database total: Bento stand-in (unique keys) vs database (orders ever paid):\n", len(shown), len(rows))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  email\tstand-in\tdatabase\t")
-	for _, r := range rows[:min(n, len(rows))] {
+	for _, r := range shown {
 		mark := "✓"
 		if r.bento != r.dbSum {
 			mark = "… catching up"
@@ -122,6 +126,17 @@ func writeLTV(w io.Writer, rows []ltvRow, n int) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", r.email, money(r.bento), money(r.dbSum), mark)
 	}
 	tw.Flush()
+	if rest := rows[len(shown):]; len(rest) > 0 {
+		fmt.Fprintf(w, "  the other %d customers: %s\n", len(rest), restSummary(rest))
+	}
+}
+
+func restSummary(rows []ltvRow) string {
+	behind := len(differing(rows))
+	if behind == 0 {
+		return "all agree ✓"
+	}
+	return fmt.Sprintf("%d agree, %d catching up", len(rows)-behind, behind)
 }
 
 func money(cents int64) string { return fmt.Sprintf("$%d.%02d", cents/100, cents%100) }
@@ -153,6 +168,11 @@ func (d *display) ltv(ctx context.Context) ([]ltvRow, error) {
 	for email, sum := range db {
 		out = append(out, ltvRow{email: email, bento: bento[email], dbSum: sum})
 	}
+	for email, sum := range bento { // a purchase the database never had
+		if _, ok := db[email]; !ok {
+			out = append(out, ltvRow{email: email, bento: sum})
+		}
+	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].dbSum != out[j].dbSum {
 			return out[i].dbSum > out[j].dbSum
@@ -162,27 +182,40 @@ func (d *display) ltv(ctx context.Context) ([]ltvRow, error) {
 	return out, nil
 }
 
-// caughtUp reports whether every customer's totals agree.
-func caughtUp(rows []ltvRow) bool {
+// differing is the rows whose totals disagree.
+func differing(rows []ltvRow) []ltvRow {
+	var out []ltvRow
 	for _, r := range rows {
 		if r.bento != r.dbSum {
-			return false
+			out = append(out, r)
 		}
 	}
-	return true
+	return out
 }
 
-func (d *display) waitCaughtUp(ctx context.Context, limit time.Duration) {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if rows, err := d.ltv(ctx); err == nil && caughtUp(rows) {
+// waitCaughtUp polls until every customer's totals agree, the syncer stops
+// (done closes) or limit passes; final() then reports what still differs.
+func (d *display) waitCaughtUp(ctx context.Context, done <-chan struct{}, limit time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if rows, err := d.ltv(ctx); err == nil && len(differing(rows)) == 0 {
 			return
 		}
-		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
+			return
+		case <-t.C:
+		}
 	}
 }
 
-// final prints the summary and fails if the totals disagree.
+// final prints the summary and fails, naming the customers, if the totals
+// disagree.
 func (d *display) final(ctx context.Context) error {
 	d.clear = false
 	d.show(ctx)
@@ -190,9 +223,19 @@ func (d *display) final(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read totals: %w", err)
 	}
-	if !caughtUp(rows) {
-		return fmt.Errorf("the stand-in's purchase totals differ from the database's for some customers")
+	if diff := differing(rows); len(diff) > 0 {
+		return mismatchError(diff, len(rows))
 	}
 	fmt.Fprintf(d.out, "\nall %d customers' purchase totals at the stand-in equal the database's. Cleaning up.\n", len(rows))
 	return nil
+}
+
+// mismatchError names every customer whose totals differ, with both sums.
+func mismatchError(diff []ltvRow, total int) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the stand-in's purchase totals differ from the database's for %d of %d customers:", len(diff), total)
+	for _, r := range diff {
+		fmt.Fprintf(&b, "\n  %s: stand-in %s, database %s", r.email, money(r.bento), money(r.dbSum))
+	}
+	return errors.New(b.String())
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/config"
-	"github.com/pgbento/cdc/internal/replication"
+	"github.com/pgbento/cdc/internal/stream"
 	"github.com/pgbento/cdc/migrations"
 )
 
@@ -22,10 +22,7 @@ func BackfillTables(cfg *config.Config, table string, all bool) ([]string, error
 	if all {
 		return used, nil
 	}
-	q := table
-	if schema, rel, err := replication.SplitTable(table); err == nil {
-		q = schema + "." + rel
-	}
+	q := stream.QualifyTable(table)
 	if !slices.Contains(used, q) {
 		return nil, fmt.Errorf("no rule uses table %s (rules use: %v)", q, used)
 	}

@@ -7,10 +7,12 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/replication"
 	"github.com/pgbento/cdc/internal/rules"
+	"github.com/pgbento/cdc/migrations"
 )
 
 // Severity of a Finding.
@@ -44,26 +46,67 @@ func Runnable(fs []Finding) bool {
 // Check inspects the live database for everything the config needs and
 // returns every finding at once. It changes nothing.
 func Check(ctx context.Context, cfg *config.Config) ([]Finding, error) {
-	conn, err := pgx.Connect(ctx, cfg.Source.DSN)
+	db, err := openTarget(ctx, cfg)
 	if err != nil {
 		return []Finding{{Severity: SevError, What: "cannot connect to the source database: " + err.Error(),
 			Fix: "check source.dsn, that the server is up, and pg_hba.conf allows this host"}}, nil
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	return checkConn(ctx, conn, cfg)
+	defer db.close()
+	return db.check(ctx)
 }
 
-// checkConn is Check on an open connection.
-func checkConn(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
+// target is one open connection to the source database (and a pool on it,
+// for the checkpoint store) with the config it is checked against.
+type target struct {
+	cfg     *config.Config
+	pool    *pgxpool.Pool
+	pc      *pgxpool.Conn
+	conn    *pgx.Conn
+	preflit bool // preflight found nothing
+}
+
+func openTarget(ctx context.Context, cfg *config.Config) (*target, error) {
+	pool, err := pgxpool.New(ctx, cfg.Source.DSN)
+	if err != nil {
+		return nil, errors.New("invalid connection string") // the error may quote the DSN
+	}
+	pc, err := pool.Acquire(ctx)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &target{cfg: cfg, pool: pool, pc: pc, conn: pc.Conn()}, nil
+}
+
+func (t *target) close() {
+	t.pc.Release()
+	t.pool.Close()
+}
+
+// preflight is replication.Preflight as findings.
+func (t *target) preflight(ctx context.Context) []Finding {
 	var fs []Finding
-	for _, p := range replication.Preflight(ctx, conn, cfg.Source.Config) {
-		fs = append(fs, Finding{Severity: SevError, What: p.What, Fix: p.Fix})
+	for _, p := range replication.Preflight(ctx, t.conn, t.cfg.Source.Config) {
+		fs = append(fs, Finding{Severity: SevError, What: p.What, Fix: p.Fix, SQL: p.SQL})
 	}
-	steps := []func(context.Context, *pgx.Conn, *config.Config) ([]Finding, error){
-		checkColumns, checkLookups, checkReplicaIdentity, checkPublication, checkSlot, checkSchema,
-	}
+	t.preflit = len(fs) == 0
+	return fs
+}
+
+// check is Check on an open target.
+func (t *target) check(ctx context.Context) ([]Finding, error) {
+	fs := t.preflight(ctx)
+	more, err := runSteps(ctx, t.checkColumns, t.checkGenerated, t.checkCents, t.checkLookups, t.checkReplicaIdentity,
+		t.checkSchema, t.checkPublication, t.checkSlot)
+	return append(fs, more...), err
+}
+
+// runSteps runs each check step and returns every finding, or the first
+// error.
+func runSteps(ctx context.Context, steps ...func(context.Context) ([]Finding, error)) ([]Finding, error) {
+	var fs []Finding
 	for _, step := range steps {
-		more, err := step(ctx, conn, cfg)
+		more, err := step(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -72,18 +115,30 @@ func checkConn(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Findi
 	return fs, nil
 }
 
-func checkColumns(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
-	cols, err := replication.LiveColumns(ctx, conn, cfg.Compiled.Tables())
+func (t *target) checkColumns(ctx context.Context) ([]Finding, error) {
+	cfg := t.cfg
+	cols, err := replication.LiveColumns(ctx, t.conn, cfg.Compiled.Tables())
 	if err != nil {
 		return nil, err
 	}
 	return ruleFindings(cfg, cfg.Compiled.CheckSchema(cols), "fix the rule or the table")
 }
 
+// checkGenerated reports rules that read a generated column while
+// streaming: pgoutput never sends one (issue 10.2).
+func (t *target) checkGenerated(ctx context.Context) ([]Finding, error) {
+	cols, err := replication.TableColumns(ctx, t.conn, t.cfg.Compiled.Tables())
+	if err != nil {
+		return nil, err
+	}
+	gen := replication.GeneratedColumns(cols)
+	return ruleFindings(t.cfg, t.cfg.Compiled.CheckGenerated(gen), "compute the value in the expression or read it through a lookup")
+}
+
 // checkLookups has the server plan every lookup query, so a wrong table,
 // column or privilege shows up now rather than as a stalled stream.
-func checkLookups(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
-	return ruleFindings(cfg, cfg.Compiled.CheckLookups(ctx, conn), "fix the lookup's SQL or grant SELECT on what it reads")
+func (t *target) checkLookups(ctx context.Context) ([]Finding, error) {
+	return ruleFindings(t.cfg, t.cfg.Compiled.CheckLookups(ctx, t.conn), "fix the lookup's SQL or grant SELECT on what it reads")
 }
 
 // ruleFindings turns rules.Errors into findings; any other error is
@@ -103,9 +158,11 @@ func ruleFindings(cfg *config.Config, err error, fix string) ([]Finding, error) 
 	return fs, nil
 }
 
-// checkReplicaIdentity warns where a rule reads old values but the table
-// will only send the key: such rules see old.<col> as missing.
-func checkReplicaIdentity(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
+// checkReplicaIdentity: where a rule reads old values but the table only
+// sends the key, every update the rule sees becomes a dead letter that no
+// replay can fix (the stored change has no old row), so it is an error.
+func (t *target) checkReplicaIdentity(ctx context.Context) ([]Finding, error) {
+	cfg, conn := t.cfg, t.conn
 	var fs []Finding
 	for _, table := range cfg.Compiled.Tables() {
 		readers := cfg.Compiled.ReadsOld(table)
@@ -117,10 +174,11 @@ func checkReplicaIdentity(ctx context.Context, conn *pgx.Conn, cfg *config.Confi
 			continue // a missing table is reported by preflight
 		}
 		if ident != "f" {
-			fs = append(fs, Finding{Severity: SevWarn,
+			fs = append(fs, Finding{Severity: SevError,
 				What: fmt.Sprintf("table %s has REPLICA IDENTITY %s but rules %s read old values", table, identityName(ident), strings.Join(readers, ", ")),
-				Fix:  "without FULL, old.<column> is only known for key columns; transitions such as pending -> paid cannot be seen",
-				SQL:  fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL;", replication.ReadableTable(table))})
+				Fix: "without FULL, old.<column> is only known for key columns: each update those rules see becomes a dead letter " +
+					"that cannot be replayed (the change carries no old row); run the SQL as the table's owner",
+				SQL: fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL;", replication.ReadableTable(table))})
 		}
 	}
 	return fs, nil
@@ -138,27 +196,6 @@ func identityName(code string) string {
 	return "FULL"
 }
 
-func checkPublication(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
-	name, tables := cfg.Source.Publication, cfg.Compiled.Tables()
-	pub, err := replication.ReadPublication(ctx, conn, name)
-	if err != nil {
-		return nil, err
-	}
-	if !pub.Exists {
-		return []Finding{{Severity: SevWarn, What: fmt.Sprintf("publication %q does not exist", name),
-			Fix: "cdc setup (or the first cdc run) creates it", SQL: fmt.Sprintf("CREATE PUBLICATION %s FOR TABLE %s;", name, readableList(tables))}}, nil
-	}
-	missing, err := replication.NotPublished(ctx, conn, name, tables)
-	if err != nil {
-		return nil, err
-	}
-	if len(missing) > 0 {
-		return []Finding{{Severity: SevWarn, What: fmt.Sprintf("publication %q lacks tables %s", name, strings.Join(missing, ", ")),
-			Fix: "cdc setup (or the first cdc run) adds them", SQL: fmt.Sprintf("ALTER PUBLICATION %s ADD TABLE %s;", name, readableList(missing))}}, nil
-	}
-	return []Finding{{Severity: SevOK, What: fmt.Sprintf("publication %q covers %s", name, strings.Join(tables, ", "))}}, nil
-}
-
 func readableList(tables []string) string {
 	q := make([]string, len(tables))
 	for i, t := range tables {
@@ -167,8 +204,12 @@ func readableList(tables []string) string {
 	return strings.Join(q, ", ")
 }
 
-func checkSlot(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
-	st, err := replication.ReadSlot(ctx, conn, cfg.Source.Slot)
+func (t *target) checkSlot(ctx context.Context) ([]Finding, error) {
+	cfg := t.cfg
+	if f, err := t.checkContinuity(ctx); f != nil || err != nil {
+		return f, err
+	}
+	st, err := replication.ReadSlot(ctx, t.conn, cfg.Source.Slot)
 	if err != nil {
 		return nil, err
 	}
@@ -189,12 +230,35 @@ func checkSlot(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Findi
 	return []Finding{f}, nil
 }
 
-// checkSchema reports whether the syncer's own schema is in place.
-func checkSchema(ctx context.Context, conn *pgx.Conn, cfg *config.Config) ([]Finding, error) {
-	exists, err := replication.SchemaExists(ctx, conn, cfg.Source.Schema)
-	if err != nil || exists {
+// checkContinuity: when the stored checkpoint cannot be continued from (its
+// slot is gone, or it is ahead of the server's WAL), setup and run refuse;
+// check says the same thing (replication.CheckContinuity).
+func (t *target) checkContinuity(ctx context.Context) ([]Finding, error) {
+	st, err := migrations.Inspect(ctx, t.conn, t.cfg.Source.Schema)
+	if err != nil || !st.Current() {
 		return nil, err
 	}
-	return []Finding{{Severity: SevWarn, What: fmt.Sprintf("the syncer's schema %q is not set up", cfg.Source.Schema),
-		Fix: "cdc setup (or the first cdc run) creates it; the role needs CREATE on the database"}}, nil
+	if err := replication.CheckSlot(ctx, t.pool, t.cfg.Source.Config); replication.IsSlotLost(err) {
+		return []Finding{{Severity: SevError, What: err.Error(),
+			Fix: "cdc setup --resync (no syncer running), or source.on_slot_lost: resync; README \"A lost slot\""}}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if err := replication.CheckContinuity(ctx, t.pool, t.cfg.Source.Config); err != nil {
+		return []Finding{{Severity: SevError, What: err.Error(),
+			Fix: "see the README's troubleshooting: what changed since the checkpoint must be backfilled"}}, nil
+	}
+	return nil, nil
+}
+
+// CheckRules checks the rules against the live schema only: columns, the
+// types cents() converts and the lookups. preview runs it first, so a typo
+// is an error there as in check, not a null on every row.
+func CheckRules(ctx context.Context, cfg *config.Config) ([]Finding, error) {
+	db, err := openTarget(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	defer db.close()
+	return runSteps(ctx, db.checkColumns, db.checkCents, db.checkLookups)
 }

@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/internal/pipeline"
 	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
+	"github.com/pgbento/cdc/migrations"
 )
 
 // env is one test's world.
@@ -23,6 +25,24 @@ type env struct{ *pipelinetest.Env }
 func newEnv(t *testing.T, extra string) *env { return &env{pipelinetest.NewEnv(t, extra)} }
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// requireRan checks that ran is want with one line for every migration,
+// in order, after its first statement (the schema).
+func requireRan(t *testing.T, ran []string, want ...string) {
+	t.Helper()
+	var other []string
+	var seq int
+	for _, line := range ran {
+		if strings.HasPrefix(line, "-- migration ") {
+			seq++
+			require.True(t, strings.HasPrefix(line, fmt.Sprintf("-- migration %d: ", seq)), line)
+			continue
+		}
+		other = append(other, line)
+	}
+	require.Equal(t, int(migrations.Latest()), seq, "every migration is reported")
+	require.Equal(t, want, other)
+}
 
 func findingsText(fs []ops.Finding) string {
 	var b strings.Builder
@@ -45,19 +65,23 @@ func TestCheckReportsEveryProblemAndSetupFixesWhatItCan(t *testing.T) {
 	require.Contains(t, text, "ALTER TABLE public.orders REPLICA IDENTITY FULL;")
 	require.Contains(t, text, `publication "cdc_bento" does not exist`)
 	require.Contains(t, text, `replication slot "cdc_bento" does not exist`)
-	require.Contains(t, text, `schema "cdc" is not set up`)
+	require.Contains(t, text, `schema "cdc" does not exist yet`)
 
 	e.DB.Exec(t, `ALTER TABLE customers ADD COLUMN plan text`)
 	e.Cfg.Backfill.OnCreate = true
 	res, err := ops.Setup(ctx, e.Cfg)
 	require.NoError(t, err)
-	require.Len(t, res.Ran, 2, "schema, publication; the slot is left for run's snapshot backfill: %v", res.Ran)
+	requireRan(t, res.Ran, "CREATE SCHEMA cdc;",
+		`CREATE PUBLICATION "cdc_bento" FOR TABLE "public"."customers", "public"."orders";`)
+	require.Len(t, res.Ran, 2+int(migrations.Latest()),
+		"schema, publication; the slot is left for run's snapshot backfill")
 	require.Len(t, res.Notes, 1)
 	e.Cfg.Backfill.OnCreate = false
 	res, err = ops.Setup(ctx, e.Cfg)
 	require.NoError(t, err)
 	require.Len(t, res.Ran, 1, "now the slot: %v", res.Ran)
 	require.Contains(t, findingsText(res.Others), "REPLICA IDENTITY FULL", "left for someone else")
+	require.False(t, ops.Runnable(res.Others), "setup exits 3 while rules read old values without FULL")
 
 	e.DB.Exec(t, `ALTER TABLE orders REPLICA IDENTITY FULL`)
 	fs, err = ops.Check(ctx, e.Cfg)
@@ -146,12 +170,23 @@ func TestMissingSlotWithCheckpointRefusesToStart(t *testing.T) {
 	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('a@example.com', true)`)
 	require.Eventually(t, func() bool { return len(e.Fake.Received()) == 1 }, 30*time.Second, 20*time.Millisecond)
 	require.NoError(t, stop())
+	waitSlotReleased(t, e)
 	e.DB.Exec(t, `SELECT pg_drop_replication_slot('cdc_bento')`)
 
 	err := pipeline.New(e.Cfg, pipeline.Options{}).Run(context.Background())
 	require.ErrorContains(t, err, `replication slot "cdc_bento" was lost (missing`)
 	_, err = ops.Setup(context.Background(), e.Cfg)
 	require.ErrorContains(t, err, "cdc setup --resync")
+
+	// check gives the same diagnosis, as an error (exit 3), and does not
+	// promise that setup creates the slot.
+	fs, err := ops.Check(context.Background(), e.Cfg)
+	require.NoError(t, err)
+	require.False(t, ops.Runnable(fs), findingsText(fs))
+	text := findingsText(fs)
+	require.Contains(t, text, `error replication slot "cdc_bento" was lost (missing`)
+	require.Contains(t, text, "cdc setup --resync")
+	require.NotContains(t, text, "creates it")
 	require.NoError(t, ops.CheckResync(context.Background(), e.Cfg), "a lost slot may be resynced by hand")
 
 	// cdc setup --resync: a new slot, and the current rows sent again from its snapshot.
@@ -160,4 +195,59 @@ func TestMissingSlotWithCheckpointRefusesToStart(t *testing.T) {
 	require.ErrorContains(t, ops.CheckResync(context.Background(), e.Cfg), "is healthy")
 	stop = e.Start(t)
 	require.NoError(t, stop())
+}
+
+// waitSlotReleased waits until the server has let go of the slot: the
+// walsender of a stopped syncer exits shortly after its client.
+func waitSlotReleased(t *testing.T, e *env) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var active bool
+		err := e.DB.Pool.QueryRow(context.Background(), `SELECT active FROM pg_replication_slots WHERE slot_name = 'cdc_bento'`).Scan(&active)
+		return err == nil && !active
+	}, 30*time.Second, 10*time.Millisecond)
+}
+
+// TestOldRowDeadLetterCannotBeReplayed: a rule reading old on a table
+// without REPLICA IDENTITY FULL is a check error naming the rules and the
+// ALTER TABLE; the dead letters its updates make cannot be replayed even
+// after the fix (the change has no old row), and each replay is recorded
+// as an attempt (issue 15.5).
+func TestOldRowDeadLetterCannotBeReplayed(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	e.DB.Exec(t, `ALTER TABLE orders REPLICA IDENTITY DEFAULT`)
+	fs, err := ops.Check(ctx, e.Cfg)
+	require.NoError(t, err)
+	require.False(t, ops.Runnable(fs), findingsText(fs))
+	require.Contains(t, findingsText(fs), "error table public.orders has REPLICA IDENTITY DEFAULT but rules purchase_on_paid, order_refunded, order_shipped")
+	require.Contains(t, findingsText(fs), "| ALTER TABLE public.orders REPLICA IDENTITY FULL;")
+
+	stop := e.Start(t)
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('old@example.com', false)`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total) VALUES (1, 'pending', 10.00)`)
+	e.DB.Exec(t, `UPDATE orders SET status = 'paid', paid_at = now()`)
+	store, closeStore, err := ops.DeadLetters(ctx, e.Cfg)
+	require.NoError(t, err)
+	defer closeStore()
+	require.Eventually(t, func() bool {
+		n, err := store.Count(ctx)
+		return err == nil && n > 0
+	}, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, stop())
+	e.DB.Exec(t, `ALTER TABLE orders REPLICA IDENTITY FULL`)
+
+	before, err := store.List(ctx, bento.ListOptions{})
+	require.NoError(t, err)
+	res, err := ops.Replay(ctx, e.Cfg, nil, "test")
+	require.NoError(t, err)
+	require.Empty(t, res.Replayed)
+	require.Len(t, res.Failed, len(before))
+	after, err := store.List(ctx, bento.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, after, len(before))
+	for i, d := range after {
+		require.Equal(t, before[i].Attempts+1, d.Attempts, "replay records the attempt of %d", d.ID)
+		require.Contains(t, d.Reason, "REPLICA IDENTITY FULL")
+	}
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/replication"
 	"github.com/pgbento/cdc/migrations"
@@ -19,67 +17,34 @@ type SetupResult struct {
 	Notes  []string  // what Setup deliberately left alone, and why
 }
 
-// Setup creates what Check found missing and is safe to create: the
-// syncer's schema, the publication and the slot. It does not alter user
-// tables or grant privileges; those come back as findings with their SQL.
+// Setup creates what Check found missing and the role may create: the
+// syncer's schema (and its tables), the publication and the slot. What the
+// role lacks the privileges for (CREATE on the database, ownership of the
+// tables) and what it must not do (alter user tables, grant privileges)
+// comes back in Others with the SQL an admin runs; Setup goes on with the
+// rest. It returns an error only for a failure it could not diagnose, or
+// when a checkpoint exists that cannot be continued from.
 func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
-	pool, err := pgxpool.New(ctx, cfg.Source.DSN)
+	db, err := openTarget(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	defer pool.Close()
-	pc, err := pool.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("connect: %w", err)
-	}
-	defer pc.Release()
-	conn := pc.Conn()
+	defer db.close()
 	var res SetupResult
-	if problems := replication.Preflight(ctx, conn, cfg.Source.Config); len(problems) > 0 {
-		for _, p := range problems {
-			res.Others = append(res.Others, Finding{Severity: SevError, What: p.What, Fix: p.Fix})
-		}
-		return &res, nil
+	steps := []func(context.Context, *SetupResult) error{db.setupSchema, db.setupPublication, db.setupSlot}
+	if problems := db.preflight(ctx); len(problems) > 0 {
+		// The schema does not depend on what preflight found (wal_level,
+		// REPLICATION, the tables, a free slot); the publication and the
+		// slot do, so they wait.
+		steps = steps[:1]
+		res.Notes = append(res.Notes, "publication and slot are left until the errors below are fixed; run cdc setup again then")
 	}
-	hadSchema, err := replication.SchemaExists(ctx, conn, cfg.Source.Schema)
-	if err != nil {
-		return nil, err
-	}
-	if err := migrations.Apply(ctx, conn, cfg.Source.Schema); err != nil {
-		return nil, err
-	}
-	if err := replication.CheckSlot(ctx, pool, cfg.Source.Config); err != nil {
-		return nil, err // a lost slot: the message says how to resync
-	}
-	if err := replication.CheckContinuity(ctx, pool, cfg.Source.Config); err != nil {
-		return nil, err
-	}
-	if !hadSchema {
-		res.Ran = append(res.Ran, fmt.Sprintf("CREATE SCHEMA IF NOT EXISTS %s; -- and the syncer's tables (migrations)", cfg.Source.Schema))
-	}
-	created, sql, err := replication.EnsurePublication(ctx, conn, cfg.Source.Config)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		res.Ran = append(res.Ran, sql)
-	}
-	// With backfill.on_create the slot must be created by `cdc run`, which
-	// backfills from the snapshot exported with it; a slot made here would
-	// skip that backfill.
-	if !cfg.Backfill.OnCreate {
-		point, err := replication.EnsureSlotAt(ctx, cfg.Source.Config)
-		if err == nil && point != 0 {
-			err = replication.RecordSlot(ctx, conn, replication.CheckpointTable(cfg.Source.Schema), cfg.Source.Slot, point)
-		}
-		if err != nil {
+	for _, step := range steps {
+		if err := step(ctx, &res); err != nil {
 			return nil, err
 		}
-		if point != 0 {
-			res.Ran = append(res.Ran, fmt.Sprintf("CREATE_REPLICATION_SLOT %s LOGICAL pgoutput; -- on a replication connection", cfg.Source.Slot))
-		}
 	}
-	fs, err := checkConn(ctx, conn, cfg)
+	fs, err := db.check(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +54,69 @@ func Setup(ctx context.Context, cfg *config.Config) (*SetupResult, error) {
 		}
 		res.Others = append(res.Others, f)
 	}
-	if slot, err := replication.ReadSlot(ctx, conn, cfg.Source.Slot); err == nil && slot == nil && cfg.Backfill.OnCreate {
-		res.Notes = append(res.Notes, fmt.Sprintf("slot %q is left for `cdc run` to create: with backfill.on_create it backfills the existing rows from the slot's snapshot first", cfg.Source.Slot))
-	}
 	return &res, nil
+}
+
+// setupSchema creates or migrates the syncer's schema when the role may
+// (checkSchema has no error), then refuses to go on when the stored
+// checkpoint cannot be continued from.
+func (t *target) setupSchema(ctx context.Context, res *SetupResult) error {
+	fs, err := t.checkSchema(ctx)
+	if err != nil || !Runnable(fs) {
+		return err
+	}
+	ran, err := migrations.ApplyReport(ctx, t.conn, t.cfg.Source.Schema)
+	if err != nil {
+		return err
+	}
+	res.Ran = append(res.Ran, ran...)
+	if err := replication.CheckSlot(ctx, t.pool, t.cfg.Source.Config); err != nil {
+		return err // a lost slot: the message says how to resync
+	}
+	return replication.CheckContinuity(ctx, t.pool, t.cfg.Source.Config)
+}
+
+// setupPublication creates or extends the publication when the role may.
+func (t *target) setupPublication(ctx context.Context, res *SetupResult) error {
+	fs, err := t.checkPublication(ctx)
+	if err != nil || len(fs) == 0 || fs[0].Severity != SevWarn {
+		return err
+	}
+	_, sql, err := replication.EnsurePublication(ctx, t.conn, t.cfg.Source.Config)
+	if err != nil {
+		return err
+	}
+	if sql != "" {
+		res.Ran = append(res.Ran, sql+";")
+	}
+	return nil
+}
+
+// setupSlot creates the slot, unless backfill.on_create leaves it to run
+// (which backfills from the snapshot exported with it) or the publication
+// does not exist yet (pgoutput cannot decode changes older than it).
+func (t *target) setupSlot(ctx context.Context, res *SetupResult) error {
+	cfg := t.cfg
+	slot, err := replication.ReadSlot(ctx, t.conn, cfg.Source.Slot)
+	if err != nil || slot != nil {
+		return err
+	}
+	if cfg.Backfill.OnCreate {
+		res.Notes = append(res.Notes, fmt.Sprintf("slot %q is left for `cdc run` to create: with backfill.on_create it backfills the existing rows from the slot's snapshot first", cfg.Source.Slot))
+		return nil
+	}
+	pub, err := replication.ReadPublication(ctx, t.conn, cfg.Source.Publication)
+	if err != nil {
+		return err
+	}
+	if !pub.Exists {
+		res.Notes = append(res.Notes, fmt.Sprintf("slot %q is created once publication %q exists: run cdc setup again after the SQL below", cfg.Source.Slot, cfg.Source.Publication))
+		return nil
+	}
+	point, err := replication.EnsureSlotAt(ctx, cfg.Source.Config)
+	if err != nil || point == 0 {
+		return err
+	}
+	res.Ran = append(res.Ran, fmt.Sprintf("CREATE_REPLICATION_SLOT %s LOGICAL pgoutput; -- on a replication connection", cfg.Source.Slot))
+	return replication.RecordSlot(ctx, t.conn, replication.CheckpointTable(cfg.Source.Schema), cfg.Source.Slot, point)
 }

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgbento/cdc/internal/backfill"
+	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/reconcile"
 	"github.com/pgbento/cdc/internal/replication"
@@ -19,12 +19,12 @@ type Status struct {
 	Slot *replication.SlotState `json:"slot"`
 	// LagSeconds is the server's flush lag for the active reader, or the age
 	// of the checkpoint when the slot is behind and nobody reads it.
-	LagSeconds  float64     `json:"lag_seconds"`
-	Checkpoint  *Checkpoint `json:"checkpoint"`
-	DeadLetters int64       `json:"dead_letters"`
-	Backfills   []Backfill  `json:"backfills"`
-	// Requests are the backfills queued for or running in the syncer
-	// (cdc backfill, a resync), oldest first.
+	LagSeconds  float64                  `json:"lag_seconds"`
+	Checkpoint  *Checkpoint              `json:"checkpoint"`
+	DeadLetters int64                    `json:"dead_letters"`
+	Backfills   []backfill.TableProgress `json:"backfills"`
+	// Requests are the backfills (and reconcile runs) queued for or running
+	// in the syncer (cdc backfill, cdc reconcile), oldest first.
 	Requests []backfill.Request `json:"backfill_requests"`
 	// Reconcile is the newest reconcile run (cdc reconcile or
 	// reconcile.every); nil when none ran.
@@ -40,15 +40,9 @@ type Checkpoint struct {
 	UpdatedAt time.Time `json:"updated_at"` // when Bento last acknowledged something
 }
 
-// Backfill is one table's backfill progress.
-type Backfill struct {
-	Table     string    `json:"table"`
-	RowsDone  int64     `json:"rows_done"`
-	Done      bool      `json:"done"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-// ReadStatus reads the syncer's state from the database.
+// ReadStatus reads the syncer's state from the database, each part through
+// its owner: the slot from the catalog, the checkpoint from its store, the
+// dead letters and backfill progress from theirs.
 func ReadStatus(ctx context.Context, cfg *config.Config) (*Status, error) {
 	pool, err := pgxpool.New(ctx, cfg.Source.DSN)
 	if err != nil {
@@ -71,17 +65,16 @@ func ReadStatusWith(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config)
 	if st.Checkpoint, err = readCheckpoint(ctx, pool, cfg); err != nil {
 		return nil, err
 	}
-	schema := cfg.Source.Schema
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+schema+`.dead_letters`).Scan(&st.DeadLetters); err != nil {
-		return nil, fmt.Errorf("count dead letters: %w", err)
-	}
-	if st.Backfills, err = readBackfills(ctx, pool, schema); err != nil {
+	if st.DeadLetters, err = bento.NewDeadLetterStore(pool, cfg.Source.Schema).Count(ctx); err != nil {
 		return nil, err
 	}
-	if st.Requests, err = backfill.NewRequestStore(pool, schema).Open(ctx); err != nil {
+	if st.Backfills, err = backfill.Progress(ctx, pool, cfg.Source.Schema); err != nil {
 		return nil, err
 	}
-	if st.Reconcile, err = reconcile.Last(ctx, pool, schema); err != nil {
+	if st.Requests, err = backfill.NewRequestStore(pool, cfg.Source.Schema).Open(ctx); err != nil {
+		return nil, err
+	}
+	if st.Reconcile, err = reconcile.Last(ctx, pool, cfg.Source.Schema); err != nil {
 		return nil, err
 	}
 	st.LagSeconds = lagSeconds(ctx, pool, cfg.Source.Slot, st)
@@ -97,18 +90,6 @@ func readCheckpoint(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config)
 	p := stored.Position
 	return &Checkpoint{CommitLSN: p.CommitLSN.String(), EndLSN: p.EndLSN.String(), Index: p.Index, Sub: p.Sub,
 		UpdatedAt: stored.UpdatedAt}, nil
-}
-
-func readBackfills(ctx context.Context, pool *pgxpool.Pool, schema string) ([]Backfill, error) {
-	rows, err := pool.Query(ctx, `SELECT table_name, rows_done, done, updated_at FROM `+schema+`.backfill ORDER BY table_name`)
-	if err != nil {
-		return nil, fmt.Errorf("read backfills: %w", err)
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Backfill, error) {
-		var b Backfill
-		err := r.Scan(&b.Table, &b.RowsDone, &b.Done, &b.UpdatedAt)
-		return b, err
-	})
 }
 
 func lagSeconds(ctx context.Context, pool *pgxpool.Pool, slot string, st Status) float64 {

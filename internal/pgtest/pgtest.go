@@ -164,7 +164,17 @@ func dropDB(adminDSN, name string) {
 		return
 	}
 	defer admin.Close(ctx)
-	_, _ = admin.Exec(ctx, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`, name)
+	// A walsender ends on its own time after its client left or was
+	// terminated; an active slot cannot be dropped, so wait for it.
+	for ctx.Err() == nil {
+		var active bool
+		err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(active_pid)) > 0 FROM pg_replication_slots
+			WHERE database = $1 AND active_pid IS NOT NULL`, name).Scan(&active)
+		if err != nil || !active {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	_, _ = admin.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1`, name)
 	_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 }
@@ -198,12 +208,6 @@ func Restart(t testing.TB) {
 	if err := s.Restart(ctx); err != nil {
 		t.Fatalf("pgtest: restart: %v", err)
 	}
-}
-
-// AdminDSN returns a superuser DSN to the "postgres" database.
-func AdminDSN(t testing.TB) string {
-	t.Helper()
-	return get(t).AdminDSN()
 }
 
 type external struct{ dsn string }

@@ -122,7 +122,7 @@ func (s *Syncer) backfill(ctx context.Context, pool *pgxpool.Pool, tables []stri
 		res, err := backfill.Run(ctx, backfill.Options{
 			Pool: pool, Rules: s.cfg.Compiled, Schema: s.cfg.Source.Schema, Table: table, Snapshot: snapshot,
 			ChunkSize: s.cfg.Backfill.ChunkSize, Bento: s.cfg.Bento, HTTPClient: s.opts.HTTPClient,
-			Version: s.opts.Version, Logger: s.opts.Logger,
+			Version: s.opts.Version, Logger: s.opts.Logger, Registry: s.opts.Registry,
 			Progress: backfill.NewLogReporter(s.opts.Logger, 10*time.Second),
 			Ledger:   ledger.NewRecorder(pool, s.cfg.Source.Schema, s.cfg.Ledger, ledger.OriginBackfill, s.opts.Logger),
 		})

@@ -22,7 +22,7 @@ import (
 func (s *Syncer) evaluate(ctx context.Context, eval *rules.Evaluator, windows *backfill.Windows, sender *bento.Sender, changes <-chan stream.Change) error {
 	var items []stream.Item
 	chunkEval := func(ctx context.Context, c *stream.Change, dst []stream.Item) ([]stream.Item, error) {
-		return eval.EvaluateRetrying(ctx, c, dst, s.log)
+		return eval.EvaluateRetrying(ctx, c, dst, s.lookups)
 	}
 	for c := range changes {
 		var err error
@@ -51,7 +51,7 @@ func (s *Syncer) itemsFor(ctx context.Context, eval *rules.Evaluator, c *stream.
 	default:
 		return dst, nil
 	}
-	out, err := eval.EvaluateRetrying(ctx, c, dst, s.log)
+	out, err := eval.EvaluateRetrying(ctx, c, dst, s.lookups)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate rules: %w", err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/reconcile"
 	"github.com/pgbento/cdc/internal/replication"
+	"github.com/pgbento/cdc/internal/rules"
 	"github.com/pgbento/cdc/migrations"
 )
 
@@ -49,6 +50,8 @@ type Syncer struct {
 	opts Options
 	log  *slog.Logger
 	m    *metrics
+	// lookups holds the stream while a lookup fails, for /readyz.
+	lookups *rules.LookupRetries
 
 	mu     sync.Mutex
 	reader *replication.Reader
@@ -70,7 +73,9 @@ func New(cfg *config.Config, opts Options) *Syncer {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = newHTTPClient()
 	}
-	return &Syncer{cfg: cfg, opts: opts, log: opts.Logger.With("component", "pipeline"), m: newMetrics(opts.Registry)}
+	s := &Syncer{cfg: cfg, opts: opts, log: opts.Logger.With("component", "pipeline"), m: newMetrics(opts.Registry)}
+	s.lookups = rules.NewLookupRetries(s.log, s.m.lookupTimeouts.Inc)
+	return s
 }
 
 // Run runs the syncer until ctx ends, then shuts down gracefully: it stops
@@ -202,6 +207,9 @@ func (s *Syncer) Ready() (bool, string) {
 	}
 	if ok, why := sender.Healthy(); !ok {
 		return false, "bento: " + why
+	}
+	if stalled, why := s.lookups.Stalled(); stalled {
+		return false, "lookup: " + why
 	}
 	return true, "ok"
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/internal/pipeline"
 	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
+	"github.com/pgbento/cdc/internal/promreg"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -23,6 +25,11 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 type env struct{ *pipelinetest.Env }
 
 func newEnv(t *testing.T, extra string) *env { return &env{pipelinetest.NewEnv(t, extra)} }
+
+// newEnvWith is newEnv over another schema and rules section.
+func newEnvWith(t *testing.T, schema, rules, extra string) *env {
+	return &env{pipelinetest.NewEnvWith(t, schema, rules, extra)}
+}
 
 // paidTotals is what Bento must show per email: the sum, in cents, of every
 // order that was ever paid.
@@ -264,4 +271,20 @@ func (e *env) explainMissing(t *testing.T) {
 		}
 	}
 	t.Fatalf("purchases missing at the stand-in: %v", missing)
+}
+
+// TestFirstBackfillIsCountedInTheMetrics: issue 15.13. The first-time
+// backfill's requests count in the syncer's registry like the stream's, so
+// /metrics shows every request Bento received.
+func TestFirstBackfillIsCountedInTheMetrics(t *testing.T) {
+	e := newEnv(t, "backfill:\n  on_create: true\n")
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) SELECT 'c' || i || '@example.com', true FROM generate_series(1, 5) i`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) SELECT 1 + i % 5, 'paid', 3.00, now() FROM generate_series(1, 20) i`)
+	reg := prometheus.NewRegistry()
+	_, stop := e.StartWith(t, pipeline.Options{Registry: reg})
+	e.waitTotals(t)
+	require.NoError(t, stop())
+	got, err := promreg.Value(reg, "cdc_bento_requests_total")
+	require.NoError(t, err)
+	require.Equal(t, float64(len(e.Fake.Requests())), got, "every request Bento received is counted")
 }

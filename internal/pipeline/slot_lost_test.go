@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pgbento/cdc/examples"
 	"github.com/pgbento/cdc/internal/pglocal"
 	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/internal/pipeline"
@@ -29,7 +30,7 @@ func envOnOwnServer(t *testing.T, settings map[string]string) *env {
 	pool, err := pgxpool.New(ctx, dsn)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	return &env{pipelinetest.NewEnvOn(t, &pgtest.DB{Name: "postgres", DSN: dsn, Pool: pool}, "")}
+	return &env{pipelinetest.NewEnvOn(t, &pgtest.DB{Name: "postgres", DSN: dsn, Pool: pool}, examples.Schema, examples.Rules, "")}
 }
 
 // invalidateSlot churns WAL (writes, pg_switch_wal, CHECKPOINT) until the

@@ -45,7 +45,7 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	st.readCtx, st.stopReading = context.WithCancel(context.WithoutCancel(ctx))
 	st.sendCtx, st.stopSending = context.WithCancel(context.WithoutCancel(ctx))
 	store := replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
-	st.reader = replication.NewReader(s.cfg.Source.Config, store, s.opts.Logger, s.opts.Registry)
+	st.reader = replication.NewReader(s.cfg.Source.Config, store, replication.Options{Logger: s.opts.Logger, Registry: s.opts.Registry})
 	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
 	limiter := bento.NewLimiter(s.cfg.Bento) // shared with the periodic reconcile
 	sender, err := bento.NewSender(s.cfg.Bento, st.ackFunc(), dlq, limiter, s.opts.HTTPClient, s.opts.Logger, s.opts.Registry, s.opts.Version)

@@ -77,12 +77,14 @@ func FlushLagSeconds(ctx context.Context, q Querier, slot string) *float64 {
 type Publication struct {
 	Exists    bool
 	AllTables bool // FOR ALL TABLES: every table is a member
+	Owned     bool // the current role owns it (may add tables to it)
 }
 
 // ReadPublication reads the publication name.
 func ReadPublication(ctx context.Context, q Querier, name string) (Publication, error) {
 	var p Publication
-	err := q.QueryRow(ctx, `SELECT puballtables FROM pg_publication WHERE pubname = $1`, name).Scan(&p.AllTables)
+	err := q.QueryRow(ctx, `SELECT puballtables, pg_has_role(pubowner, 'USAGE') FROM pg_publication WHERE pubname = $1`,
+		name).Scan(&p.AllTables, &p.Owned)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return Publication{}, nil
@@ -100,22 +102,23 @@ func ReadPublication(ctx context.Context, q Querier, name string) (Publication, 
 // then sends the partition's changes too. A table that does not exist is
 // not published.
 func NotPublished(ctx context.Context, q Querier, publication string, tables []string) ([]string, error) {
-	quoted := make([]string, len(tables))
-	for i, t := range tables {
-		var err error
-		if quoted[i], err = QuoteTable(t); err != nil {
-			return nil, fmt.Errorf("read publication tables: %w", err)
-		}
+	schemas, names, err := splitTables(tables)
+	if err != nil {
+		return nil, fmt.Errorf("read publication tables: %w", err)
 	}
+	// By name and oid, never by regclass: a table in a schema the role has
+	// no USAGE on must be reported by preflight, not fail this query.
 	rows, err := q.Query(ctx, `
-		SELECT t.name FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(name, quoted, n)
+		SELECT t.s || '.' || t.n FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(s, n, i)
+		LEFT JOIN pg_namespace ns ON ns.nspname = t.s
+		LEFT JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = t.n
 		WHERE NOT EXISTS (
 			SELECT 1 FROM pg_publication_tables pt
-			WHERE pt.pubname = $1 AND format('%I.%I', pt.schemaname, pt.tablename)::regclass = to_regclass(t.quoted))
+			WHERE pt.pubname = $1 AND pt.schemaname = t.s AND pt.tablename = t.n)
 		AND NOT EXISTS (
 			SELECT 1 FROM pg_publication p JOIN pg_publication_rel pr ON pr.prpubid = p.oid
-			WHERE p.pubname = $1 AND pr.prrelid IN (SELECT relid FROM pg_partition_ancestors(to_regclass(t.quoted))))
-		ORDER BY t.n`, publication, tables, quoted)
+			WHERE p.pubname = $1 AND c.oid IS NOT NULL AND pr.prrelid IN (SELECT relid FROM pg_partition_ancestors(c.oid)))
+		ORDER BY t.i`, publication, schemas, names)
 	if err != nil {
 		return nil, fmt.Errorf("read publication tables: %w", err)
 	}
@@ -126,30 +129,40 @@ func NotPublished(ctx context.Context, q Querier, publication string, tables []s
 	return missing, nil
 }
 
-// LiveColumns returns the columns of each table as the database has them
-// now, for checking the rules against the live schema. Tables that do not
-// exist are absent from the map.
+// LiveColumns returns the names of each table's columns as the database
+// has them now, for checking the rules against the live schema. Tables that
+// do not exist are absent from the map.
 func LiveColumns(ctx context.Context, q Querier, tables []string) (map[string][]string, error) {
-	out := make(map[string][]string, len(tables))
-	rows, err := q.Query(ctx, `
-		SELECT n.nspname || '.' || c.relname, a.attname
-		FROM pg_attribute a
-		JOIN pg_class c ON c.oid = a.attrelid
-		JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname || '.' || c.relname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
-		ORDER BY 1, a.attnum`, tables)
+	cols, err := TableColumns(ctx, q, tables)
 	if err != nil {
-		return nil, fmt.Errorf("read table columns: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var table, col string
-		if err := rows.Scan(&table, &col); err != nil {
-			return nil, fmt.Errorf("read table columns: %w", err)
+	out := make(map[string][]string, len(cols))
+	for t, cs := range cols {
+		for _, c := range cs {
+			out[t] = append(out[t], c.Name)
 		}
-		out[table] = append(out[table], col)
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// ColumnTypes returns each table's columns with their types as
+// format_type writes them ("integer", "double precision", "numeric(12,2)"),
+// for checking what the rules do with them. Tables that do not exist are
+// absent from the map.
+func ColumnTypes(ctx context.Context, q Querier, tables []string) (map[string]map[string]string, error) {
+	cols, err := TableColumns(ctx, q, tables)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]map[string]string, len(cols))
+	for t, cs := range cols {
+		out[t] = make(map[string]string, len(cs))
+		for _, c := range cs {
+			out[t][c.Name] = c.Type
+		}
+	}
+	return out, nil
 }
 
 // ReplicaIdentity returns the table's REPLICA IDENTITY as pg_class has it

@@ -1,12 +1,12 @@
 package replication
 
 import (
-	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgbento/cdc/internal/stream"
 )
 
 // Config says where to replicate from. The lead embeds it in the config file
@@ -68,34 +68,31 @@ func (c *Config) SetDefaults() {
 	}
 }
 
-// ident is what we accept for slot, publication and schema names. Slot names
-// are restricted to this by Postgres itself; holding the others to it too
-// means they never need quoting inside replication commands.
-var ident = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
-
-// Validate reports every problem with the config at once. It never includes
-// the DSN's text in an error, since the DSN may hold a password.
-func (c *Config) Validate() error {
+// Validate reports every problem with the config at once, each a
+// *stream.FieldError with its path under source. It never includes the
+// DSN's text in an error, since the DSN may hold a password.
+func (c *Config) Validate() []error {
 	var errs []error
+	bad := func(path, msg string) { errs = append(errs, &stream.FieldError{Path: "source." + path, Msg: msg}) }
 	if c.DSN == "" {
-		errs = append(errs, errors.New("source.dsn: required (or source.dsn_file), e.g. dsn: ${DATABASE_URL}"))
+		bad("dsn", "required (or source.dsn_file), e.g. dsn: ${DATABASE_URL}")
 	} else if _, err := pgconn.ParseConfig(c.DSN); err != nil {
-		errs = append(errs, errors.New("source.dsn: not a valid connection string (value not shown: it may hold a password)"))
+		bad("dsn", "not a valid connection string (value not shown: it may hold a password)")
 	}
 	for _, f := range [][2]string{{"slot", c.Slot}, {"publication", c.Publication}, {"schema", c.Schema}} {
-		if !ident.MatchString(f[1]) {
-			errs = append(errs, fmt.Errorf("source.%s: %q must be lowercase letters, digits and _ (at most 63)", f[0], f[1]))
+		if !stream.IsPlainIdentifier(f[1]) {
+			bad(f[0], fmt.Sprintf("%q must be lowercase letters, digits and _ (at most 63)", f[1]))
 		}
 	}
 	if c.OnSlotLost != "" && c.OnSlotLost != OnSlotLostStop && c.OnSlotLost != OnSlotLostResync {
-		errs = append(errs, fmt.Errorf("source.on_slot_lost: %q must be stop or resync", c.OnSlotLost))
+		bad("on_slot_lost", fmt.Sprintf("%q must be stop or resync", c.OnSlotLost))
 	}
 	for _, t := range c.Tables {
 		if _, _, err := SplitTable(t); err != nil {
-			errs = append(errs, fmt.Errorf("source.tables: %w", err))
+			bad("tables", err.Error())
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // Target names the database for logs without any secret: "host:port/db".

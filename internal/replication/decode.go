@@ -152,7 +152,7 @@ func (d *decoder) row(op stream.Op, relID uint32, oldType uint8, oldTuple, newTu
 	if err != nil {
 		return nil, err
 	}
-	ch.Table, ch.Key = rel.table, rel.key
+	ch.Table, ch.Key, ch.Columns = rel.table, rel.key, rel.names
 	if oldTuple != nil {
 		ch.OldIsKey = oldType == 'K'
 		if ch.Old, err = d.tuple(rel, oldTuple, nil, ch.OldIsKey); err != nil {
@@ -201,7 +201,7 @@ func (d *decoder) column(col column, c *pglogrepl.TupleDataColumn, old stream.Ro
 		}
 		return stream.Unchanged, nil
 	case pglogrepl.TupleDataTypeText:
-		return d.values.decode(col.oid, c.Data)
+		return d.values.value(col.oid, c.Data), nil
 	}
 	return nil, fmt.Errorf("unsupported tuple data kind %q", c.DataType)
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/pgbento/cdc/internal/stream"
 )
 
+var usersNames = []string{"id", "email", "bio"}
+
 var usersCols = []wireCol{{"id", pgtype.Int4OID, true}, {"email", pgtype.TextOID, false}, {"bio", pgtype.TextOID, false}}
 
 // decodeAll feeds msgs to a fresh decoder and returns the changes.
@@ -39,7 +41,7 @@ func TestDecodeTransaction(t *testing.T) {
 		name: "insert then commit",
 		msgs: [][]byte{beginMsg(100, 9), rel, insertMsg(7, txt("1"), txt("a@x.io"), null), commitMsg(100, 120)},
 		want: []stream.Change{
-			{Pos: stream.Position{CommitLSN: 100}, Op: stream.OpInsert, Table: "public.users", Key: []string{"id"},
+			{Pos: stream.Position{CommitLSN: 100}, Op: stream.OpInsert, Table: "public.users", Key: []string{"id"}, Columns: usersNames,
 				New: stream.Row{"id": int64(1), "email": "a@x.io", "bio": nil}, Xid: 9},
 			{Pos: stream.Position{CommitLSN: 100, EndLSN: 120, Index: 1}, Op: stream.OpCommit, Xid: 9},
 		},
@@ -47,7 +49,7 @@ func TestDecodeTransaction(t *testing.T) {
 		name: "update with key-only old row and unchanged toast",
 		msgs: [][]byte{beginMsg(100, 9), rel, updateMsg(7, 'K', []wireVal{txt("1"), null, null}, txt("2"), txt("b@x.io"), unchanged), commitMsg(100, 120)},
 		want: []stream.Change{
-			{Pos: stream.Position{CommitLSN: 100}, Op: stream.OpUpdate, Table: "public.users", Key: []string{"id"},
+			{Pos: stream.Position{CommitLSN: 100}, Op: stream.OpUpdate, Table: "public.users", Key: []string{"id"}, Columns: usersNames,
 				Old: stream.Row{"id": int64(1)}, OldIsKey: true,
 				New: stream.Row{"id": int64(2), "email": "b@x.io", "bio": stream.Unchanged}, Xid: 9},
 			{Pos: stream.Position{CommitLSN: 100, EndLSN: 120, Index: 1}, Op: stream.OpCommit, Xid: 9},
@@ -56,7 +58,7 @@ func TestDecodeTransaction(t *testing.T) {
 		name: "update with full old row fills unchanged toast",
 		msgs: [][]byte{beginMsg(100, 9), rel, updateMsg(7, 'O', []wireVal{txt("1"), txt("a@x.io"), txt("long")}, txt("1"), txt("b@x.io"), unchanged), commitMsg(100, 120)},
 		want: []stream.Change{
-			{Pos: stream.Position{CommitLSN: 100}, Op: stream.OpUpdate, Table: "public.users", Key: []string{"id"},
+			{Pos: stream.Position{CommitLSN: 100}, Op: stream.OpUpdate, Table: "public.users", Key: []string{"id"}, Columns: usersNames,
 				Old: stream.Row{"id": int64(1), "email": "a@x.io", "bio": "long"},
 				New: stream.Row{"id": int64(1), "email": "b@x.io", "bio": "long"}, Xid: 9},
 			{Pos: stream.Position{CommitLSN: 100, EndLSN: 120, Index: 1}, Op: stream.OpCommit, Xid: 9},
@@ -66,7 +68,7 @@ func TestDecodeTransaction(t *testing.T) {
 		msgs: [][]byte{beginMsg(100, 9), rel, deleteMsg(7, 'K', txt("1"), null, null), logicalMsg(true, heartbeatPrefix, ""),
 			logicalMsg(false, "x", "y"), logicalMsg(true, "app", "hi"), truncateMsg(7), commitMsg(100, 120)},
 		want: []stream.Change{
-			{Pos: stream.Position{CommitLSN: 100}, Op: stream.OpDelete, Table: "public.users", Key: []string{"id"},
+			{Pos: stream.Position{CommitLSN: 100}, Op: stream.OpDelete, Table: "public.users", Key: []string{"id"}, Columns: usersNames,
 				Old: stream.Row{"id": int64(1)}, OldIsKey: true, Xid: 9},
 			{Pos: stream.Position{CommitLSN: 100, Index: 1}, Op: stream.OpMessage, Prefix: "app", Content: []byte("hi"), Xid: 9},
 			{Pos: stream.Position{CommitLSN: 100, Index: 2}, Op: stream.OpTruncate, Tables: []string{"public.users"}, Xid: 9},
@@ -78,7 +80,7 @@ func TestDecodeTransaction(t *testing.T) {
 			insertMsg(7, txt("1"), txt("c")), commitMsg(100, 120)},
 		want: []stream.Change{
 			{Pos: stream.Position{CommitLSN: 100}, Op: stream.OpInsert, Table: "public.users", Key: []string{"id"},
-				New: stream.Row{"id": int64(1), "email2": "c"}, Xid: 9},
+				Columns: []string{"id", "email2"}, New: stream.Row{"id": int64(1), "email2": "c"}, Xid: 9},
 			{Pos: stream.Position{CommitLSN: 100, EndLSN: 120, Index: 1}, Op: stream.OpCommit, Xid: 9},
 		},
 	}}
@@ -103,7 +105,6 @@ func TestDecodeErrors(t *testing.T) {
 		{"change outside a transaction", [][]byte{rel, insertMsg(7, txt("1"), txt("a"), null)}},
 		{"unknown relation", [][]byte{beginMsg(1, 1), insertMsg(8, txt("1"))}},
 		{"column count mismatch", [][]byte{beginMsg(1, 1), rel, insertMsg(7, txt("1"))}},
-		{"bad integer", [][]byte{beginMsg(1, 1), rel, insertMsg(7, txt("x"), txt("a"), null)}},
 		{"nested begin", [][]byte{beginMsg(1, 1), beginMsg(2, 2)}},
 		{"commit without begin", [][]byte{commitMsg(1, 2)}},
 		{"commit lsn mismatch", [][]byte{beginMsg(1, 1), commitMsg(2, 3)}},
@@ -126,6 +127,18 @@ func TestDecodeErrors(t *testing.T) {
 			require.True(t, permanent(err))
 		})
 	}
+}
+
+// TestDecodeBadValueIsAMarker: a value text the decoder cannot read marks
+// its column and leaves the rest of the change intact (issue 10.6).
+func TestDecodeBadValueIsAMarker(t *testing.T) {
+	t.Parallel()
+	got := decodeAll(t, beginMsg(1, 1), relationMsg(7, "public", "users", usersCols...), insertMsg(7, txt("x"), txt("a"), null))
+	require.Len(t, got, 1)
+	u, ok := stream.AsUnrepresentable(got[0].New["id"])
+	require.True(t, ok, "%T", got[0].New["id"])
+	require.Contains(t, u.Reason, `parsing "x"`)
+	require.Equal(t, "a", got[0].New["email"])
 }
 
 func TestDecodeOrderRow(t *testing.T) {

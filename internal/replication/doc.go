@@ -9,7 +9,8 @@
 // (catalog.go: slot state, publication membership, live columns, replica
 // identity, the syncer's schema) with the quoting of table names
 // (tables.go). It does not own rules, delivery, the schema migrations,
-// the operator commands or the CLI; it imports only package stream.
+// the operator commands or the CLI; it imports only package stream and
+// the retry and promreg helpers.
 //
 // # Emitted changes
 //

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/pgtest"
+	"github.com/pgbento/cdc/internal/promreg"
 	"github.com/pgbento/cdc/internal/stream"
 	"github.com/pgbento/cdc/migrations"
 )
@@ -48,10 +49,10 @@ func newHarness(t testing.TB, ddl string, tables ...string) *harness {
 	cfg := Config{DSN: db.DSN, Slot: db.Name, Publication: "pub", Tables: tables,
 		StatusInterval: 100 * time.Millisecond, Heartbeat: 200 * time.Millisecond, QueueSize: 64}
 	cfg.SetDefaults()
-	require.NoError(t, cfg.Validate())
+	require.Empty(t, cfg.Validate())
 	_, _, err = EnsurePublication(ctx, conn, cfg)
 	require.NoError(t, err)
-	created, _, err := EnsureSlot(ctx, cfg)
+	created, err := EnsureSlot(ctx, cfg)
 	require.NoError(t, err)
 	require.True(t, created)
 	h := &harness{t: t, db: db, cfg: cfg, store: NewCheckpointStore(db.Pool, "cdc", cfg.Slot)}
@@ -64,7 +65,7 @@ func (h *harness) start() {
 	h.t.Helper()
 	h.out = make(chan stream.Change, h.cfg.QueueSize)
 	h.reg = prometheus.NewRegistry()
-	h.reader = NewReader(h.cfg, h.store, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), h.reg)
+	h.reader = NewReader(h.cfg, h.store, Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Registry: h.reg})
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func(r *Reader, out chan stream.Change) { h.done <- r.Run(ctx, out) }(h.reader, h.out)
@@ -154,25 +155,11 @@ func (h *harness) currentWAL() stream.LSN {
 	return lsn
 }
 
-// metric returns the value of the named counter or gauge with the given
-// label value (or the only series when label is "").
-func (h *harness) metric(name, label string) float64 {
+// metric returns the value of the named counter or gauge: the series with
+// the given label pairs (name, value, ...), or the only series.
+func (h *harness) metric(name string, labelPairs ...string) float64 {
 	h.t.Helper()
-	families, err := h.reg.Gather()
+	v, err := promreg.Value(h.reg, name, labelPairs...)
 	require.NoError(h.t, err)
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if label != "" && (len(m.GetLabel()) == 0 || m.GetLabel()[0].GetValue() != label) {
-				continue
-			}
-			if m.GetCounter() != nil {
-				return m.GetCounter().GetValue()
-			}
-			return m.GetGauge().GetValue()
-		}
-	}
-	return 0
+	return v
 }

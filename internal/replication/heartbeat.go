@@ -30,7 +30,7 @@ func (r *Reader) heartbeatLoop(ctx context.Context) {
 		var err error
 		conn, err = r.heartbeat(ctx, conn)
 		if err != nil && !failing && ctx.Err() == nil {
-			r.log.Warn("heartbeat failed", "err", err) // once per outage, not per tick
+			r.log.Warn("heartbeat failed", "error", err) // once per outage, not per tick
 		}
 		failing = err != nil
 	}

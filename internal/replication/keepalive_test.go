@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/internal/stream"
 )
 
 // TestStatusWhileDeliveryBlocked fills the queue and stops consuming: the
@@ -37,4 +39,24 @@ func TestStatusWhileDeliveryBlocked(t *testing.T) {
 	changes, commit := h.tx()
 	require.Len(t, changes, 100)
 	require.Equal(t, 100, commit.Pos.Index)
+}
+
+// TestDrainingIsJudgedOnTheReadersClock: reply requests a normal walsender
+// sends (spaced apart) are answered; three in quick succession while work is
+// in flight mean the server is shutting down and waits for us. Time is the
+// reader's injected clock, so the test controls it.
+func TestDrainingIsJudgedOnTheReadersClock(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := NewReader(Config{}, nil, Options{Now: func() time.Time { return now }})
+	r.emitted, r.lastEmitted = true, stream.Position{CommitLSN: 0x90} // emitted, not acknowledged
+	s := &session{r: r, dec: newDecoder(), walEnd: 0x100}
+	for range 5 {
+		now = now.Add(2 * time.Second)
+		require.NoError(t, s.checkDraining(), "a reply request every 2s is a normal walsender")
+	}
+	now = now.Add(100 * time.Millisecond)
+	require.NoError(t, s.checkDraining())
+	now = now.Add(100 * time.Millisecond)
+	require.ErrorIs(t, s.checkDraining(), errServerDraining)
 }

@@ -12,9 +12,10 @@ import (
 type Problem struct {
 	What string
 	Fix  string
+	SQL  string // what an admin runs, when SQL fixes it
 }
 
-func (p Problem) String() string { return p.What + " — " + p.Fix }
+func (p Problem) String() string { return p.What + ": " + p.Fix }
 
 // Preflight checks the database conn points at and returns every problem it
 // finds at once: wal_level, the REPLICATION privilege, each table's existence
@@ -64,24 +65,41 @@ func checkReplicationRole(ctx context.Context, conn *pgx.Conn, _ Config) ([]Prob
 	}}, nil
 }
 
+// checkTables reports, for each table, a schema the role has no USAGE on
+// (once per schema), a table that does not exist and a table it cannot
+// SELECT. It reads the catalog by name and oid, which needs no privilege,
+// so a missing USAGE is named instead of failing the query.
 func checkTables(ctx context.Context, conn *pgx.Conn, cfg Config) ([]Problem, error) {
 	var probs []Problem
+	noUsage := map[string]bool{}
 	for _, t := range cfg.Tables {
-		q, err := QuoteTable(t)
+		schema, name, err := SplitTable(t)
 		if err != nil {
 			probs = append(probs, Problem{What: err.Error(), Fix: "name tables as schema.table"})
 			continue
 		}
-		var exists, canSelect bool
-		err = conn.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL, to_regclass($1) IS NOT NULL AND has_table_privilege(to_regclass($1), 'SELECT')`, q).Scan(&exists, &canSelect)
+		var exists, usage, canSelect bool
+		var role string
+		err = conn.QueryRow(ctx, `SELECT c.oid IS NOT NULL, COALESCE(has_schema_privilege(n.oid, 'USAGE'), false),
+			COALESCE(has_table_privilege(c.oid, 'SELECT'), false), current_user
+			FROM (SELECT 1) one LEFT JOIN pg_namespace n ON n.nspname = $1
+			LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = $2`, schema, name).Scan(&exists, &usage, &canSelect, &role)
 		if err != nil {
 			return probs, fmt.Errorf("check table %s: %w", t, err)
 		}
-		switch {
-		case !exists:
+		if !exists {
 			probs = append(probs, Problem{What: fmt.Sprintf("table %s does not exist", t), Fix: "create it, or fix the table name in the rules"})
-		case !canSelect:
-			probs = append(probs, Problem{What: fmt.Sprintf("the current role lacks the SELECT privilege on table %s", t), Fix: fmt.Sprintf("run GRANT SELECT ON %s TO <the syncer's role>;", q)})
+			continue
+		}
+		if !usage && !noUsage[schema] {
+			noUsage[schema] = true
+			grant := fmt.Sprintf("GRANT USAGE ON SCHEMA %s TO %s", quoteIdent(schema), quoteIdent(role))
+			probs = append(probs, Problem{What: fmt.Sprintf("no USAGE on schema %s: %s", schema, grant),
+				Fix: "run it as the schema's owner or a superuser: without USAGE the role cannot see the tables in it", SQL: grant + ";"})
+		}
+		if !canSelect {
+			sql := fmt.Sprintf("GRANT SELECT ON %s TO %s;", ReadableTable(t), quoteIdent(role))
+			probs = append(probs, Problem{What: fmt.Sprintf("the current role lacks the SELECT privilege on table %s", t), Fix: "run " + sql, SQL: sql})
 		}
 	}
 	return probs, nil

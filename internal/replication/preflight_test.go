@@ -73,7 +73,7 @@ func TestEnsurePublicationAddsMissingTables(t *testing.T) {
 	require.True(t, created)
 	require.Equal(t, `CREATE PUBLICATION "pub2" FOR TABLE "public"."p1", "public"."p2"`, sql)
 
-	created, _, err = EnsureSlot(ctx, h.cfg)
+	created, err = EnsureSlot(ctx, h.cfg)
 	require.NoError(t, err)
 	require.False(t, created, "the slot already exists")
 }
@@ -82,7 +82,7 @@ func TestRunStopsOnMissingSlot(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, `CREATE TABLE public.x (id int)`, "public.x")
 	h.db.Exec(t, `SELECT pg_drop_replication_slot($1)`, h.cfg.Slot)
-	r := NewReader(h.cfg, h.store, nil, nil)
+	r := NewReader(h.cfg, h.store, Options{})
 	err := r.Run(context.Background(), make(chan stream.Change))
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "does not exist")
@@ -114,4 +114,31 @@ func TestPublicationMembershipCountsAPartitionsParent(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, created)
 	require.Empty(t, sql, "the partition is published through its parent")
+}
+
+// TestNewPublicationPublishesViaPartitionRoot: a publication created for a
+// partitioned table publishes through the root, so the partitions' changes
+// arrive under the name the rules use.
+func TestNewPublicationPublishesViaPartitionRoot(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `CREATE TABLE public.sales (id int, at date) PARTITION BY RANGE (at);
+		CREATE TABLE public.sales_2024 PARTITION OF public.sales FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+		CREATE TABLE public.plain (id int PRIMARY KEY)`, "public.plain")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.db.DSN)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+
+	parted, err := Partitioned(ctx, conn, []string{"public.plain", "public.sales", "public.missing"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"public.sales"}, parted)
+	cfg := h.cfg
+	cfg.Publication, cfg.Tables = "viaroot", []string{"public.plain", "public.sales"}
+	created, sql, err := EnsurePublication(ctx, conn, cfg)
+	require.NoError(t, err)
+	require.True(t, created)
+	require.Equal(t, `CREATE PUBLICATION "viaroot" FOR TABLE "public"."plain", "public"."sales" WITH (publish_via_partition_root = true)`, sql)
+	var viaRoot bool
+	require.NoError(t, conn.QueryRow(ctx, `SELECT pubviaroot FROM pg_publication WHERE pubname = 'viaroot'`).Scan(&viaRoot))
+	require.True(t, viaRoot)
 }

@@ -25,10 +25,15 @@ func EnsurePublication(ctx context.Context, conn *pgx.Conn, cfg Config) (created
 	case err != nil:
 		return false, "", err
 	case !p.Exists:
+		parted, err := Partitioned(ctx, conn, cfg.Tables)
+		if err != nil {
+			return false, "", fmt.Errorf("ensure publication: %w", err)
+		}
 		sql = "CREATE PUBLICATION " + pub
 		if len(quoted) > 0 {
 			sql += " FOR TABLE " + strings.Join(quoted, ", ")
 		}
+		sql += PublicationOptions(parted)
 		return true, sql, execDDL(ctx, conn, sql)
 	case p.AllTables:
 		return false, "", nil
@@ -42,6 +47,17 @@ func EnsurePublication(ctx context.Context, conn *pgx.Conn, cfg Config) (created
 	}
 	sql = "ALTER PUBLICATION " + pub + " ADD TABLE " + strings.Join(quoted, ", ")
 	return false, sql, execDDL(ctx, conn, sql)
+}
+
+// PublicationOptions is the WITH clause of a new publication for tables of
+// which parted are partitioned: publish_via_partition_root, so the changes
+// of their partitions arrive under the partitioned table's name, the one
+// the rules use. Empty when no table is partitioned.
+func PublicationOptions(parted []string) string {
+	if len(parted) == 0 {
+		return ""
+	}
+	return " WITH (publish_via_partition_root = true)"
 }
 
 func quoteTables(tables []string) ([]string, error) {

@@ -13,7 +13,15 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pgbento/cdc/internal/retry"
 	"github.com/pgbento/cdc/internal/stream"
+)
+
+// The schedule for reconnecting and for loading the checkpoint; it never
+// gives up, only ctx ends the wait.
+const (
+	reconnectInitial = 500 * time.Millisecond
+	reconnectMax     = 30 * time.Second
 )
 
 // Reader streams changes from the slot and owns the checkpoint. See doc.go
@@ -23,6 +31,7 @@ type Reader struct {
 	store   *CheckpointStore
 	log     *slog.Logger
 	metrics *metrics
+	now     func() time.Time
 	acks    ackState
 
 	// Only the replication goroutine touches these.
@@ -34,12 +43,23 @@ type Reader struct {
 	reason  atomic.Value // string: why not healthy
 }
 
+// Options are the reader's collaborators; zero values take the defaults.
+type Options struct {
+	Logger   *slog.Logger          // nil: discard
+	Registry prometheus.Registerer // nil: metrics are kept but not served
+	Now      func() time.Time      // nil: time.Now; when status updates and keepalives are due
+}
+
 // NewReader does no I/O. cfg should have had SetDefaults applied.
-func NewReader(cfg Config, store *CheckpointStore, logger *slog.Logger, reg prometheus.Registerer) *Reader {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+func NewReader(cfg Config, store *CheckpointStore, opts Options) *Reader {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Reader{cfg: cfg, store: store, log: logger.With("component", "replication"), metrics: newMetrics(reg)}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	r := &Reader{cfg: cfg, store: store, log: opts.Logger.With("component", "replication"),
+		metrics: newMetrics(opts.Registry), now: opts.Now}
 	r.reason.Store("not started")
 	return r
 }
@@ -63,8 +83,8 @@ func (r *Reader) setHealthy(ok bool, reason string) {
 // forever. The acknowledged positions are saved by the ack function
 // (AckFunc) and, once delivery stopped, by Close.
 func (r *Reader) Run(ctx context.Context, out chan<- stream.Change) error {
-	if err := r.cfg.Validate(); err != nil {
-		return fmt.Errorf("run replication: %w", err)
+	if errs := r.cfg.Validate(); len(errs) > 0 {
+		return fmt.Errorf("run replication: %w", errors.Join(errs...))
 	}
 	start, err := r.loadCheckpoint(ctx)
 	if err != nil {
@@ -92,24 +112,16 @@ func (r *Reader) loadCheckpoint(ctx context.Context) (stream.Position, error) {
 		var err error
 		if pos, err = r.store.Load(ctx); err != nil {
 			r.setHealthy(false, err.Error())
-			r.log.Warn("load checkpoint failed; retrying", "err", err)
+			r.log.Warn("load checkpoint failed; retrying", "error", err)
 		}
 		return err
-	}, backoff.WithContext(newBackoff(), ctx))
+	}, backoff.WithContext(retry.Backoff(reconnectInitial, reconnectMax), ctx))
 	return pos, err
-}
-
-func newBackoff() *backoff.ExponentialBackOff {
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval = 500 * time.Millisecond
-	b.MaxInterval = 30 * time.Second
-	b.MaxElapsedTime = 0 // never give up; only ctx ends the wait
-	return b
 }
 
 // replicate runs sessions until ctx ends or one fails permanently.
 func (r *Reader) replicate(ctx context.Context, out chan<- stream.Change, start stream.Position) error {
-	bo := newBackoff()
+	bo := retry.Backoff(reconnectInitial, reconnectMax)
 	for {
 		resume := resumeAfterAck(start)
 		if r.emitted {
@@ -127,12 +139,10 @@ func (r *Reader) replicate(ctx context.Context, out chan<- stream.Change, start 
 			bo.Reset()
 		}
 		wait := bo.NextBackOff()
-		r.log.Warn("replication connection lost; reconnecting", "err", err, "in", wait)
+		r.log.Warn("replication connection lost; reconnecting", "error", err, "in", wait)
 		r.metrics.reconnects.Inc()
-		select {
-		case <-ctx.Done():
+		if retry.Sleep(ctx, wait) != nil {
 			return nil
-		case <-time.After(wait):
 		}
 	}
 }

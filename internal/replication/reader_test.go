@@ -97,9 +97,9 @@ func TestReaderOperations(t *testing.T) {
 	// The reader counts a change just after handing it over, so the count
 	// may trail what the test has received by a moment.
 	require.Eventually(t, func() bool {
-		return h.metric("cdc_replication_changes_total", "insert") == 2 &&
-			h.metric("cdc_replication_changes_total", "commit") == 2 &&
-			h.metric("cdc_replication_changes_total", "truncate") == 1
+		return h.metric("cdc_replication_changes_total", "op", "insert") == 2 &&
+			h.metric("cdc_replication_changes_total", "op", "commit") == 2 &&
+			h.metric("cdc_replication_changes_total", "op", "truncate") == 1
 	}, 10*time.Second, 10*time.Millisecond)
 }
 

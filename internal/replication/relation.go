@@ -11,6 +11,7 @@ import (
 type relation struct {
 	table string // schema-qualified, "public.orders"
 	cols  []column
+	names []string // the column names, in order: every Change's Columns
 	key   []string // replica identity columns, in column order
 }
 
@@ -22,10 +23,12 @@ type column struct {
 
 // newRelation converts a parsed Relation message.
 func newRelation(m *pglogrepl.RelationMessage) *relation {
-	rel := &relation{table: m.Namespace + "." + m.RelationName, cols: make([]column, len(m.Columns))}
+	rel := &relation{table: m.Namespace + "." + m.RelationName, cols: make([]column, len(m.Columns)),
+		names: make([]string, len(m.Columns))}
 	for i, c := range m.Columns {
 		isKey := c.Flags&1 != 0
 		rel.cols[i] = column{name: c.Name, oid: c.DataType, key: isKey}
+		rel.names[i] = c.Name
 		if isKey {
 			rel.key = append(rel.key, c.Name)
 		}

@@ -97,7 +97,7 @@ func pluginArgs(publication, serverVersion string) []string {
 
 func (s *session) run(ctx context.Context) error {
 	for {
-		if !time.Now().Before(s.nextStatus) {
+		if !s.r.now().Before(s.nextStatus) {
 			if err := s.sendStatus(ctx); err != nil {
 				return err
 			}
@@ -161,7 +161,7 @@ func (s *session) handleCopyData(ctx context.Context, data []byte) error {
 // a reply at most every wal_sender_timeout/2, one that is stopping asks again
 // as soon as we answer (WalSndDone in walsender.c).
 func (s *session) checkDraining() error {
-	now := time.Now()
+	now := s.r.now()
 	if now.Sub(s.lastPing) < time.Second {
 		s.pings++
 	} else {
@@ -209,7 +209,7 @@ func (s *session) send(ctx context.Context, ch *stream.Change) error {
 	default:
 	}
 	for {
-		timer := time.NewTimer(time.Until(s.nextStatus))
+		timer := time.NewTimer(s.nextStatus.Sub(s.r.now()))
 		select {
 		case s.out <- *ch:
 			timer.Stop()
@@ -257,7 +257,7 @@ func (s *session) sendStatus(ctx context.Context) error {
 		return fmt.Errorf("send standby status: %w", err)
 	}
 	s.floor = flush // the server now holds it; never go back
-	s.nextStatus = time.Now().Add(s.r.cfg.StatusInterval)
+	s.nextStatus = s.r.now().Add(s.r.cfg.StatusInterval)
 	s.r.metrics.checkpoint.Set(float64(flush))
 	s.r.metrics.lag.Set(float64(max(s.walEnd, flush) - flush))
 	return nil

@@ -40,12 +40,12 @@ func connectReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error)
 }
 
 // EnsureSlot creates cfg.Slot (logical, pgoutput) when it does not exist.
-// It does not export a snapshot, so snapshot is always "": an exported
-// snapshot only lives while the creating connection stays idle, which a
-// function that returns cannot promise. Use CreateSlotWithSnapshot for that.
-func EnsureSlot(ctx context.Context, cfg Config) (created bool, snapshot string, err error) {
+// It exports no snapshot: an exported snapshot only lives while the
+// creating connection stays idle, which a function that returns cannot
+// promise. Use CreateSlotWithSnapshot for that.
+func EnsureSlot(ctx context.Context, cfg Config) (created bool, err error) {
 	point, err := EnsureSlotAt(ctx, cfg)
-	return point != 0, "", err
+	return point != 0, err
 }
 
 // EnsureSlotAt is EnsureSlot returning the new slot's consistent point, its

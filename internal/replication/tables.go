@@ -2,18 +2,16 @@ package replication
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/pgbento/cdc/internal/stream"
 )
 
-// SplitTable splits "schema.table"; a bare "table" is in schema public.
+// SplitTable is stream.SplitTable with an error for a malformed name.
 func SplitTable(t string) (schema, table string, err error) {
-	schema, table, ok := strings.Cut(t, ".")
+	schema, table, ok := stream.SplitTable(t)
 	if !ok {
-		schema, table = "public", t
-	}
-	if schema == "" || table == "" || strings.Contains(table, ".") {
 		return "", "", fmt.Errorf("table %q: want schema.table", t)
 	}
 	return schema, table, nil
@@ -35,8 +33,17 @@ func ReadableTable(t string) string {
 	if err != nil {
 		return t
 	}
-	if ident.MatchString(schema) && ident.MatchString(table) {
+	if stream.IsPlainIdentifier(schema) && stream.IsPlainIdentifier(table) {
 		return schema + "." + table
 	}
 	return pgx.Identifier{schema, table}.Sanitize()
+}
+
+// quoteIdent renders one identifier (a schema, a role) for SQL an operator
+// reads: plain lower-case names as they are, anything else quoted.
+func quoteIdent(name string) string {
+	if stream.IsPlainIdentifier(name) {
+		return name
+	}
+	return pgx.Identifier{name}.Sanitize()
 }

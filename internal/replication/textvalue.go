@@ -15,15 +15,11 @@ type TextDecoder struct{ values valueDecoder }
 func NewTextDecoder() *TextDecoder { return &TextDecoder{values: newValueDecoder()} }
 
 // Decode returns the typed value of text, a non-NULL text-format value of
-// Postgres type oid. Types it does not know come back as their text.
+// Postgres type oid. Types it does not know come back as their text; a
+// value the syncer cannot hold comes back as stream.Unrepresentable, as it
+// does from the stream, so the error is always nil.
 func (d *TextDecoder) Decode(oid uint32, text []byte) (any, error) {
-	return d.values.decode(oid, text)
-}
-
-// DecodeText is Decode with a fresh decoder, for one-off values; loops
-// should keep a TextDecoder.
-func DecodeText(oid uint32, text []byte) (any, error) {
-	return NewTextDecoder().Decode(oid, text)
+	return d.values.value(oid, text), nil
 }
 
 // TextSessionSettings are the session settings (name, value) under which

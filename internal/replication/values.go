@@ -2,6 +2,7 @@ package replication
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,19 @@ type valueDecoder struct {
 
 func newValueDecoder() valueDecoder { return valueDecoder{types: pgtype.NewMap()} }
 
+// value is decode for a value the server sent, which Postgres accepted and
+// so is never the row's fault: when the syncer cannot hold it (JSON nested
+// deeper than encoding/json allows, a text form pgx cannot parse), the
+// column gets a stream.Unrepresentable marker instead of stopping the
+// stream, and only the rules that read the column fail (issue 10.6).
+func (d valueDecoder) value(oid uint32, data []byte) any {
+	v, err := d.decode(oid, data)
+	if err != nil {
+		return stream.Unrepresentable{Reason: err.Error()}
+	}
+	return v
+}
+
 // decode returns the typed value of data, a non-NULL text-format value of
 // type oid. Types pgx does not know (enums, domains over text, citext,
 // extensions) come back as their text.
@@ -48,9 +62,7 @@ func (d valueDecoder) decode(oid uint32, data []byte) (any, error) {
 	case pgtype.TimestamptzOID, pgtype.TimestampOID, pgtype.DateOID:
 		return d.decodeTime(oid, data)
 	case pgtype.ByteaOID:
-		var b []byte
-		err := d.types.Scan(oid, pgtype.TextFormatCode, data, &b)
-		return b, err
+		return decodeBytea(data)
 	}
 	if elem, ok := d.arrayElement(oid); ok {
 		return d.decodeArray(oid, elem, data)
@@ -82,6 +94,37 @@ func decodeNumeric(data []byte) (stream.Numeric, error) {
 	}
 	return stream.Numeric(data), nil
 }
+
+// decodeBytea reads both of bytea's text forms: hex ("\x00ff", the
+// default) and escape, which a server or database with bytea_output =
+// 'escape' sends (octal "\ooo" for unprintable bytes, "\\" for a backslash).
+func decodeBytea(data []byte) ([]byte, error) {
+	if len(data) >= 2 && data[0] == '\\' && data[1] == 'x' {
+		out := make([]byte, hex.DecodedLen(len(data)-2))
+		if _, err := hex.Decode(out, data[2:]); err != nil {
+			return nil, fmt.Errorf("decode bytea: %w", err)
+		}
+		return out, nil
+	}
+	out := make([]byte, 0, len(data))
+	for i := 0; i < len(data); i++ {
+		switch {
+		case data[i] != '\\':
+			out = append(out, data[i])
+		case i+1 < len(data) && data[i+1] == '\\':
+			out = append(out, '\\')
+			i++
+		case i+3 < len(data) && isOctal(data[i+1]) && isOctal(data[i+2]) && isOctal(data[i+3]) && data[i+1] <= '3':
+			out = append(out, (data[i+1]-'0')<<6|(data[i+2]-'0')<<3|(data[i+3]-'0'))
+			i += 3
+		default:
+			return nil, fmt.Errorf("decode bytea: bad escape at byte %d", i)
+		}
+	}
+	return out, nil
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 func decodeBool(data []byte) (bool, error) {
 	switch string(data) {

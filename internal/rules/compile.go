@@ -30,9 +30,12 @@ type rule struct {
 	event   event
 	onError OnError
 	cols    []colRef // every new.X / old.X / changed("X") the rule reads
+	cents   []colRef // every column cents() converts
 	newCols []string // columns read from the new row (unchanged-TOAST check)
 	oldCols []string // columns read from the old row (replica identity check)
 	oldRef  bool     // reads old.X (not only through changed)
+	newRow  bool     // reads the new row as a whole
+	oldRow  bool     // reads the old row as a whole
 }
 
 // colRef is a column read at a YAML path.
@@ -100,7 +103,7 @@ func (c *compiler) defaults(d Defaults) Defaults {
 	if _, ok := parseOnError(d.OnError); !ok {
 		c.errorf("defaults.on_error", "unknown on_error %q (want dead_letter, skip or stop)", d.OnError)
 	}
-	return d
+	return c.lookupTimeout(d)
 }
 
 func (c *compiler) compileRule(d Defaults, sp *Spec, path string) *rule {
@@ -114,7 +117,7 @@ func (c *compiler) compileRule(d Defaults, sp *Spec, path string) *rule {
 	if sp.When != "" {
 		r.when = c.expression(r, sp.When, path+".when", false, expr.AsBool())
 	}
-	r.lookups = c.lookups(r, sp.Lookups, path+".lookups")
+	r.lookups = c.lookups(r, d, sp.Lookups, path+".lookups")
 	r.event = c.event(r, d, &sp.Event, path+".event")
 	r.onError = c.onError(d, sp.OnError, path+".on_error")
 	if opsOK && r.oldRef && !r.ops[stream.OpUpdate] && !r.ops[stream.OpDelete] {
@@ -138,24 +141,17 @@ func (c *compiler) tables(sp *Spec, path string) []string {
 	}
 	var out []string
 	for _, n := range names {
-		q := qualify(n)
-		if strings.Count(q, ".") != 1 || strings.HasPrefix(q, ".") || strings.HasSuffix(q, ".") {
+		schema, table, ok := stream.SplitTable(n)
+		if !ok {
 			c.errorf(path, "table %q: want table or schema.table", n)
 			continue
 		}
+		q := schema + "." + table
 		if !slices.Contains(out, q) {
 			out = append(out, q)
 		}
 	}
 	return out
-}
-
-// qualify puts an unqualified table name in the public schema.
-func qualify(table string) string {
-	if strings.Contains(table, ".") {
-		return table
-	}
-	return "public." + table
 }
 
 // ops sets r.ops and reports whether every operation was valid.
@@ -205,6 +201,8 @@ func (c *compiler) expression(r *rule, src, path string, lookupOK bool, extra ..
 }
 
 func (r *rule) addRefs(refs refs, path string) {
+	r.newRow = r.newRow || refs.NewRow
+	r.oldRow = r.oldRow || refs.OldRow
 	for _, col := range refs.New {
 		r.cols = append(r.cols, colRef{column: col, path: path})
 		r.newCols = appendUnique(r.newCols, col)
@@ -213,6 +211,9 @@ func (r *rule) addRefs(refs refs, path string) {
 		r.cols = append(r.cols, colRef{column: col, path: path, old: true})
 		r.oldCols = appendUnique(r.oldCols, col)
 		r.oldRef = true
+	}
+	for _, col := range refs.Cents {
+		r.cents = append(r.cents, colRef{column: col, path: path})
 	}
 	for _, col := range refs.Changed {
 		r.cols = append(r.cols, colRef{column: col, path: path}, colRef{column: col, path: path, old: true})

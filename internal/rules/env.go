@@ -42,6 +42,10 @@ func compileExpr(src string, opts []expr.Option) (*vm.Program, refs, error) {
 	var r refs
 	node := prog.Node()
 	ast.Walk(&node, &r)
+	// Walk visits an identifier before the member node that reads through
+	// it; any "new" that is not the base of new.X is the whole row.
+	r.NewRow = r.idents[0] > r.members[0]
+	r.OldRow = r.idents[1] > r.members[1]
 	return prog, r, nil
 }
 
@@ -50,7 +54,13 @@ func compileExpr(src string, opts []expr.Option) (*vm.Program, refs, error) {
 type refs struct {
 	New, Old []string // new.X / old.X
 	Changed  []string // changed("X"): reads both
+	Cents    []string // cents(new.X) / cents(old.X): checked against the column's type
 	Lookup   bool     // uses lookup at all
+	// NewRow and OldRow: the expression reads the whole row (toJSON(new)),
+	// so every value in it must be known.
+	NewRow, OldRow bool
+	idents         [2]int // identifiers new, old
+	members        [2]int // new.X, old.X with a constant X
 }
 
 // Visit implements ast.Visitor.
@@ -65,35 +75,55 @@ func (r *refs) Visit(node *ast.Node) {
 		switch id.Value {
 		case "new":
 			r.New = appendUnique(r.New, prop.Value)
+			r.members[0]++
 		case "old":
 			r.Old = appendUnique(r.Old, prop.Value)
+			r.members[1]++
 		}
 	case *ast.IdentifierNode:
-		if n.Value == "lookup" {
+		switch n.Value {
+		case "lookup":
 			r.Lookup = true
+		case "new":
+			r.idents[0]++
+		case "old":
+			r.idents[1]++
 		}
 	case *ast.CallNode:
-		id, ok := n.Callee.(*ast.IdentifierNode)
-		if !ok || id.Value != "changed" || len(n.Arguments) != 1 {
-			return
-		}
+		r.visitCall(n)
+	}
+}
+
+// visitCall records changed("X") and the column a cents() call converts.
+func (r *refs) visitCall(n *ast.CallNode) {
+	id, ok := n.Callee.(*ast.IdentifierNode)
+	if !ok || len(n.Arguments) == 0 {
+		return
+	}
+	switch {
+	case id.Value == "changed" && len(n.Arguments) == 1:
 		if s, ok := n.Arguments[0].(*ast.StringNode); ok {
 			r.Changed = appendUnique(r.Changed, s.Value)
+		}
+	case id.Value == "cents":
+		if col, ok := rowColumn(n.Arguments[0]); ok {
+			r.Cents = appendUnique(r.Cents, col)
 		}
 	}
 }
 
-func (r *refs) merge(o refs) {
-	for _, c := range o.New {
-		r.New = appendUnique(r.New, c)
+// rowColumn is X of new.X or old.X.
+func rowColumn(node ast.Node) (string, bool) {
+	m, ok := node.(*ast.MemberNode)
+	if !ok {
+		return "", false
 	}
-	for _, c := range o.Old {
-		r.Old = appendUnique(r.Old, c)
+	id, ok := m.Node.(*ast.IdentifierNode)
+	prop, isStr := m.Property.(*ast.StringNode)
+	if !ok || !isStr || (id.Value != "new" && id.Value != "old") {
+		return "", false
 	}
-	for _, c := range o.Changed {
-		r.Changed = appendUnique(r.Changed, c)
-	}
-	r.Lookup = r.Lookup || o.Lookup
+	return prop.Value, true
 }
 
 func appendUnique(s []string, v string) []string {

@@ -10,19 +10,8 @@ import (
 
 // FieldError is one load-time problem, located by rule name and YAML path
 // (e.g. "rules[2].event.email") so the config loader can name file and line.
-type FieldError struct {
-	Rule string
-	Path string
-	Msg  string
-}
-
-func (e *FieldError) Error() string {
-	if e.Rule == "" {
-		// Defaults, or a rule without a name.
-		return fmt.Sprintf("%s: %s", e.Path, e.Msg)
-	}
-	return fmt.Sprintf("rule %q: %s: %s", e.Rule, e.Path, e.Msg)
-}
+// It is the FieldError every config section reports.
+type FieldError = stream.FieldError
 
 // Errors is every load-time problem found, in rule order.
 type Errors []*FieldError

@@ -134,30 +134,6 @@ func (e *Evaluator) match(r *rule, c *stream.Change) (bool, error) {
 	return b, nil
 }
 
-// checkColumns refuses to evaluate over values the syncer does not know: an
-// unchanged TOAST value, or an old value the server did not send. Treating
-// either as NULL would emit a wrong event silently.
-func (r *rule) checkColumns(c *stream.Change) error {
-	for _, col := range r.newCols {
-		if stream.IsUnchanged(c.New[col]) {
-			return fmt.Errorf("column %s is an unchanged TOAST value; set REPLICA IDENTITY FULL on %s", col, c.Table)
-		}
-	}
-	if c.Op != stream.OpUpdate && c.Op != stream.OpDelete {
-		return nil
-	}
-	for _, col := range r.oldCols {
-		v, ok := c.Old[col]
-		if !ok {
-			return fmt.Errorf("the rule reads the old %s but the server sent no old value; set REPLICA IDENTITY FULL on %s", col, c.Table)
-		}
-		if stream.IsUnchanged(v) {
-			return fmt.Errorf("old column %s is an unchanged TOAST value; set REPLICA IDENTITY FULL on %s", col, c.Table)
-		}
-	}
-	return nil
-}
-
 // exprLocation is the " (line:column)" expr appends to a message.
 var exprLocation = regexp.MustCompile(`\s*\(\d+:\d+\)$`)
 
@@ -180,9 +156,11 @@ func (e *Evaluator) changed(col string) (bool, error) {
 	if c.Op != stream.OpUpdate {
 		return true, nil
 	}
-	old, ok := c.Old[col]
-	if !ok {
-		return false, fmt.Errorf("changed(%q): the server sent no old value; set REPLICA IDENTITY FULL on %s", col, c.Table)
+	if err := checkNew(c, col); err != nil {
+		return false, fmt.Errorf("changed(%q): %w", col, err)
 	}
-	return !equalValues(old, c.New[col]), nil
+	if err := checkOld(c, col); err != nil {
+		return false, fmt.Errorf("changed(%q): %w", col, err)
+	}
+	return !equalValues(c.Old[col], c.New[col]), nil
 }

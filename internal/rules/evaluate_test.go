@@ -143,7 +143,31 @@ func TestEvaluateRuntimeErrors(t *testing.T) {
 			c := paidOrder()
 			c.Old, c.OldIsKey = stream.Row{"id": int64(42)}, true
 			return c
-		}, "the rule reads the old status but the server sent no old value"},
+		}, "the rule reads the old status but the old row holds only the replica identity key (id); set REPLICA IDENTITY FULL on public.orders"},
+		{"renamed column", purchaseSpec, func() *stream.Change {
+			c := paidOrder()
+			c.New["state"], c.Old["state"] = c.New["status"], c.Old["status"]
+			delete(c.New, "status")
+			delete(c.Old, "status")
+			return c
+		}, "column status is not in this change to public.orders"},
+		{"old row without a dropped column", purchaseSpec, func() *stream.Change {
+			c := paidOrder()
+			c.Columns = []string{"id", "customer_id", "total", "currency", "paid_at"}
+			delete(c.Old, "status")
+			return c
+		}, "column status is not in this change to public.orders (it carries id, customer_id, total, currency, paid_at): the table's schema changed"},
+		{"unrepresentable value read", purchaseSpec, func() *stream.Change {
+			c := paidOrder()
+			c.New["currency"] = stream.Unrepresentable{Reason: "decode json: exceeded max depth"}
+			return c
+		}, "column currency of public.orders holds a value the syncer cannot represent (decode json: exceeded max depth)"},
+		{"whole row with an unchanged value", func() Spec {
+			sp := purchaseSpec()
+			sp.Event.Details["row"] = "= new"
+			return sp
+		}, func() *stream.Change { c := paidOrder(); c.New["note"] = stream.Unchanged; return c },
+			"column note is an unchanged TOAST value"},
 		{"fractional cents", purchaseSpec, func() *stream.Change { c := paidOrder(); c.New["total"] = stream.Numeric("19.999"); return c },
 			"rules[0].event.details.value.amount: cents: 19.999 has more than 2 decimal places"},
 		{"float total", purchaseSpec, func() *stream.Change { c := paidOrder(); c.New["total"] = 19.99; return c },
@@ -288,8 +312,10 @@ func TestEvaluateReplayDropsDelivered(t *testing.T) {
 // TestWhenNullIsFalse: as in SQL, a null condition does not match.
 func TestWhenNullIsFalse(t *testing.T) {
 	sp := signupSpec("r")
-	sp.When = "new.nothing"
-	items, err := NewEvaluator(mustCompile(t, Defaults{}, sp), nil).Evaluate(context.Background(), customerInsert("a@b.c"), nil)
+	sp.When = "new.plan"
+	c := customerInsert("a@b.c")
+	c.New["plan"] = nil
+	items, err := NewEvaluator(mustCompile(t, Defaults{}, sp), nil).Evaluate(context.Background(), c, nil)
 	require.NoError(t, err)
 	require.Empty(t, items)
 }
@@ -315,4 +341,26 @@ func TestEvaluateDeleteUsesOld(t *testing.T) {
 	require.Equal(t, "id=1", items[0].Event.Key)
 	require.Equal(t, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), items[0].Event.Date)
 	require.Equal(t, []string{"gone"}, s.ReadsOld("public.customers"))
+}
+
+// TestOldColumnReasons: on a delete, a key-only old row lacks a column the
+// table has (replica identity) or one it no longer has (schema change).
+func TestOldColumnReasons(t *testing.T) {
+	sp := Spec{Name: "gone", Table: "orders", On: []string{"delete"},
+		Event: EventSpec{Type: "order_deleted", Email: `= "ops@example.com"`, Details: map[string]any{"was": "= old.status"}}}
+	s := mustCompile(t, Defaults{}, sp)
+	for _, tt := range []struct {
+		columns []string
+		reason  string
+	}{
+		{[]string{"id", "status"}, "the old row holds only the replica identity key (id); set REPLICA IDENTITY FULL on public.orders"},
+		{[]string{"id", "state"}, "column status is not in this change to public.orders (it carries id, state): the table's schema changed"},
+	} {
+		c := &stream.Change{Op: stream.OpDelete, Table: "public.orders", Key: []string{"id"}, Columns: tt.columns,
+			Old: stream.Row{"id": int64(1)}, OldIsKey: true, CommitTime: commitTime}
+		items, err := NewEvaluator(s, nil).Evaluate(context.Background(), c, nil)
+		require.NoError(t, err)
+		require.Len(t, items, 1)
+		require.Contains(t, items[0].Failure.Reason, tt.reason)
+	}
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -17,37 +18,59 @@ import (
 	"github.com/pgbento/cdc/internal/stream"
 )
 
-// Querier runs a lookup query. *pgxpool.Pool satisfies it; use a pool
-// separate from the replication connection.
+// Querier begins the transactions lookups run in. *pgxpool.Pool and
+// *pgx.Conn satisfy it; use a pool separate from the replication connection.
 type Querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
 }
 
 // lookup is a compiled Lookup.
 type lookup struct {
-	name string
-	sql  string
-	args []*vm.Program
-	ttl  time.Duration
-	path string
+	name    string
+	sql     string
+	args    []*vm.Program
+	ttl     time.Duration
+	timeout time.Duration // statement_timeout and lock_timeout of each run
+	path    string
 }
+
+// DefaultLookupTimeout bounds one lookup when defaults.lookup_timeout is
+// not set: a lookup blocked behind a lock must not hold the stream silently.
+const DefaultLookupTimeout = 5 * time.Second
+
+// ErrLookupTimeout marks a lookup the server cancelled at lookup_timeout
+// (statement or lock timeout). It also wraps ErrLookup: retry the change.
+var ErrLookupTimeout = errors.New("lookup timed out")
 
 var (
 	identifier  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	placeholder = regexp.MustCompile(`\$([0-9]+)`)
-	// readOnlyStart is a cheap guard against a lookup that writes; the
-	// syncer's user should still have only SELECT on these tables.
+	// readOnlyStart is a cheap first guard against a lookup that writes;
+	// the real guards are the read-only transaction every lookup runs in
+	// and check's look at its plan (issue 15.9). The syncer's user should
+	// still have only SELECT on these tables.
 	readOnlyStart = regexp.MustCompile(`(?is)^\s*(select|with|values|table)\b`)
 )
 
-func (c *compiler) lookups(r *rule, m map[string]Lookup, path string) []*lookup {
+// lookupTimeout defaults and checks defaults.lookup_timeout.
+func (c *compiler) lookupTimeout(d Defaults) Defaults {
+	switch {
+	case d.LookupTimeout == 0:
+		d.LookupTimeout = DefaultLookupTimeout
+	case d.LookupTimeout < time.Millisecond:
+		c.errorf("defaults.lookup_timeout", "lookup_timeout must be at least 1ms")
+	}
+	return d
+}
+
+func (c *compiler) lookups(r *rule, d Defaults, m map[string]Lookup, path string) []*lookup {
 	var out []*lookup
 	for _, name := range sortedKeys(m) {
 		sp, p := m[name], path+"."+name
 		if !identifier.MatchString(name) {
 			c.errorf(p, "lookup name %q must be an identifier (letters, digits, _)", name)
 		}
-		l := &lookup{name: name, sql: sp.SQL, ttl: sp.Cache, path: p}
+		l := &lookup{name: name, sql: sp.SQL, ttl: sp.Cache, timeout: d.LookupTimeout, path: p}
 		c.checkSQL(sp, p)
 		for i, a := range sp.Args {
 			l.args = append(l.args, c.expression(r, a, fmt.Sprintf("%s.args[%d]", p, i), false))
@@ -143,7 +166,7 @@ func (e *Evaluator) lookupRow(ctx context.Context, l *lookup, args []any) (map[s
 			return row, nil
 		}
 	}
-	row, err := queryRow(ctx, e.q, l.sql, args)
+	row, err := queryRow(ctx, e.q, l, args)
 	if err != nil {
 		return nil, lookupError(l, err)
 	}
@@ -153,37 +176,68 @@ func (e *Evaluator) lookupRow(ctx context.Context, l *lookup, args []any) (map[s
 	return row, nil
 }
 
-// queryRow returns the first row as column -> value, or nil for no row.
-func queryRow(ctx context.Context, q Querier, sql string, args []any) (map[string]any, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+// queryRow returns the first row as column -> value, or nil for no row. It
+// runs in a read-only transaction with the lookup's timeouts, rolled back
+// at the end: a lookup cannot write (not even through a CTE or a function),
+// cannot wait for a lock for ever, and leaves no setting behind.
+func queryRow(ctx context.Context, q Querier, l *lookup, args []any) (map[string]any, error) {
 	var row map[string]any
-	if rows.Next() {
-		vals, err := rows.Values()
+	err := readOnly(ctx, q, l.timeout, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, l.sql, args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		row = make(map[string]any, len(vals))
-		for i, fd := range rows.FieldDescriptions() {
-			row[fd.Name] = fromPG(vals[i])
+		defer rows.Close()
+		if rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				return err
+			}
+			row = make(map[string]any, len(vals))
+			for i, fd := range rows.FieldDescriptions() {
+				row[fd.Name] = fromPG(vals[i])
+			}
 		}
+		rows.Close()
+		return rows.Err()
+	})
+	return row, err
+}
+
+// readOnly runs f in a read-only transaction whose statements are cancelled
+// by the server after timeout, or when they wait that long for a lock. The
+// begin is one round trip (simple protocol, several statements).
+func readOnly(ctx context.Context, q Querier, timeout time.Duration, f func(pgx.Tx) error) error {
+	ms := max(timeout.Milliseconds(), 1)
+	tx, err := q.BeginTx(ctx, pgx.TxOptions{BeginQuery: fmt.Sprintf(
+		"BEGIN READ ONLY; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d", ms, ms)})
+	if err != nil {
+		return err
 	}
-	rows.Close()
-	return row, rows.Err()
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	return f(tx)
 }
 
 // lookupError separates a problem with the row's data (a dead letter) from
 // one with the database (retry the change): only a data exception, SQLSTATE
-// class 22, depends on the row.
+// class 22, depends on the row. A timeout is retried too, and marked so it
+// can be counted.
 func lookupError(l *lookup, err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
 		return fmt.Errorf("%s: %s (SQLSTATE %s)", l.path, pgErr.Message, pgErr.Code)
 	}
+	if isTimeout(pgErr) {
+		return fmt.Errorf("lookup %s: %w: %w after %s (defaults.lookup_timeout): %s (SQLSTATE %s)",
+			l.name, ErrLookup, ErrLookupTimeout, l.timeout, pgErr.Message, pgErr.Code)
+	}
 	return fmt.Errorf("lookup %s: %w: %w", l.name, ErrLookup, err)
+}
+
+// isTimeout is the server's statement timeout (query_canceled, 57014) or
+// lock timeout (lock_not_available, 55P03).
+func isTimeout(pgErr *pgconn.PgError) bool {
+	return pgErr != nil && (pgErr.Code == "57014" || pgErr.Code == "55P03")
 }
 
 // fromPG maps pgx's decoded values onto the stream's value conventions
@@ -209,18 +263,21 @@ func fromPG(v any) any {
 }
 
 // CheckLookups has the server plan every lookup query (EXPLAIN with null
-// arguments, so nothing runs), so a missing table or column, a type error
-// or a missing privilege is reported by check instead of holding the stream
-// at run time. Problems come back as Errors naming rule and path; a
-// connection problem as a plain error.
+// arguments, so nothing runs) in a read-only transaction, so a missing
+// table or column, a type error, a missing privilege or a statement that
+// writes (an UPDATE in a CTE: the plan has a ModifyTable node) is reported
+// by check instead of failing at run time. Problems come back as Errors
+// naming rule and path; a connection problem as a plain error.
 func (s *Set) CheckLookups(ctx context.Context, q Querier) error {
 	var errs Errors
 	for _, r := range s.rules {
 		for _, l := range r.lookups {
-			err := explain(ctx, q, l)
+			msg, err := explain(ctx, q, l)
 			var pgErr *pgconn.PgError
 			switch {
+			case err == nil && msg == "":
 			case err == nil:
+				errs = append(errs, &FieldError{Rule: r.name, Path: l.path + ".sql", Msg: msg})
 			case errors.As(err, &pgErr):
 				errs = append(errs, &FieldError{Rule: r.name, Path: l.path + ".sql",
 					Msg: fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)})
@@ -232,13 +289,48 @@ func (s *Set) CheckLookups(ctx context.Context, q Querier) error {
 	return errs.orNil()
 }
 
-func explain(ctx context.Context, q Querier, l *lookup) error {
-	rows, err := q.Query(ctx, "EXPLAIN "+l.sql, make([]any, len(l.args))...)
+// explain plans l read-only and returns what is wrong with the plan ("" when
+// nothing is).
+func explain(ctx context.Context, q Querier, l *lookup) (string, error) {
+	var plan []byte
+	err := readOnly(ctx, q, l.timeout, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+l.sql, make([]any, len(l.args))...).Scan(&plan)
+	})
 	if err != nil {
-		return err
+		return "", err
 	}
-	for rows.Next() {
+	var top []struct {
+		Plan planNode `json:"Plan"`
 	}
-	rows.Close()
-	return rows.Err()
+	if err := json.Unmarshal(plan, &top); err != nil {
+		return "", fmt.Errorf("read the plan: %w", err)
+	}
+	for _, t := range top {
+		if op := t.Plan.writes(); op != "" {
+			return fmt.Sprintf("a lookup must only read, but this one would %s rows (planned in a read-only transaction); "+
+				"at run time it would fail and hold the stream", strings.ToUpper(op)), nil
+		}
+	}
+	return "", nil
+}
+
+// planNode is the part of EXPLAIN (FORMAT JSON) that shows writes.
+type planNode struct {
+	NodeType  string     `json:"Node Type"`
+	Operation string     `json:"Operation"`
+	Plans     []planNode `json:"Plans"`
+}
+
+// writes returns the operation of the first ModifyTable node in the tree
+// (Insert, Update, Delete, Merge), or "".
+func (n planNode) writes() string {
+	if n.NodeType == "ModifyTable" {
+		return n.Operation
+	}
+	for _, c := range n.Plans {
+		if op := c.writes(); op != "" {
+			return op
+		}
+	}
+	return ""
 }

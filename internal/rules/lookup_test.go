@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -32,7 +33,7 @@ func TestLookupValueTypes(t *testing.T) {
 		'paid'::order_status as status, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid as id,
 		'2026-01-02T03:04:05Z'::timestamptz as at, true as ok, null::text as missing,
 		$1::numeric * 2 as doubled`
-	row, err := queryRow(context.Background(), db.Pool, sql, []any{"1.25"})
+	row, err := queryRow(context.Background(), db.Pool, &lookup{sql: sql, timeout: time.Second}, []any{"1.25"})
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{
 		"num": stream.Numeric("19.90"), "i4": int64(7), "i8": int64(8), "i2": int64(2), "f4": 1.5,
@@ -173,4 +174,57 @@ func TestCheckLookups(t *testing.T) {
 	err = compileExample(t).CheckLookups(context.Background(), db.Pool)
 	require.Error(t, err)
 	require.False(t, errors.As(err, &errs), "a connection problem is not a rule problem")
+}
+
+// pwnLookup writes through a CTE: its first word is "with", so only the
+// read-only transaction and check's look at the plan stop it (issue 15.9).
+const pwnLookup = `with x as (update customers set plan = 'pwned' returning email) select email from x`
+
+func requireNotPwned(t *testing.T, db *pgtest.DB) {
+	t.Helper()
+	var n int
+	require.NoError(t, db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM customers WHERE plan = 'pwned'`).Scan(&n))
+	require.Zero(t, n, "a lookup changed rows")
+}
+
+// TestCheckLookupsRejectsWrites: check plans every lookup in a read-only
+// transaction and rejects one whose plan modifies a table.
+func TestCheckLookupsRejectsWrites(t *testing.T) {
+	db := exampleDB(t)
+	s := mustCompile(t, Defaults{}, lookupSpec(pwnLookup, nil, 0, nil))
+	err := s.CheckLookups(context.Background(), db.Pool)
+	var errs Errors
+	require.ErrorAs(t, err, &errs)
+	require.Equal(t, []string{`rule "l": rules[0].lookups.x.sql: a lookup must only read, but this one would UPDATE rows ` +
+		`(planned in a read-only transaction); at run time it would fail and hold the stream`}, errorStrings(errs))
+	requireNotPwned(t, db)
+}
+
+// TestLookupRunsReadOnly: even past check (a write hidden in a function,
+// or the CTE itself), a lookup runs in a read-only transaction: it fails as
+// a lookup error (the change is retried, never dead-lettered or lost) and
+// no row changes.
+func TestLookupRunsReadOnly(t *testing.T) {
+	db := exampleDB(t)
+	db.Exec(t, `CREATE FUNCTION pwn() RETURNS text LANGUAGE sql AS $$ UPDATE customers SET plan = 'pwned' RETURNING email $$`)
+	for _, sql := range []string{pwnLookup, "select pwn() as email"} {
+		t.Run(sql, func(t *testing.T) {
+			s := mustCompile(t, Defaults{}, lookupSpec(sql, nil, 0, nil))
+			_, err := NewEvaluator(s, db.Pool).Evaluate(context.Background(), orderInsert(stream.Row{}), nil)
+			require.ErrorIs(t, err, ErrLookup)
+			require.Contains(t, err.Error(), "read-only transaction")
+			requireNotPwned(t, db)
+		})
+	}
+}
+
+// TestLookupTimeoutSetting: defaults.lookup_timeout defaults to 5s and
+// must be at least a millisecond (the server's unit).
+func TestLookupTimeoutSetting(t *testing.T) {
+	s := mustCompile(t, Defaults{}, lookupSpec("select 1 as x", nil, 0, nil))
+	require.Equal(t, DefaultLookupTimeout, s.rules[0].lookups[0].timeout)
+	s = mustCompile(t, Defaults{LookupTimeout: 250 * time.Millisecond}, lookupSpec("select 1 as x", nil, 0, nil))
+	require.Equal(t, 250*time.Millisecond, s.rules[0].lookups[0].timeout)
+	_, err := Compile(Defaults{LookupTimeout: -time.Second}, []Spec{lookupSpec("select 1 as x", nil, 0, nil)})
+	require.EqualError(t, err, "defaults.lookup_timeout: lookup_timeout must be at least 1ms")
 }

@@ -4,39 +4,109 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
-
+	"github.com/pgbento/cdc/internal/retry"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
+// LookupRetries holds the stream while a lookup cannot run (the database is
+// unreachable, a lookup timed out behind a lock) and makes that visible: one
+// log line when an episode starts and one when it ends (not one per retry),
+// a callback per timed-out attempt (a metric), and Stalled for /readyz while
+// it lasts. An episode is one change retried until it evaluates. Evaluation
+// writes it; any goroutine may read Stalled.
+type LookupRetries struct {
+	log       *slog.Logger
+	onTimeout func()
+	now       func() time.Time
+
+	mu     sync.Mutex
+	since  time.Time // zero while no lookup is failing
+	reason string
+}
+
+// NewLookupRetries returns a LookupRetries logging to log (nil: discard).
+// onTimeout, when set, is called once per lookup attempt that timed out.
+func NewLookupRetries(log *slog.Logger, onTimeout func()) *LookupRetries {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if onTimeout == nil {
+		onTimeout = func() {}
+	}
+	return &LookupRetries{log: log, onTimeout: onTimeout, now: time.Now}
+}
+
+// Stalled reports whether a change is being retried because its lookup
+// fails, and why: the last error and for how long.
+func (r *LookupRetries) Stalled() (bool, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.since.IsZero() {
+		return false, ""
+	}
+	return true, r.reason + " (retrying for " + r.now().Sub(r.since).Round(time.Second).String() + ")"
+}
+
 // EvaluateRetrying is Evaluate for the stream and the backfill: a lookup
-// that fails because the database is unreachable (ErrLookup) is retried with
-// backoff until it works or ctx ends, since the row is fine and the world is
-// not; dead-lettering every row until someone noticed would be worse. Any
-// other error is returned at once.
-func (e *Evaluator) EvaluateRetrying(ctx context.Context, c *stream.Change, dst []stream.Item, log *slog.Logger) ([]stream.Item, error) {
+// that fails because of the database, not the row (ErrLookup: unreachable,
+// timed out, missing table), is retried with backoff until it works or ctx
+// ends, since the row is fine and the world is not; dead-lettering every row
+// until someone noticed would be worse. Any other error is returned at once.
+func (e *Evaluator) EvaluateRetrying(ctx context.Context, c *stream.Change, dst []stream.Item, r *LookupRetries) ([]stream.Item, error) {
 	out, err := e.Evaluate(ctx, c, dst)
 	if !errors.Is(err, ErrLookup) {
 		return out, err // the common case: no retry machinery per change
 	}
-	op := func() error {
-		var err error
+	if r == nil {
+		r = NewLookupRetries(nil, nil)
+	}
+	r.begin(c, err)
+	b := retry.Backoff(500*time.Millisecond, 30*time.Second)
+	for {
+		if err := retry.Sleep(ctx, b.NextBackOff()); err != nil {
+			r.end(c, false)
+			return nil, err
+		}
 		out, err = e.Evaluate(ctx, c, dst)
-		if errors.Is(err, ErrLookup) {
-			log.Warn("lookup failed; retrying the row", "table", c.Table, "error", err)
-			return err
+		if !errors.Is(err, ErrLookup) {
+			r.end(c, true)
+			return out, err
 		}
-		if err != nil {
-			return backoff.Permanent(err)
-		}
-		return nil
+		r.failed(err)
 	}
-	b := backoff.NewExponentialBackOff(backoff.WithInitialInterval(500*time.Millisecond),
-		backoff.WithMaxInterval(30*time.Second), backoff.WithMaxElapsedTime(0))
-	if err := backoff.Retry(op, backoff.WithContext(b, ctx)); err != nil {
-		return nil, err
+}
+
+// begin starts an episode with its first failure: the one log line.
+func (r *LookupRetries) begin(c *stream.Change, err error) {
+	r.failed(err)
+	r.log.Warn("lookup failed; holding the stream and retrying the row until it works",
+		"table", c.Table, "error", err)
+}
+
+// failed records one failed attempt.
+func (r *LookupRetries) failed(err error) {
+	if errors.Is(err, ErrLookupTimeout) {
+		r.onTimeout()
 	}
-	return out, nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.since.IsZero() {
+		r.since = r.now()
+	}
+	r.reason = err.Error()
+}
+
+// end closes the episode: the lookup worked again (one log line), or ctx
+// ended (shutdown; the change is read again after a restart).
+func (r *LookupRetries) end(c *stream.Change, worked bool) {
+	r.mu.Lock()
+	took := r.now().Sub(r.since)
+	r.since, r.reason = time.Time{}, ""
+	r.mu.Unlock()
+	if worked {
+		r.log.Info("lookup works again; the stream goes on", "table", c.Table, "after", took.Round(time.Millisecond).String())
+	}
 }

@@ -36,12 +36,23 @@ func (s *Set) HasLookups() bool {
 
 // Columns returns every column reference of the rules on table.
 func (s *Set) Columns(table string) []ColumnRef {
+	return s.refs(table, func(r *rule) []colRef { return r.cols })
+}
+
+// CentsColumns returns the columns of table that the rules pass to
+// cents(), for checking them against the live column types.
+func (s *Set) CentsColumns(table string) []ColumnRef {
+	return s.refs(table, func(r *rule) []colRef { return r.cents })
+}
+
+// refs returns the column references pick selects from each rule on table.
+func (s *Set) refs(table string, pick func(*rule) []colRef) []ColumnRef {
 	var out []ColumnRef
 	for _, r := range s.rules {
 		if !slices.Contains(r.tables, table) {
 			continue
 		}
-		for _, c := range r.cols {
+		for _, c := range pick(r) {
 			out = append(out, ColumnRef{Table: table, Column: c.column, Old: c.old, Rule: r.name, Path: c.path})
 		}
 	}
@@ -119,4 +130,33 @@ func (s *Set) PurchaseTables() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// CheckGenerated reports every rule that reads a generated column while
+// streaming: pgoutput (Postgres 12-17) never sends generated columns, so
+// such a rule fails on every row (issue 10.2). generated maps each
+// schema-qualified table to its generated columns. A rule that runs only on
+// snapshot reads them through a SELECT, which has them, and is not reported.
+func (s *Set) CheckGenerated(generated map[string][]string) error {
+	var errs Errors
+	for _, r := range s.rules {
+		if !r.ops[stream.OpInsert] && !r.ops[stream.OpUpdate] && !r.ops[stream.OpDelete] {
+			continue
+		}
+		for _, t := range r.tables {
+			reported := map[colRef]bool{}
+			for _, c := range r.cols {
+				c.old = false
+				if !slices.Contains(generated[t], c.column) || reported[c] {
+					continue
+				}
+				reported[c] = true
+				errs = append(errs, &FieldError{Rule: r.name, Path: c.path, Msg: fmt.Sprintf(
+					"column %q of %s is generated, and logical replication does not send generated columns: "+
+						"compute the value in the expression from the columns it is generated from, or read it through a lookup",
+					c.column, t)})
+			}
+		}
+	}
+	return errs.orNil()
 }

@@ -84,3 +84,21 @@ rules:
 	require.Equal(t, int64(3), s.rules[0].event.fields[0].val.lit)
 	require.NotNil(t, s.rules[0].event.fields[1].val.prog)
 }
+
+func TestCheckGenerated(t *testing.T) {
+	sp := signupSpec("r")
+	sp.Event.Fields["plan"] = "= new.plan_label"
+	snap := signupSpec("snap")
+	snap.On = []string{"snapshot"}
+	snap.Event.Fields["plan"] = "= new.plan_label"
+	s := mustCompile(t, Defaults{}, sp, snap)
+	err := s.CheckGenerated(map[string][]string{"public.customers": {"plan_label"}})
+	var errs Errors
+	require.ErrorAs(t, err, &errs)
+	require.Len(t, errs, 1, "a snapshot-only rule reads it through SELECT: %v", err)
+	require.Equal(t, "r", errs[0].Rule)
+	require.Equal(t, "rules[0].event.fields.plan", errs[0].Path)
+	require.Contains(t, errs[0].Msg, `column "plan_label" of public.customers is generated`)
+	require.Contains(t, errs[0].Msg, "compute the value in the expression")
+	require.NoError(t, s.CheckGenerated(map[string][]string{"public.customers": {"other"}}))
+}

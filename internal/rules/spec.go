@@ -10,6 +10,10 @@ type Defaults struct {
 	// OnError is what a rule does with a row it cannot turn into an event
 	// when the rule sets nothing: dead_letter (default), skip or stop.
 	OnError string `yaml:"on_error,omitempty"`
+	// LookupTimeout bounds each lookup query: the server cancels it after
+	// this long, or when it waits this long for a lock (default 5s). A
+	// timed-out lookup is retried like a lost connection.
+	LookupTimeout time.Duration `yaml:"lookup_timeout,omitempty"`
 }
 
 // Spec is one rule as written in the rules section. Order matters: the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,7 @@ type changeJSON struct {
 	Op         string            `json:"op"`
 	Table      string            `json:"table,omitempty"`
 	Key        []string          `json:"key,omitempty"`
+	Columns    []string          `json:"columns,omitempty"`
 	New        map[string]any    `json:"new,omitempty"`
 	Old        map[string]any    `json:"old,omitempty"`
 	OldIsKey   bool              `json:"old_is_key,omitempty"`
@@ -32,7 +34,7 @@ type changeJSON struct {
 // (NaN and infinite floats as strings), so the only errors are a caller's
 // foreign types.
 func MarshalChange(c *Change) ([]byte, error) {
-	j := changeJSON{Op: c.Op.String(), Table: c.Table, Key: c.Key, OldIsKey: c.OldIsKey,
+	j := changeJSON{Op: c.Op.String(), Table: c.Table, Key: c.Key, Columns: c.Columns, OldIsKey: c.OldIsKey,
 		CommitTime: c.CommitTime, Xid: c.Xid, Index: c.Pos.Index, Types: map[string]string{}}
 	if c.Pos.CommitLSN != 0 {
 		j.CommitLSN = c.Pos.CommitLSN.String()
@@ -63,6 +65,10 @@ func encodeValue(v any) (any, string) {
 	case Numeric:
 		return string(x), "numeric"
 	case time.Time:
+		if y := x.Year(); y < 0 || y > 9999 {
+			// RFC 3339 has four-digit years; Postgres has 4713 BC to 294276 AD.
+			return strconv.FormatInt(x.Unix(), 10) + "." + strconv.Itoa(x.Nanosecond()), "unixtime"
+		}
 		return x.Format(time.RFC3339Nano), "time"
 	case []byte:
 		return base64.StdEncoding.EncodeToString(x), "bytes"
@@ -88,6 +94,9 @@ func encodeValue(v any) (any, string) {
 	if IsUnchanged(v) {
 		return nil, "unchanged"
 	}
+	if u, ok := AsUnrepresentable(v); ok {
+		return u.Reason, "unrepresentable"
+	}
 	return v, ""
 }
 
@@ -103,7 +112,7 @@ func UnmarshalChange(b []byte) (*Change, error) {
 	if !ok {
 		return nil, fmt.Errorf("decode change: unknown op %q", j.Op)
 	}
-	c := &Change{Op: op, Table: j.Table, Key: j.Key, OldIsKey: j.OldIsKey, CommitTime: j.CommitTime, Xid: j.Xid}
+	c := &Change{Op: op, Table: j.Table, Key: j.Key, Columns: j.Columns, OldIsKey: j.OldIsKey, CommitTime: j.CommitTime, Xid: j.Xid}
 	c.Pos.Index = j.Index
 	if j.CommitLSN != "" {
 		lsn, err := ParseLSN(j.CommitLSN)
@@ -138,8 +147,12 @@ func decodeRow(m map[string]any, prefix string, types map[string]string) (Row, e
 }
 
 func decodeValue(v any, typ string) (any, error) {
-	if typ == "unchanged" {
+	switch typ {
+	case "unchanged":
 		return Unchanged, nil
+	case "unrepresentable":
+		s, _ := v.(string)
+		return Unrepresentable{Reason: s}, nil
 	}
 	if v == nil {
 		return nil, nil
@@ -163,8 +176,11 @@ func decodeValue(v any, typ string) (any, error) {
 	switch typ {
 	case "numeric":
 		return Numeric(s), nil
-	case "time":
-		return time.Parse(time.RFC3339Nano, s)
+	case "time", "unixtime": // an array's elements may mix both forms
+		if strings.Contains(s, "T") {
+			return time.Parse(time.RFC3339Nano, s)
+		}
+		return parseUnixTime(s)
 	case "bytes":
 		return base64.StdEncoding.DecodeString(s)
 	case "int":
@@ -176,4 +192,19 @@ func decodeValue(v any, typ string) (any, error) {
 		return n.Float64()
 	}
 	return v, nil
+}
+
+// parseUnixTime parses the "seconds.nanoseconds" form of a time outside
+// RFC 3339's years.
+func parseUnixTime(s string) (time.Time, error) {
+	sec, nsec, _ := strings.Cut(s, ".")
+	secs, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parse time %q: %w", s, err)
+	}
+	nanos, err := strconv.ParseInt(nsec, 10, 64)
+	if err != nil || nanos < 0 || nanos >= 1e9 {
+		return time.Time{}, fmt.Errorf("parse time %q: bad nanoseconds", s)
+	}
+	return time.Unix(secs, nanos).UTC(), nil
 }

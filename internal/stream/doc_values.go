@@ -16,3 +16,4 @@ package stream
 //	arrays of the above              []any
 //	NULL                             nil
 //	unchanged TOAST, unknown         Unchanged
+//	a legal value Go cannot hold     Unrepresentable (Reason says why)

@@ -8,6 +8,11 @@
 // Changes; rules turn each Change into zero or more Events (or a Failure);
 // bento delivers Items in order and acknowledges their Positions back,
 // strictly in order, to the checkpointer owned by replication.
+//
+// It also holds the names every package shares: the one table-name
+// qualifier, the one identifier rule and the FieldError every config
+// section reports (names.go). It does not own any behaviour: decoding,
+// evaluation, delivery and persistence belong to the packages above.
 package stream
 
 import (
@@ -127,18 +132,39 @@ func IsUnchanged(v any) bool {
 	return ok
 }
 
+// Unrepresentable is the value of a column the syncer could not turn into
+// the Go type doc_values.go assigns to it, although Postgres accepted it
+// (JSON nested deeper than Go's decoder allows, a date beyond time.Time).
+// It stands in for the value so that only the rules that read the column
+// fail; Reason says what the decoder met.
+type Unrepresentable struct{ Reason string }
+
+func (u Unrepresentable) String() string { return "<unrepresentable: " + u.Reason + ">" }
+
+// AsUnrepresentable reports whether v is an Unrepresentable marker.
+func AsUnrepresentable(v any) (Unrepresentable, bool) {
+	u, ok := v.(Unrepresentable)
+	return u, ok
+}
+
 // Row is one tuple, column name to typed Go value. NULL is nil; an unknown
-// unchanged TOAST value is Unchanged. Numeric columns are exact decimal
+// unchanged TOAST value is Unchanged; a value the syncer cannot hold is
+// Unrepresentable. Numeric columns are exact decimal
 // strings' typed form (see replication), never float64.
 type Row map[string]any
 
 // Change is one decoded item of the replication stream (or, with OpSnapshot,
 // one existing row read by a backfill).
 type Change struct {
-	Pos        Position // Sub: events of this change already acknowledged; skip that many on replay
-	Op         Op
-	Table      string   // schema-qualified, e.g. "public.orders"; empty for commit and message
-	Key        []string // primary key (replica identity) column names, in order
+	Pos   Position // Sub: events of this change already acknowledged; skip that many on replay
+	Op    Op
+	Table string   // schema-qualified, e.g. "public.orders"; empty for commit and message
+	Key   []string // primary key (replica identity) column names, in order
+	// Columns are the columns the table's changes carry, in order, from the
+	// latest Relation message (shared, never modified); nil when unknown, as
+	// for a backfill's rows. A column the rules read that is not here was
+	// renamed, dropped, or is generated (pgoutput does not send those).
+	Columns    []string
 	New        Row      // insert, update, snapshot: the new row
 	Old        Row      // update, delete: the old row when the server sent one (nil otherwise)
 	OldIsKey   bool     // Old holds only the replica identity key columns

@@ -5,7 +5,6 @@ package pipelinetest
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/pgbento/cdc/examples"
 	"github.com/pgbento/cdc/internal/bento/bentotest"
 	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/configtext"
 	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/internal/pipeline"
 )
@@ -29,27 +29,27 @@ type Env struct {
 // config file (top-level YAML).
 func NewEnv(t *testing.T, extra string) *Env {
 	t.Helper()
-	return NewEnvOn(t, pgtest.NewDB(t), extra)
+	return NewEnvWith(t, examples.Schema, examples.Rules, extra)
 }
 
-// NewEnvOn is NewEnv on a database the test made itself (a server with
-// settings of its own).
-func NewEnvOn(t *testing.T, db *pgtest.DB, extra string) *Env {
+// NewEnvWith is NewEnv over another schema and rules section.
+func NewEnvWith(t *testing.T, schema, rules, extra string) *Env {
 	t.Helper()
-	db.Exec(t, examples.Schema)
+	return NewEnvOn(t, pgtest.NewDB(t), schema, rules, extra)
+}
+
+// NewEnvOn is NewEnvWith on a database the test made itself (a server
+// with settings of its own).
+func NewEnvOn(t *testing.T, db *pgtest.DB, schema, rules, extra string) *Env {
+	t.Helper()
+	db.Exec(t, schema)
 	fake := bentotest.NewServer(t)
-	src := examples.Rules + fmt.Sprintf(`
-source:
-  dsn: %q
-  heartbeat: 1s
-  status_interval: 1s
-bento:
-  site_uuid: site-1
-  base_url: %q
-  requests_per_minute: 0
-  max_backoff: 1s
-shutdown_timeout: 5s
-%s`, db.DSN, fake.URL, extra)
+	src := configtext.File{
+		Rules: rules, RulesFirst: true,
+		DSN: db.DSN, Heartbeat: time.Second, StatusInterval: time.Second,
+		SiteUUID: "site-1", BentoURL: fake.URL, MaxBackoff: time.Second,
+		ShutdownTimeout: 5 * time.Second, Extra: extra,
+	}.YAML()
 	cfg, err := config.Parse("test.yaml", []byte(src))
 	require.NoError(t, err)
 	return &Env{DB: db, Fake: fake, Cfg: cfg}

@@ -1,0 +1,63 @@
+package config
+
+import (
+	"fmt"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// parseYAML parses src into an AST. The YAML library panics on some inputs
+// (a tag where a list is expected: `on: !x`, issue 15.11); a config file
+// never needs a tag, so tags are refused with their line, and any other
+// panic becomes an error naming the file instead of a crash.
+func parseYAML(name string, src []byte) (file *ast.File, err error) {
+	defer recoverYAML(name, &err)
+	file, err = parser.ParseBytes(src, 0)
+	if err != nil {
+		return nil, Errors{yamlError(name, err)}
+	}
+	if errs := rejectTags(name, file); len(errs) > 0 {
+		return nil, errs
+	}
+	return file, nil
+}
+
+// decodeYAML decodes the first document of file into cfg, unknown keys
+// being errors.
+func decodeYAML(name string, file *ast.File, cfg *Config) (err error) {
+	defer recoverYAML(name, &err)
+	if len(file.Docs) == 0 || file.Docs[0].Body == nil {
+		return nil
+	}
+	if err := yaml.NodeToValue(file.Docs[0].Body, cfg, yaml.DisallowUnknownField()); err != nil {
+		e := yamlError(name, err)
+		e.Rule = ruleAt(file, e.Line)
+		return Errors{e}
+	}
+	return nil
+}
+
+// recoverYAML turns a panic inside the YAML library into an error.
+func recoverYAML(name string, err *error) {
+	if r := recover(); r != nil {
+		*err = Errors{{File: name, Msg: fmt.Sprintf("the YAML library could not read this file (%v); check its syntax", r)}}
+	}
+}
+
+// rejectTags reports every YAML tag (`!x`, `!!str`) in file with its line.
+func rejectTags(name string, file *ast.File) Errors {
+	var errs Errors
+	for _, doc := range file.Docs {
+		if doc.Body == nil {
+			continue
+		}
+		for _, n := range ast.Filter(ast.TagType, doc.Body) {
+			tok := n.GetToken()
+			errs = append(errs, &Error{File: name, Line: tok.Position.Line,
+				Msg: fmt.Sprintf("YAML tags such as %s are not supported: write the plain value", tok.Value)})
+		}
+	}
+	return errs
+}

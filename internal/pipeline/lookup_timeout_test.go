@@ -1,0 +1,138 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/examples"
+	"github.com/pgbento/cdc/internal/pipeline"
+	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
+)
+
+// lockedBuffer is a log sink the syncer's goroutines and the test share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.b.String(), s)
+}
+
+const tierRules = `
+defaults:
+  lookup_timeout: 200ms
+rules:
+  - name: tier_on_signup
+    table: customers
+    on: [insert]
+    lookups:
+      loyalty:
+        sql: select tier from loyalty where customer_id = $1
+        args: [new.id]
+    event:
+      type: signed_up
+      email: "= lower(trim(new.email))"
+      fields:
+        tier: "= lookup.loyalty?.tier"
+`
+
+// TestLookupBlockedBehindALock (issue 15.10): a lookup waiting for a lock
+// the test holds times out at lookup_timeout and is retried; every timeout
+// is counted, the episode is logged once, /readyz says why while it lasts,
+// and the row is delivered once the lock is released.
+func TestLookupBlockedBehindALock(t *testing.T) {
+	checkLeaks(t)
+	ctx := context.Background()
+	e := pipelinetest.NewEnvWith(t, examples.Schema, tierRules, "")
+	e.DB.Exec(t, `CREATE TABLE loyalty (customer_id bigint PRIMARY KEY, tier text NOT NULL);
+		INSERT INTO loyalty VALUES (1, 'gold')`)
+	db, fake := e.DB, e.Fake
+
+	reg := prometheus.NewRegistry()
+	var logs lockedBuffer
+	ready := make(chan struct{})
+	s := pipeline.New(e.Cfg, pipeline.Options{Registry: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Ready: func() { close(ready) }})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(runCtx) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("syncer exited before streaming: %v", err)
+	}
+	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
+	srv := httptest.NewServer(pipeline.Handler(reg, s))
+	t.Cleanup(srv.Close)
+	readyz := func() (int, string) {
+		resp, err := http.Get(srv.URL + "/readyz")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	require.Eventually(t, func() bool { code, _ := readyz(); return code == http.StatusOK }, 30*time.Second, 20*time.Millisecond,
+		"never ready")
+
+	lock, err := db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = lock.Rollback(ctx) }()
+	_, err = lock.Exec(ctx, `LOCK TABLE loyalty IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	db.Exec(t, `INSERT INTO customers (id, email, first_name) VALUES (1, 'ann@example.com', 'Ann')`)
+
+	const failed = "lookup failed; holding the stream"
+	timeouts := func() float64 { return counterValue(t, reg, "cdc_lookup_timeouts_total") }
+	require.Eventually(t, func() bool { return timeouts() >= 2 }, 30*time.Second, 20*time.Millisecond,
+		"the blocked lookup never timed out twice")
+	code, why := readyz()
+	require.Equal(t, http.StatusServiceUnavailable, code)
+	require.Contains(t, why, "lookup: lookup loyalty: ")
+	require.Contains(t, why, "timed out after 200ms (defaults.lookup_timeout)")
+	require.Equal(t, 1, logs.count(failed), "one log line per episode, not per retry")
+	require.Empty(t, fake.Received(), "nothing is delivered past the blocked row")
+
+	require.NoError(t, lock.Rollback(ctx))
+	require.Eventually(t, func() bool { return len(fake.Received()) == 1 }, 30*time.Second, 20*time.Millisecond,
+		"the row was not delivered after the lock was released")
+	ev := fake.Received()[0]
+	require.Equal(t, "signed_up", ev.Type)
+	require.Equal(t, "gold", ev.Fields["tier"])
+	require.Eventually(t, func() bool { code, _ := readyz(); return code == http.StatusOK }, 10*time.Second, 20*time.Millisecond)
+	require.Equal(t, 1, logs.count(failed))
+	require.Equal(t, 1, logs.count("lookup works again"))
+}
+
+// counterValue is the value of an unlabelled counter in reg (0 if absent).
+func counterValue(t *testing.T, reg prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
+}

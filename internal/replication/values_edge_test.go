@@ -1,0 +1,140 @@
+package replication
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// deepJSON is legal in json and jsonb but deeper than encoding/json's
+// 10,000 levels.
+var deepJSON = strings.Repeat("[", 10001) + strings.Repeat("]", 10001)
+
+// TestValueEdges: values Postgres accepts decode, or become an
+// Unrepresentable marker; none is an error that would stop the stream
+// (issue 10.6). The texts are what the server sends (see
+// TestReaderValuesPostgresAccepts for the same values from a real server).
+func TestValueEdges(t *testing.T) {
+	t.Parallel()
+	d := newValueDecoder()
+	bc := time.Date(-43, 3, 15, 0, 0, 0, 0, time.UTC) // 44 BC: there is no year 0
+	tests := []struct {
+		oid  uint32
+		text string
+		want any
+	}{
+		{pgtype.Float8OID, "NaN", math.NaN()},
+		{pgtype.Float4OID, "-Infinity", math.Inf(-1)},
+		{pgtype.NumericOID, "-Infinity", stream.Numeric("-Infinity")},
+		{pgtype.NumericOID, "1" + strings.Repeat("0", 131071), stream.Numeric("1" + strings.Repeat("0", 131071))},
+		{pgtype.TimestampOID, "infinity", "infinity"},
+		{pgtype.TimestamptzOID, "294276-12-31 23:59:59+00", time.Date(294276, 12, 31, 23, 59, 59, 0, time.UTC)},
+		{pgtype.TimestamptzOID, "4713-01-01 00:00:00+00 BC", time.Date(-4712, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{pgtype.DateOID, "5874897-12-31", time.Date(5874897, 12, 31, 0, 0, 0, 0, time.UTC)},
+		{pgtype.DateArrayOID, "{0044-03-15 BC,infinity}", []any{bc, "infinity"}},
+		{pgtype.OIDOID, "4294967295", int64(4294967295)},
+		{pgtype.JSONOID, `{"a":"\u0000"}`, map[string]any{"a": "\x00"}},
+		{pgtype.JSONOID, `1e1000000`, json.Number("1e1000000")},
+		{pgtype.JSONOID, `"\ud800"`, "\uFFFD"},
+		{pgtype.ByteaOID, `\xdeadbeef`, []byte{0xde, 0xad, 0xbe, 0xef}},
+		{pgtype.ByteaOID, `a\000\\\377`, []byte{'a', 0, '\\', 0xff}}, // bytea_output = 'escape'
+		{pgtype.Int4ArrayOID, "[0:1]={1,2}", []any{int64(1), int64(2)}},
+		{pgtype.Int4ArrayOID, "{{1,2},{3,4}}", []any{int64(1), int64(2), int64(3), int64(4)}},
+		{pgtype.TextOID, "caf\xe9", "caf\xe9"}, // SQL_ASCII databases send any bytes
+		{424242, "{ok,sad}", "{ok,sad}"},       // an enum array: pgx does not know the type
+	}
+	for _, tt := range tests {
+		got := d.value(tt.oid, []byte(tt.text))
+		if f, ok := tt.want.(float64); ok && math.IsNaN(f) {
+			require.True(t, math.IsNaN(got.(float64)), "%d %q", tt.oid, tt.text)
+			continue
+		}
+		require.Equal(t, tt.want, got, "%d %.40q", tt.oid, tt.text)
+	}
+}
+
+func TestValueMarksWhatItCannotHold(t *testing.T) {
+	t.Parallel()
+	d := newValueDecoder()
+	for _, tt := range []struct {
+		oid    uint32
+		text   string
+		reason string
+	}{
+		{pgtype.JSONOID, deepJSON, "exceeded max depth"},
+		{pgtype.JSONBOID, deepJSON, "exceeded max depth"},
+		{pgtype.JSONBArrayOID, `{"` + strings.Repeat("[", 10001) + `"}`, "decode array element 0"},
+		{pgtype.ByteaOID, `\q`, "decode bytea"},
+	} {
+		u, ok := stream.AsUnrepresentable(d.value(tt.oid, []byte(tt.text)))
+		require.True(t, ok, "%d %.40q", tt.oid, tt.text)
+		require.Contains(t, u.Reason, tt.reason)
+	}
+}
+
+// FuzzValueDecoder: no text makes the decoder panic or return an error,
+// and whatever it returns survives the dead-letter change encoding.
+func FuzzValueDecoder(f *testing.F) {
+	oids := []uint32{pgtype.Int8OID, pgtype.Float8OID, pgtype.NumericOID, pgtype.BoolOID, pgtype.TextOID,
+		pgtype.JSONOID, pgtype.JSONBOID, pgtype.TimestamptzOID, pgtype.TimestampOID, pgtype.DateOID,
+		pgtype.ByteaOID, pgtype.Int4ArrayOID, pgtype.TextArrayOID, pgtype.NumericArrayOID, pgtype.JSONBArrayOID,
+		pgtype.DateArrayOID, 424242}
+	for i, s := range []string{"1", "NaN", "-Infinity", "t", `{"a":[1,"\u0000"]}`, "294276-12-31 23:59:59+00",
+		"4713-01-01 BC", `\x00ff`, `a\000`, "{1,NULL}", `{"a,b",c}`, "{19.99}", `{"{}"}`, "{infinity}", "[[[]]]"} {
+		f.Add(uint8(i), []byte(s))
+	}
+	d := newValueDecoder()
+	f.Fuzz(func(t *testing.T, which uint8, text []byte) {
+		v := d.value(oids[int(which)%len(oids)], text)
+		c := &stream.Change{Op: stream.OpInsert, Table: "public.t", New: stream.Row{"v": v}}
+		b, err := stream.MarshalChange(c)
+		require.NoError(t, err)
+		back, err := stream.UnmarshalChange(b)
+		require.NoError(t, err, "%s", b)
+		again, err := stream.MarshalChange(back)
+		require.NoError(t, err)
+		require.JSONEq(t, string(b), string(again))
+	})
+}
+
+// TestReaderValuesPostgresAccepts: a real server's values at the edges of
+// their types never stop the reader (issue 10.6). JSON deeper than Go's
+// decoder becomes a marker in its own column; the row's other values and the
+// next row decode as usual.
+func TestReaderValuesPostgresAccepts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `CREATE TABLE public.edge (id int PRIMARY KEY, j json, jb jsonb, d date, tz timestamptz,
+		b bytea, f float8, n numeric, ja jsonb[])`, "public.edge")
+	h.db.Exec(t, `ALTER DATABASE `+h.db.Name+` SET bytea_output = 'escape'`)
+	h.start()
+	h.db.Exec(t, `INSERT INTO edge VALUES (1, $1::text::json, $1::text::jsonb, '5874897-12-31', '4713-01-01 00:00:00+00 BC', '\x00ff5c', 'NaN',
+		'-Infinity', ARRAY[$1::text::jsonb])`, deepJSON)
+	h.db.Exec(t, `INSERT INTO edge VALUES (2, '{"a":"\u0000"}', '1e100', 'infinity', '294276-12-31 23:59:59+00', '', 'Infinity', 'NaN', NULL)`)
+	deep, _ := h.tx()
+	require.Len(t, deep, 1)
+	row := deep[0].New
+	for _, col := range []string{"j", "jb", "ja"} {
+		u, ok := stream.AsUnrepresentable(row[col])
+		require.True(t, ok, "%s: %T", col, row[col])
+		require.Contains(t, u.Reason, "exceeded max depth")
+	}
+	require.Equal(t, time.Date(5874897, 12, 31, 0, 0, 0, 0, time.UTC), row["d"])
+	require.Equal(t, time.Date(-4712, 1, 1, 0, 0, 0, 0, time.UTC), row["tz"])
+	require.Equal(t, []byte{0, 0xff, '\\'}, row["b"])
+	require.True(t, math.IsNaN(row["f"].(float64)))
+	require.Equal(t, stream.Numeric("-Infinity"), row["n"])
+
+	next, _ := h.tx()
+	require.Len(t, next, 1)
+	require.Equal(t, stream.Row{"id": int64(2), "j": map[string]any{"a": "\x00"},
+		"jb": json.Number("1" + strings.Repeat("0", 100)), "d": "infinity",
+		"tz": time.Date(294276, 12, 31, 23, 59, 59, 0, time.UTC), "b": []byte{}, "f": math.Inf(1),
+		"n": stream.Numeric("NaN"), "ja": nil}, next[0].New)
+}
