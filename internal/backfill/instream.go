@@ -74,11 +74,13 @@ func NewDriver(o StreamOptions) *Driver {
 // stream goes on. A request interrupted by ctx stays running and resumes
 // from its table's saved progress when a syncer starts again.
 func (d *Driver) Run(ctx context.Context) error {
+	failing := false // log a failing lookup once per outage, not every poll
 	for {
 		r, restart, ok, err := d.store.claim(ctx)
-		if err != nil && ctx.Err() == nil {
+		if err != nil && ctx.Err() == nil && !failing {
 			d.log.Warn("looking for backfill requests failed; retrying", "error", err)
 		}
+		failing = err != nil
 		if !ok {
 			select {
 			case <-ctx.Done():
