@@ -159,9 +159,11 @@ func (w *Windows) touch(c *stream.Change) {
 		case c.Op == stream.OpTruncate && slices.Contains(c.Tables, win.table):
 			win.truncated = true
 		case c.Table == win.table:
+			// The chunk's key columns, read from the change's rows: the same
+			// string as the chunk's row whatever the change's replica identity.
 			for _, row := range []stream.Row{c.New, c.Old} {
 				if row != nil {
-					win.changed[rowKey(c.Key, row)] = true
+					win.changed[rowKey(win.key, row)] = true
 				}
 			}
 		}
