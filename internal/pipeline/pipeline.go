@@ -15,10 +15,12 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pgbento/cdc/internal/backfill"
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/reconcile"
@@ -36,6 +38,10 @@ type Options struct {
 	Version    string
 	// Ready, when set, is called once the syncer is streaming.
 	Ready func()
+	// BackfillPoll is how often the syncer looks for requested backfills
+	// (0: 2s); BackfillHooks let tests act between a chunk's watermarks.
+	BackfillPoll  time.Duration
+	BackfillHooks backfill.Hooks
 }
 
 // Syncer is one running instance of the pipeline.

@@ -30,10 +30,13 @@ func NewCheckpointStore(pool *pgxpool.Pool, schema, slot string) *CheckpointStor
 		table: table,
 		slot:  slot,
 		load:  `SELECT commit_lsn::text, end_lsn::text, change_index, event_sub, updated_at FROM ` + table + ` WHERE slot_name = $1`,
-		upsert: `INSERT INTO ` + table + ` (slot_name, commit_lsn, end_lsn, change_index, event_sub)
-			VALUES ($1, $2::pg_lsn, $3::pg_lsn, $4, $5)
+		// slot_max_flush covers every flush LSN a saved position allows
+		// (slotidentity.go).
+		upsert: `INSERT INTO ` + table + ` (slot_name, commit_lsn, end_lsn, change_index, event_sub, slot_max_flush)
+			VALUES ($1, $2::pg_lsn, $3::pg_lsn, $4, $5, $3::pg_lsn)
 			ON CONFLICT (slot_name) DO UPDATE SET commit_lsn = EXCLUDED.commit_lsn, end_lsn = EXCLUDED.end_lsn,
-				change_index = EXCLUDED.change_index, event_sub = EXCLUDED.event_sub, updated_at = now()
+				change_index = EXCLUDED.change_index, event_sub = EXCLUDED.event_sub, updated_at = now(),
+				slot_max_flush = GREATEST(` + table + `.slot_max_flush, EXCLUDED.end_lsn)
 			WHERE (` + table + `.commit_lsn, ` + table + `.change_index, ` + table + `.event_sub, ` + table + `.end_lsn)
 				<= (EXCLUDED.commit_lsn, EXCLUDED.change_index, EXCLUDED.event_sub, EXCLUDED.end_lsn)`,
 	}

@@ -62,6 +62,30 @@
 //     cannot give (work in flight), the reader disconnects so the shutdown
 //     can finish, and resumes after it like after any lost connection.
 //
+// # Slot identity (issue 12)
+//
+// The checkpoint counts positions in one slot. A slot that is invalidated
+// (wal_status lost), dropped, missing after a failover, or re-created under
+// the same name cannot continue it: the changes in between were never read.
+// The checkpoint row records the slot's identity (slotidentity.go):
+//
+//  7. slot_consistent_point is the consistent point of the slot the syncer
+//     created (setup, run, a resync), recorded right after creating it.
+//  8. slot_max_flush is at least every flush LSN ever reported to the slot:
+//     a save raises it to the saved EndLSN in the same statement, and the
+//     replication goroutine records any higher flush (the idle WAL end)
+//     before it reports it (Reader.reportable; if recording fails it reports
+//     the recorded one). Our slot's confirmed_flush_lsn therefore never
+//     exceeds slot_max_flush, while a slot created later starts at its own
+//     consistent point, beyond every LSN reported before it existed.
+//
+// CheckSlot, before streaming, calls the slot lost when a checkpoint exists
+// and the slot is missing, invalidated, or confirms more than
+// slot_max_flush (re-created, or advanced by another client). A checkpoint
+// saved before these columns existed adopts the slot as it is (trust on
+// first use). What happens then is source.on_slot_lost (package pipeline):
+// stop, or resync (a new slot and a backfill from its snapshot).
+//
 // # Resume
 //
 // START_REPLICATION starts at the slot's confirmed_flush_lsn, which by (2)

@@ -38,6 +38,7 @@ type Reader struct {
 	emitted     bool            // something was handed to out in this process
 	lastEmitted stream.Position // the last thing handed to out
 	identity    *tableIdentity  // the watched tables' OIDs, from the first session
+	maxFlush    stream.LSN      // the highest flush recorded as reported (slotidentity.go)
 
 	healthy atomic.Bool
 	reason  atomic.Value // string: why not healthy
@@ -91,6 +92,7 @@ func (r *Reader) Run(ctx context.Context, out chan<- stream.Change) error {
 		return nil // ctx ended while waiting for the database
 	}
 	r.acks.start(start)
+	r.maxFlush = r.loadMaxFlush(ctx)
 	r.log.Info("starting replication", "target", r.cfg.Target(), "slot", r.cfg.Slot, "checkpoint", start.String())
 
 	bgCtx, stopBg := context.WithCancel(ctx)

@@ -251,7 +251,7 @@ func (s *session) flushLSN() stream.LSN {
 }
 
 func (s *session) sendStatus(ctx context.Context) error {
-	flush := s.flushLSN()
+	flush := s.r.reportable(ctx, s.flushLSN())
 	err := pglogrepl.SendStandbyStatusUpdate(ctx, s.conn, pglogrepl.StandbyStatusUpdate{
 		WALWritePosition: pglogrepl.LSN(flush),
 		WALFlushPosition: pglogrepl.LSN(flush),

@@ -36,7 +36,13 @@ func NewEnv(t *testing.T, extra string) *Env {
 // NewEnvWith is NewEnv over another schema and rules section.
 func NewEnvWith(t *testing.T, schema, rules, extra string) *Env {
 	t.Helper()
-	db := pgtest.NewDB(t)
+	return NewEnvOn(t, pgtest.NewDB(t), schema, rules, extra)
+}
+
+// NewEnvOn is NewEnvWith on a database the test made itself (a server
+// with settings of its own).
+func NewEnvOn(t *testing.T, db *pgtest.DB, schema, rules, extra string) *Env {
+	t.Helper()
 	db.Exec(t, schema)
 	fake := bentotest.NewServer(t)
 	src := configtext.File{
