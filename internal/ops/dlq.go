@@ -54,4 +54,3 @@ func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger, version s
 	store := bento.NewDeadLetterStore(pool, cfg.Source.Schema)
 	return bento.Replay(ctx, store, client, bento.ReplayOptions{Logger: log, Rebuild: rebuild}, ids...)
 }
-
