@@ -53,22 +53,22 @@ func (s *Sender) ackLoop(ctx context.Context) {
 // flushAcks acknowledges the newest contiguous done position. Only ackLoop
 // and Run (after ackLoop stopped) call it, so acks stay in order.
 func (s *Sender) flushAcks() {
-	last, committed, accepted, n := s.track.pop()
-	if n == 0 {
+	p := s.track.pop()
+	if p.n == 0 {
 		return
 	}
 	if s.onDelivered != nil {
-		s.onDelivered(last, accepted)
+		s.onDelivered(p.last, p.accepted)
 	} else {
-		s.ack(last)
+		s.ack(p.last)
 	}
-	s.track.acked(n)
+	s.track.acked(p.n)
 	now := s.poster.client.now()
-	for _, c := range committed {
+	for _, c := range p.committed {
 		s.metrics.latency.Observe(now.Sub(c).Seconds())
 	}
-	s.metrics.queueDepth.Sub(float64(n))
-	for range n {
+	s.metrics.queueDepth.Sub(float64(p.held))
+	for range p.held {
 		<-s.slots
 	}
 }

@@ -28,3 +28,17 @@ func Partition(email string, n int) int { return partition(email, n) }
 
 // SetReplayPoll shortens how often a sender looks for marked dead letters.
 func SetReplayPoll(s *Sender, d time.Duration) { s.poll = d }
+
+// SetPacer replaces the sender's request pacer (a test releases tokens).
+func SetPacer(s *Sender, p interface{ Wait(context.Context) error }) { s.poster.limiter = p }
+
+// Queued is the number of entries waiting in the sender's partitions.
+func Queued(s *Sender) int {
+	n := 0
+	for _, q := range s.parts {
+		q.mu.Lock()
+		n += len(q.items)
+		q.mu.Unlock()
+	}
+	return n
+}

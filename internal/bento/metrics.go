@@ -46,7 +46,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 18),
 	}))
 	m.queueDepth = register(reg, &err, prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "cdc_bento_queue_depth", Help: "Items enqueued and not yet acknowledged.",
+		Name: "cdc_bento_queue_depth", Help: "Events and row failures enqueued and not yet acknowledged (commit marks are not counted).",
 	}))
 	m.resent = register(reg, &err, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "cdc_bento_resent_events_total",

@@ -11,11 +11,19 @@ import (
 	"github.com/pgbento/cdc/internal/retry"
 )
 
+// pacer hands out request tokens: *rate.Limiter in production; a test
+// releases them on a signal.
+type pacer interface {
+	Wait(ctx context.Context) error
+}
+
+var _ pacer = (*rate.Limiter)(nil)
+
 // poster sends one batch until Bento gives a final answer, waiting out
 // retryable failures. Sender and Replay share it.
 type poster struct {
 	client     *Client
-	limiter    *rate.Limiter
+	limiter    pacer
 	initial    time.Duration // first retry interval
 	maxBackoff time.Duration
 	log        *slog.Logger

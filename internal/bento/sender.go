@@ -35,7 +35,7 @@ type Sender struct {
 
 	enqMu    sync.Mutex // makes sequence order and partition order agree
 	track    *tracker
-	slots    chan struct{} // one per outstanding item: the bounded queue
+	slots    chan struct{} // one per outstanding event or failure (not commit marks): the bounded queue
 	parts    []*queue      // events, by hash(email) % Concurrency
 	failures *queue        // rule failures and unencodable events
 	running  atomic.Bool
@@ -121,9 +121,19 @@ func NewLimiter(cfg Config) *rate.Limiter {
 	return rate.NewLimiter(rate.Limit(cfg.RequestsPerMinute/60), 1)
 }
 
-// Enqueue hands an item to the sender. It blocks while QueueSize items are
-// outstanding (back-pressure) and returns ctx's error if ctx ends first.
+// Enqueue hands an item to the sender. It blocks while QueueSize events and
+// failures are outstanding (back-pressure; a commit mark takes no slot) and
+// returns ctx's error if ctx ends first.
 func (s *Sender) Enqueue(ctx context.Context, it stream.Item) error {
+	if it.Kind == stream.ItemMark {
+		// A commit mark takes no slot: a single-change transaction costs
+		// one slot, not two, so the queue holds the next batch while the
+		// previous one is in flight (issue 14).
+		s.enqMu.Lock()
+		s.track.addMark(it.Pos)
+		s.enqMu.Unlock()
+		return nil
+	}
 	e, err := s.prepare(it)
 	if err != nil {
 		return err
@@ -142,8 +152,6 @@ func (s *Sender) Enqueue(ctx context.Context, it stream.Item) error {
 	e.seq = s.track.add(it.Pos, committed)
 	s.metrics.queueDepth.Inc()
 	switch {
-	case it.Kind == stream.ItemMark:
-		s.track.done(e.seq)
 	case it.Kind == stream.ItemFailure || e.bad != nil:
 		s.failures.push(e)
 	default:

@@ -28,7 +28,17 @@ type trackEntry struct {
 	pos       stream.Position
 	committed time.Time
 	done      bool
+	slot      bool              // holds a queue slot: an event or a failure, not a commit mark
 	accepted  *stream.Delivered // set by doneWith: for the ledger
+}
+
+// popped is what one pop removed from the tracker.
+type popped struct {
+	last      stream.Position
+	committed []time.Time        // commit times, for latency
+	accepted  []stream.Delivered // ledger records
+	n         int                // entries
+	held      int                // of them, entries that held a queue slot
 }
 
 func newTracker() *tracker {
@@ -37,15 +47,45 @@ func newTracker() *tracker {
 	return t
 }
 
-// add appends an item and returns its sequence number.
+// add appends an item that holds a queue slot and returns its sequence
+// number.
 func (t *tracker) add(pos stream.Position, committed time.Time) uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.fill()
+	t.entries = append(t.entries, trackEntry{pos: pos, committed: committed, slot: true})
+	return t.base + uint64(len(t.entries)-1)
+}
+
+// addMark records a commit mark, done at once and holding no queue slot.
+// A mark right after another mark replaces it (acknowledging the later
+// position covers the earlier), so marks never outnumber the events
+// between them: the tracker stays bounded by the queue's slots.
+func (t *tracker) addMark(pos stream.Position) {
+	t.mu.Lock()
+	t.fill()
+	if n := len(t.entries); n > 0 && !t.entries[n-1].slot {
+		t.entries[n-1].pos = pos
+	} else {
+		t.entries = append(t.entries, trackEntry{pos: pos, done: true})
+	}
+	t.mu.Unlock()
+	t.poke()
+}
+
+// fill notes that something is outstanding. t.mu is held.
+func (t *tracker) fill() {
 	if t.isEmpty {
 		t.empty, t.isEmpty = make(chan struct{}), false
 	}
-	t.entries = append(t.entries, trackEntry{pos: pos, committed: committed})
-	return t.base + uint64(len(t.entries)-1)
+}
+
+// poke wakes the acker.
+func (t *tracker) poke() {
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
 }
 
 // done marks an item done and wakes the acker.
@@ -57,31 +97,32 @@ func (t *tracker) doneWith(seq uint64, d *stream.Delivered) {
 	t.entries[seq-t.base].done = true
 	t.entries[seq-t.base].accepted = d
 	t.mu.Unlock()
-	select {
-	case t.wake <- struct{}{}:
-	default:
-	}
+	t.poke()
 }
 
-// pop removes the contiguous done prefix and returns its last position, the
-// popped entries' commit times (for latency), their ledger records and how
-// many were popped. The caller reports them with acked once the ack call
-// returned.
-func (t *tracker) pop() (last stream.Position, committed []time.Time, accepted []stream.Delivered, n int) {
+// pop removes the contiguous done prefix and returns what it removed. The
+// caller reports p.n with acked once the ack call returned.
+func (t *tracker) pop() (p popped) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	n := 0
 	for n < len(t.entries) && t.entries[n].done {
-		last = t.entries[n].pos
-		if c := t.entries[n].committed; !c.IsZero() {
-			committed = append(committed, c)
+		e := &t.entries[n]
+		p.last = e.pos
+		if !e.committed.IsZero() {
+			p.committed = append(p.committed, e.committed)
 		}
-		if d := t.entries[n].accepted; d != nil {
-			accepted = append(accepted, *d)
+		if e.accepted != nil {
+			p.accepted = append(p.accepted, *e.accepted)
+		}
+		if e.slot {
+			p.held++
 		}
 		n++
 	}
+	p.n = n
 	if n == 0 {
-		return last, nil, nil, 0
+		return p
 	}
 	clear(t.entries[:n])
 	t.entries = t.entries[n:]
@@ -90,7 +131,7 @@ func (t *tracker) pop() (last stream.Position, committed []time.Time, accepted [
 	if len(t.entries) == 0 {
 		t.entries = nil // let the grown backing array go
 	}
-	return last, committed, accepted, n
+	return p
 }
 
 // acked records that n popped items were acknowledged; Drain waits for it.

@@ -18,15 +18,14 @@ func TestTrackerPopsOnlyContiguousDone(t *testing.T) {
 	}
 	tr.done(seqs[1])
 	tr.done(seqs[2])
-	_, _, _, n := tr.pop()
-	require.Zero(t, n, "item 0 is not done: nothing may be acknowledged")
+	require.Zero(t, tr.pop().n, "item 0 is not done: nothing may be acknowledged")
 
 	tr.done(seqs[0])
-	last, _, _, n := tr.pop()
-	require.Equal(t, 3, n)
-	require.Equal(t, pos(3), last)
+	p := tr.pop()
+	require.Equal(t, 3, p.n)
+	require.Equal(t, pos(3), p.last)
 	require.Equal(t, 5, tr.len(), "popped items count until their ack returned")
-	tr.acked(n)
+	tr.acked(p.n)
 	require.Equal(t, 2, tr.len())
 
 	select {
@@ -36,19 +35,39 @@ func TestTrackerPopsOnlyContiguousDone(t *testing.T) {
 	}
 	tr.done(seqs[4])
 	tr.done(seqs[3])
-	last, _, _, n = tr.pop()
-	require.Equal(t, 2, n)
-	require.Equal(t, pos(5), last)
+	p = tr.pop()
+	require.Equal(t, 2, p.n)
+	require.Equal(t, pos(5), p.last)
 	select {
 	case <-tr.emptied():
 		t.Fatal("tracker reports empty before the ack returned")
 	default:
 	}
-	tr.acked(n)
+	tr.acked(p.n)
 	<-tr.emptied()
 
 	seq := tr.add(pos(6), time.Now())
 	require.Equal(t, uint64(5), seq, "sequence numbers keep counting after the tracker empties")
+}
+
+// Commit marks hold no slot, and a mark after a mark replaces it, so the
+// tracker holds at most one mark between two events.
+func TestTrackerCoalescesMarks(t *testing.T) {
+	tr := newTracker()
+	pos := func(i int) stream.Position { return stream.Position{CommitLSN: stream.LSN(i)} }
+	seq := tr.add(pos(1), time.Time{})
+	for i := 2; i <= 100; i++ {
+		tr.addMark(pos(i))
+	}
+	require.Equal(t, 2, tr.len(), "99 marks behind an outstanding event are one entry")
+	require.Zero(t, tr.pop().n, "the event is not done")
+	tr.done(seq)
+	p := tr.pop()
+	require.Equal(t, 2, p.n)
+	require.Equal(t, 1, p.held, "only the event held a queue slot")
+	require.Equal(t, pos(100), p.last, "the last mark's position is acknowledged")
+	tr.acked(p.n)
+	<-tr.emptied()
 }
 
 func TestQueueTakeCutsAtSourceCountAndBytes(t *testing.T) {
