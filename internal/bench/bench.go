@@ -72,6 +72,13 @@ func (r *runner) all(ctx context.Context, rep *Report) error {
 			return err
 		}
 	}
+	if r.o.Paced > 0 {
+		res, err := r.paced(ctx)
+		if err != nil {
+			return err
+		}
+		rep.Paced = append(rep.Paced, res)
+	}
 	for _, rate := range r.o.Steady {
 		res, err := r.steady(ctx, rate)
 		if err != nil {
@@ -210,6 +217,12 @@ func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 // withSyncer starts a stand-in and the syncer, runs body, then stops the
 // syncer with SIGTERM and stores its peak RSS and CPU time.
 func (r *runner) withSyncer(ctx context.Context, slot string, keepTimes bool, body func(*syncerProc, *sink) error, peak *int64, cpu *time.Duration) error {
+	return r.withSyncerConfig(ctx, syncerConfig{slot: slot, batchSize: r.o.BatchSize, queueSize: r.o.QueueSize}, keepTimes, body, peak, cpu)
+}
+
+// withSyncerConfig is withSyncer for a config c (the stand-in's URL and
+// the addresses are filled in).
+func (r *runner) withSyncerConfig(ctx context.Context, c syncerConfig, keepTimes bool, body func(*syncerProc, *sink) error, peak *int64, cpu *time.Duration) error {
 	s, err := startSink(keepTimes)
 	if err != nil {
 		return err
@@ -219,8 +232,8 @@ func (r *runner) withSyncer(ctx context.Context, slot string, keepTimes bool, bo
 	if err != nil {
 		return err
 	}
-	config, err := writeConfig(r.dir, syncerConfig{dsn: r.db.dsn, slot: slot, bentoURL: s.url, httpAddr: httpAddr,
-		batchSize: r.o.BatchSize, queueSize: r.o.QueueSize})
+	c.dsn, c.bentoURL, c.httpAddr = r.db.dsn, s.url, httpAddr
+	config, err := writeConfig(r.dir, c)
 	if err != nil {
 		return err
 	}

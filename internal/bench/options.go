@@ -17,6 +17,8 @@ const (
 	DefaultTimeout   = 10 * time.Minute
 	DefaultWriters   = 4
 	DefaultCustomers = 1000
+	DefaultPacedRPM  = 120
+	PacedBatchSize   = 1000 // Bento's limit: the paced mode's bento.batch_size
 )
 
 // Options say what to run. Zero values take the defaults above, except the
@@ -43,6 +45,8 @@ type Options struct {
 	BatchSize int           // the syncer's bento.batch_size
 	QueueSize int           // the syncer's bento.queue_size; 0: the syncer's default
 	Customers int           // distinct customers (emails) orders spread over
+	Paced     int           // events of the paced mode's backlog; 0 skips it
+	RPM       int           // the paced mode's bento.requests_per_minute
 
 	// Timeout bounds each drain: a consumer that has not finished by then
 	// is a failure to run, not a slow result.
@@ -69,6 +73,9 @@ func (o *Options) setDefaults() error {
 	if o.Customers == 0 {
 		o.Customers = DefaultCustomers
 	}
+	if o.RPM == 0 {
+		o.RPM = DefaultPacedRPM
+	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
 	}
@@ -87,11 +94,11 @@ func (o *Options) setDefaults() error {
 
 func (o *Options) validate() error {
 	var errs []error
-	if o.Backlog < 0 || o.LargeTx < 0 || o.TxSize < 1 || o.Writers < 1 || o.Customers < 1 || o.Repeat < 1 || o.Repeat > 10 {
-		errs = append(errs, errors.New("backlog, large-tx, tx-size, writers and customers must be positive; repeat 1 to 10"))
+	if o.Backlog < 0 || o.LargeTx < 0 || o.Paced < 0 || o.RPM < 1 || o.TxSize < 1 || o.Writers < 1 || o.Customers < 1 || o.Repeat < 1 || o.Repeat > 10 {
+		errs = append(errs, errors.New("backlog, large-tx, paced, rpm, tx-size, writers and customers must be positive; repeat 1 to 10"))
 	}
-	if o.Backlog == 0 && o.LargeTx == 0 && len(o.Steady) == 0 {
-		errs = append(errs, errors.New("nothing to run: set a backlog, a large transaction or steady rates"))
+	if o.Backlog == 0 && o.LargeTx == 0 && o.Paced == 0 && len(o.Steady) == 0 {
+		errs = append(errs, errors.New("nothing to run: set a backlog, a large transaction, a paced backlog or steady rates"))
 	}
 	for _, r := range o.Steady {
 		if r < 1 {

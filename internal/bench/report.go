@@ -17,6 +17,9 @@ func printReport(w io.Writer, rep *Report) {
 	if len(rep.Steady) > 0 {
 		printSteady(w, rep.Steady)
 	}
+	for _, r := range rep.Paced {
+		printPaced(w, r)
+	}
 }
 
 func printDrains(w io.Writer, rs []DrainResult) {

@@ -75,6 +75,7 @@ type Report struct {
 	Server string // Postgres version
 	Drains []DrainResult
 	Steady []SteadyResult
+	Paced  []PacedResult
 }
 
 func perSec(n int, d time.Duration) float64 {

@@ -88,6 +88,7 @@ func recvSlot(i int) string { return fmt.Sprintf("%s_recv_%d", slotPrefix, i) }
 type syncerConfig struct {
 	dsn, slot, bentoURL, httpAddr string
 	batchSize, queueSize          int // queueSize 0: the syncer's default
+	rpm                           int // bento.requests_per_minute; 0: unlimited
 }
 
 // writeConfig writes the syncer's config file into dir and returns its path.
@@ -95,7 +96,7 @@ func writeConfig(dir string, c syncerConfig) (string, error) {
 	src := configtext.File{
 		DSN: c.dsn, Slot: c.slot, Publication: publication, Schema: stateSchema,
 		SiteUUID: siteUUID, BentoURL: c.bentoURL, BatchSize: c.batchSize, QueueSize: c.queueSize,
-		HTTPAddr: c.httpAddr, LogLevel: "warn", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
+		RequestsPerMinute: float64(c.rpm), HTTPAddr: c.httpAddr, LogLevel: "warn", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
 		Rules: rulesYAML,
 	}.YAML()
 	path := filepath.Join(dir, "bench.yaml")

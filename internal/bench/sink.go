@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ type sink struct {
 	dups     int                  // keys seen twice (only when times is kept)
 	want     int
 	reached  chan struct{} // closed when count reaches want
+	sizes    []int         // events per accepted request, in arrival order
 }
 
 // startSink listens on a free loopback port. keepTimes records each
@@ -67,6 +69,7 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.last = at
 	s.requests++
 	s.count += len(events)
+	s.sizes = append(s.sizes, len(events))
 	if s.times != nil {
 		for _, ev := range events {
 			s.note(ev.UniqueKey(), at)
@@ -111,12 +114,13 @@ func (s *sink) waitFor(ctx context.Context, n int, exited <-chan struct{}) error
 type sinkStats struct {
 	count, requests, dups int
 	first, last           time.Time
+	sizes                 []int // events per request, in order
 }
 
 func (s *sink) stats() sinkStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return sinkStats{count: s.count, requests: s.requests, dups: s.dups, first: s.first, last: s.last}
+	return sinkStats{count: s.count, requests: s.requests, dups: s.dups, first: s.first, last: s.last, sizes: slices.Clone(s.sizes)}
 }
 
 func (s *sink) received() int { return s.stats().count }
