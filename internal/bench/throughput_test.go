@@ -13,19 +13,25 @@ import (
 )
 
 // BenchmarkPipelineThroughput drains a backlog of b.N paid orders (in
-// transactions of 100) through the whole pipeline, in process, into the
-// stand-in: the figure to watch when changing the syncer's hot path
-// without running `cdc bench`. Use a fixed count, e.g.
+// transactions of 100, and single-row transactions: an event and a commit
+// mark each) through the whole pipeline, in process, into the stand-in:
+// the figure to watch when changing the syncer's hot path without running
+// `cdc bench`. Use a fixed count, e.g.
 //
 //	go test -run '^$' -bench PipelineThroughput -benchtime 50000x ./internal/bench
 func BenchmarkPipelineThroughput(b *testing.B) {
+	b.Run("tx100", func(b *testing.B) { pipelineThroughput(b, 100) })
+	b.Run("tx1", func(b *testing.B) { pipelineThroughput(b, 1) })
+}
+
+func pipelineThroughput(b *testing.B, txSize int) {
 	ctx := context.Background()
 	db := pgtest.NewDB(b)
 	d, err := openDatabase(ctx, &Options{DSN: db.DSN, Writers: 1, Out: io.Discard})
 	require.NoError(b, err)
 	defer d.close()
 	require.NoError(b, d.prepare(ctx, 100, cdcSlot(0)))
-	require.NoError(b, writeBacklog(ctx, d.pool, b.N, 100, 100))
+	require.NoError(b, writeBacklog(ctx, d.pool, b.N, txSize, 100))
 	s, err := startSink(false)
 	require.NoError(b, err)
 	defer s.close()
