@@ -132,10 +132,23 @@ func (r *Reader) saveAcked(ctx context.Context, timeout time.Duration) error {
 // Close is the one final save: once the delivery side has stopped
 // acknowledging, it saves the last acknowledged position if the ack
 // function could not (delivery stopped while a save was failing), so a
-// restart never re-sends what Bento already has. Call it after Run returned
-// and delivery stopped; calling it again does nothing new.
+// restart never re-sends what Bento already has. After a clean stop it then
+// reports the saved position to the server and waits briefly for the slot
+// to show it (finalstatus.go), so the slot does not pin WAL while the syncer
+// is stopped. Call it after Run returned and delivery stopped; calling it
+// again does nothing new.
 func (r *Reader) Close() error {
-	if err := r.saveAcked(context.Background(), finalSaveTimeout); err != nil {
+	parked := r.parked
+	r.parked = nil
+	err := r.saveAcked(context.Background(), finalSaveTimeout)
+	if parked != nil {
+		if err != nil {
+			parked.conn.Close(context.Background())
+		} else if repErr := r.reportFinal(parked); repErr != nil {
+			r.log.Warn("final position saved but not confirmed by the server; the next start reports it", "error", repErr)
+		}
+	}
+	if err != nil {
 		return err
 	}
 	if pos, _ := r.acks.durable(); !pos.IsZero() {

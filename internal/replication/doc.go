@@ -47,7 +47,13 @@
 //  5. Status updates go out every Config.StatusInterval and at once when the
 //     server asks, also while out is full: the replication goroutine waits
 //     on out in a select with a timer, never blocking on it alone.
-//  6. A Postgres shutdown waits for walsenders until their client confirms
+//  6. A clean stop reports the final checkpoint: when Run ends because its
+//     context ended, the still-streaming connection is parked, and Close,
+//     after the final save, sends one last status update with the saved
+//     EndLSN and waits (at most finalConfirmWait) until the slot's
+//     confirmed_flush_lsn shows it (finalstatus.go). The connection has one
+//     owner at a time: the replication goroutine, then Close.
+//  7. A Postgres shutdown waits for walsenders until their client confirms
 //     everything sent. When the server asks again and again for a reply we
 //     cannot give (work in flight), the reader disconnects so the shutdown
 //     can finish, and resumes after it like after any lost connection.

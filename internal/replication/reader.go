@@ -29,6 +29,10 @@ type Reader struct {
 	emitted     bool            // something was handed to out in this process
 	lastEmitted stream.Position // the last thing handed to out
 
+	// parked is the replication connection a clean stop left streaming;
+	// set by the replication goroutine as Run ends, taken by Close.
+	parked *parkedConn
+
 	healthy atomic.Bool
 	reason  atomic.Value // string: why not healthy
 }

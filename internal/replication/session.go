@@ -28,6 +28,7 @@ type session struct {
 	walEnd     stream.LSN // server WAL end known to be fully received (keepalives, empty commits)
 	nextStatus time.Time
 	streamed   bool      // the server sent something: the connection worked
+	started    bool      // START_REPLICATION succeeded: the connection streams
 	pings      int       // reply-requested keepalives in quick succession
 	lastPing   time.Time // when the last one arrived
 }
@@ -45,20 +46,29 @@ func (r *Reader) session(ctx context.Context, out chan<- stream.Change, resume r
 	if err != nil {
 		return false, err
 	}
-	defer func() {
-		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		conn.Close(closeCtx)
-	}()
 	s := &session{r: r, conn: conn, out: out, dec: newDecoder(), resume: resume}
+	defer s.end(ctx)
 	s.dec.primaryKey = func(relID uint32) []string { return primaryKey(ctx, r.store.pool, relID) }
 	if err := s.start(ctx); err != nil {
 		return false, err
 	}
+	s.started = true
 	r.setHealthy(true, "")
 	r.log.Info("streaming", "slot", r.cfg.Slot, "publication", r.cfg.Publication, "confirmed_flush", s.floor.String())
 	err = s.run(ctx)
 	return s.streamed, err
+}
+
+// end closes the connection, or, on a clean stop (ctx ended) of a session
+// that still streams, parks it for Close's final report (finalstatus.go).
+func (s *session) end(ctx context.Context) {
+	if ctx.Err() != nil && s.started && !s.conn.IsClosed() {
+		s.r.parked = &parkedConn{conn: s.conn, floor: s.floor}
+		return
+	}
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	s.conn.Close(closeCtx)
 }
 
 // start reads the slot's confirmed flush LSN and issues START_REPLICATION
