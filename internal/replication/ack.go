@@ -87,6 +87,7 @@ const (
 func (r *Reader) AckFunc(ctx context.Context) stream.AckFunc {
 	return func(pos stream.Position) {
 		r.acks.ack(pos)
+		r.unacked.acked(pos)
 		r.saveUntilDone(ctx)
 	}
 }

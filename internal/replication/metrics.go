@@ -10,6 +10,12 @@ type metrics struct {
 	checkpoint prometheus.Gauge
 	changes    *prometheus.CounterVec
 	reconnects prometheus.Counter
+
+	// Refreshed from the catalog on a timer (slotwatch.go).
+	retained      prometheus.Gauge
+	walStatus     prometheus.Gauge
+	active        prometheus.Gauge
+	oldestUnacked prometheus.Gauge
 }
 
 // newMetrics registers the reader's metrics on reg (a private registry when
@@ -21,12 +27,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	f := promauto.With(reg)
 	return &metrics{
 		lag: f.NewGauge(prometheus.GaugeOpts{Name: "cdc_replication_lag_bytes",
-			Help: "Bytes between the server's WAL end and the confirmed flush LSN."}),
+			Help: "Bytes between the server's current WAL position and the slot's confirmed_flush_lsn, read from the server every status_interval."}),
 		checkpoint: f.NewGauge(prometheus.GaugeOpts{Name: "cdc_checkpoint_lsn",
 			Help: "The confirmed flush LSN last reported to the server, as a number."}),
 		changes: f.NewCounterVec(prometheus.CounterOpts{Name: "cdc_replication_changes_total",
 			Help: "Changes emitted by the replication reader, by operation."}, []string{"op"}),
 		reconnects: f.NewCounter(prometheus.CounterOpts{Name: "cdc_replication_reconnects_total",
 			Help: "Times the replication connection was lost and re-established."}),
+		retained: f.NewGauge(prometheus.GaugeOpts{Name: "cdc_replication_retained_wal_bytes",
+			Help: "WAL the slot keeps on the server's disk: current WAL position minus the slot's restart_lsn."}),
+		walStatus: f.NewGauge(prometheus.GaugeOpts{Name: "cdc_replication_slot_wal_status",
+			Help: "The slot's wal_status: 0 reserved, 1 extended, 2 unreserved (WAL about to be removed), 3 lost (slot invalidated), -1 unknown."}),
+		active: f.NewGauge(prometheus.GaugeOpts{Name: "cdc_replication_slot_active",
+			Help: "1 when a walsender streams from the slot, else 0."}),
+		oldestUnacked: f.NewGauge(prometheus.GaugeOpts{Name: "cdc_replication_oldest_unacked_seconds",
+			Help: "Age (since its source commit) of the oldest transaction read but not yet fully acknowledged; 0 when none."}),
 	}
 }

@@ -24,6 +24,8 @@ type Reader struct {
 	log     *slog.Logger
 	metrics *metrics
 	acks    ackState
+	unacked unacked
+	now     func() time.Time
 
 	// Only the replication goroutine touches these.
 	emitted     bool            // something was handed to out in this process
@@ -42,7 +44,7 @@ func NewReader(cfg Config, store *CheckpointStore, logger *slog.Logger, reg prom
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Reader{cfg: cfg, store: store, log: logger.With("component", "replication"), metrics: newMetrics(reg)}
+	r := &Reader{cfg: cfg, store: store, log: logger.With("component", "replication"), metrics: newMetrics(reg), now: time.Now}
 	r.reason.Store("not started")
 	return r
 }
@@ -78,8 +80,9 @@ func (r *Reader) Run(ctx context.Context, out chan<- stream.Change) error {
 
 	bgCtx, stopBg := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); r.heartbeatLoop(bgCtx) }()
+	go func() { defer wg.Done(); r.slotWatchLoop(bgCtx) }()
 	err = r.replicate(ctx, out, start)
 	stopBg()
 	wg.Wait()

@@ -241,6 +241,7 @@ func (s *session) send(ctx context.Context, ch *stream.Change) error {
 
 func (s *session) emitted(ch *stream.Change) {
 	s.r.emitted, s.r.lastEmitted = true, ch.Pos
+	s.r.unacked.emitted(ch.Pos, ch.CommitTime)
 	s.r.metrics.changes.WithLabelValues(ch.Op.String()).Inc()
 }
 
@@ -269,6 +270,5 @@ func (s *session) sendStatus(ctx context.Context) error {
 	s.floor = flush // the server now holds it; never go back
 	s.nextStatus = time.Now().Add(s.r.cfg.StatusInterval)
 	s.r.metrics.checkpoint.Set(float64(flush))
-	s.r.metrics.lag.Set(float64(max(s.walEnd, flush) - flush))
 	return nil
 }
