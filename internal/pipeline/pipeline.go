@@ -19,6 +19,7 @@ import (
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/replication"
+	"github.com/pgbento/cdc/internal/retry"
 	"github.com/pgbento/cdc/migrations"
 )
 
@@ -40,11 +41,12 @@ type Syncer struct {
 	log  *slog.Logger
 	m    *metrics
 
-	mu     sync.Mutex
-	reader *replication.Reader
-	sender *bento.Sender
-	leader bool
-	phase  string // while not streaming yet: what the syncer is doing
+	mu      sync.Mutex
+	reader  *replication.Reader
+	sender  *bento.Sender
+	leader  bool
+	waiting bool   // a standby waiting for the lock
+	phase   string // while not streaming yet: what the syncer is doing
 }
 
 // New returns a Syncer. It does no I/O.
@@ -64,6 +66,8 @@ func New(cfg *config.Config, opts Options) *Syncer {
 // Run runs the syncer until ctx ends, then shuts down gracefully: it stops
 // reading, gives in-flight deliveries up to cfg.ShutdownTimeout to finish,
 // saves the checkpoint and returns nil. Any error before that is returned.
+// With standby, a leader that lost its lock stops delivering and waits to
+// lead again, like a standby, for as long as it lives.
 func (s *Syncer) Run(ctx context.Context) error {
 	pool, err := pgxpool.New(ctx, s.cfg.Source.DSN)
 	if err != nil {
@@ -71,10 +75,34 @@ func (s *Syncer) Run(ctx context.Context) error {
 	}
 	defer pool.Close()
 	defer s.opts.HTTPClient.CloseIdleConnections()
-	if err := s.prepare(ctx, pool); err != nil {
-		return err
+	b := retry.Backoff(lockRetryInitial, lockRetryMax)
+	prepared := false
+	for {
+		var err error
+		if !prepared {
+			err = s.prepare(ctx, pool)
+			prepared = err == nil
+		}
+		if prepared {
+			err = s.lead(ctx, pool)
+		}
+		if ctx.Err() != nil || !s.cfg.Standby || !(errors.Is(err, errLostLeadership) || unreachable(err)) {
+			return err
+		}
+		s.log.Warn("standby: not leading; waiting to lead again", "reason", err)
+		if errors.Is(err, errLostLeadership) {
+			b.Reset()
+		}
+		if retry.Sleep(ctx, b.NextBackOff()) != nil {
+			return ctx.Err()
+		}
 	}
-	lead, err := acquireLeader(ctx, s.cfg, s.log)
+}
+
+// lead takes the leader lock (or waits for it), then ensures the slot and
+// streams until ctx ends or the lock is lost.
+func (s *Syncer) lead(ctx context.Context, pool *pgxpool.Pool) error {
+	lead, err := acquireLeader(ctx, s.cfg, s.log, s.setWaiting)
 	if err != nil {
 		return err
 	}
@@ -166,7 +194,13 @@ func (s *Syncer) setPhase(p string) {
 
 func (s *Syncer) setLeader(v bool) {
 	s.mu.Lock()
-	s.leader = v
+	s.leader, s.waiting = v, false
+	s.mu.Unlock()
+}
+
+func (s *Syncer) setWaiting() {
+	s.mu.Lock()
+	s.waiting = true
 	s.mu.Unlock()
 }
 
@@ -174,11 +208,13 @@ func (s *Syncer) setLeader(v bool) {
 // no halting error is in force; reason says why not.
 func (s *Syncer) Ready() (bool, string) {
 	s.mu.Lock()
-	leader, reader, sender, phase := s.leader, s.reader, s.sender, s.phase
+	leader, waiting, reader, sender, phase := s.leader, s.waiting, s.reader, s.sender, s.phase
 	s.mu.Unlock()
 	switch {
-	case !leader:
+	case !leader && waiting:
 		return false, "standby: another instance holds the lock"
+	case !leader:
+		return false, "starting: not leading yet"
 	case reader == nil || sender == nil:
 		if phase != "" {
 			return false, phase
