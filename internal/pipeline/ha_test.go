@@ -2,6 +2,8 @@ package pipeline_test
 
 import (
 	"context"
+	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +25,8 @@ type instance struct {
 func (e *env) spawn(t *testing.T) *instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{s: pipeline.New(e.cfg, pipeline.Options{}), cancel: cancel, done: make(chan struct{})}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("instance", t.Name())
+	in := &instance{s: pipeline.New(e.cfg, pipeline.Options{Logger: log}), cancel: cancel, done: make(chan struct{})}
 	go func() { in.err = in.s.Run(ctx); close(in.done) }()
 	t.Cleanup(func() { in.stop(t) })
 	return in
@@ -46,6 +49,12 @@ func (in *instance) stop(t *testing.T) {
 }
 
 func (in *instance) ready() bool { ok, _ := in.s.Ready(); return ok }
+
+// leading: holds the lock (streaming or getting there).
+func (in *instance) leading() bool {
+	ok, why := in.s.Ready()
+	return ok || !(strings.HasPrefix(why, "standby") || strings.HasPrefix(why, "starting: not leading"))
+}
 
 func (in *instance) standby() bool {
 	ok, why := in.s.Ready()
@@ -89,4 +98,92 @@ func TestStandbySurvivesAPostgresRestart(t *testing.T) {
 	require.Eventually(t, waiting.ready, 30*time.Second, 50*time.Millisecond, "the standby did not take over")
 	e.db.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('after-restart@example.com', true)`)
 	require.Eventually(t, func() bool { return len(e.fake.Received()) == 1 }, 30*time.Second, 20*time.Millisecond)
+}
+
+// paidOrders inserts a paid order every interval until ctx ends: one
+// purchase event per transaction.
+func (e *env) paidOrders(ctx context.Context, t *testing.T, interval time.Duration) <-chan struct{} {
+	t.Helper()
+	e.db.Exec(t, `INSERT INTO customers (email) SELECT 'buyer' || i || '@example.com' FROM generate_series(1, 20) i`)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			_, err := e.db.Pool.Exec(ctx, `INSERT INTO orders (customer_id, status, total, paid_at)
+				SELECT id, 'paid', 10.00, now() FROM customers ORDER BY id OFFSET $1 LIMIT 1`, i%20)
+			if err != nil && ctx.Err() == nil {
+				t.Errorf("insert order: %v", err)
+				return
+			}
+		}
+	}()
+	return done
+}
+
+// killLockSession terminates the backend holding the advisory leader lock.
+func (e *env) killLockSession(t *testing.T) {
+	t.Helper()
+	var killed int
+	require.NoError(t, e.db.Pool.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&killed))
+	require.Equal(t, 1, killed, "one lock holder")
+}
+
+// TestTakeoverResendsAtMostOneRequest: killing the leader's lock session
+// under load lets the standby take over while the old leader still
+// delivers. The checkpoint's epoch fences the old leader: its next save
+// matches no row and it stops before its next request, so the purchases
+// sent twice all come from one request of the old leader (issue 10.13).
+func TestTakeoverResendsAtMostOneRequest(t *testing.T) {
+	e := newEnv(t, "standby: true\n")
+	first := e.spawn(t)
+	require.Eventually(t, first.ready, 30*time.Second, 20*time.Millisecond)
+	second := e.spawn(t)
+	require.Eventually(t, second.standby, 20*time.Second, 20*time.Millisecond)
+	ctx, stopWriting := context.WithCancel(context.Background())
+	defer stopWriting()
+	writing := e.paidOrders(ctx, t, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return len(e.fake.Received()) > 100 }, 30*time.Second, 20*time.Millisecond)
+
+	// The old leader may win the lock back after a kill; kill again until
+	// the standby has taken over.
+	for attempt := 0; !second.leading(); attempt++ {
+		require.Less(t, attempt, 10, "the standby never took over")
+		e.killLockSession(t)
+		deadline := time.Now().Add(6 * time.Second)
+		for time.Now().Before(deadline) && !second.leading() {
+			first.requireRunning(t, "the old leader")
+			time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
+		}
+	}
+	require.Eventually(t, func() bool { return second.ready() && first.standby() }, 30*time.Second, 20*time.Millisecond,
+		"the new leader streams, the old one waits as a standby")
+	require.Eventually(t, func() bool { return len(e.fake.Received()) > 300 }, 30*time.Second, 20*time.Millisecond)
+	stopWriting()
+	<-writing
+	if !e.totalsMatchWithin(60 * time.Second) {
+		e.explainMissing(t)
+	}
+
+	firstCopy := map[string]int{}    // purchase key -> request of its first copy
+	resentFrom := map[int][]string{} // request -> keys sent again later
+	for _, ev := range e.fake.Received() {
+		if ev.Type != "$purchase" {
+			continue
+		}
+		if req, seen := firstCopy[ev.UniqueKey()]; seen {
+			resentFrom[req] = append(resentFrom[req], ev.UniqueKey())
+			continue
+		}
+		firstCopy[ev.UniqueKey()] = ev.Request
+	}
+	t.Logf("purchases: %d, requests whose purchases were sent again: %d (%v)", len(firstCopy), len(resentFrom), resentFrom)
+	require.LessOrEqual(t, len(resentFrom), 1, "one takeover may re-send at most the one request in flight")
 }

@@ -55,7 +55,7 @@ func TestLagStaysTrueWhileDeliveryIsBlocked(t *testing.T) {
 	walBefore := currentWAL(t, e)
 	e.db.Exec(t, `INSERT INTO filler SELECT repeat('x', 200) FROM generate_series(1, 20000)`)
 	grown := currentWAL(t, e) - walBefore
-	require.Greater(t, grown, 2e6)
+	require.Greater(t, grown, 1e6)
 	require.Eventually(t, func() bool { return gauge(t, reg, "cdc_replication_lag_bytes") >= before+grown }, 30*time.Second, 50*time.Millisecond,
 		"the lag gauge froze while delivery was blocked")
 	require.GreaterOrEqual(t, gauge(t, reg, "cdc_replication_retained_wal_bytes"), grown)
@@ -68,10 +68,11 @@ func TestLagStaysTrueWhileDeliveryIsBlocked(t *testing.T) {
 	require.Eventually(t, func() bool { return gauge(t, reg, "cdc_replication_oldest_unacked_seconds") == 0 }, 30*time.Second, 50*time.Millisecond)
 }
 
-// currentWAL is pg_current_wal_lsn() as a number of bytes.
+// currentWAL is where WAL is being inserted, in bytes (with synchronous_commit
+// off, pg_current_wal_lsn() may trail it until the WAL writer catches up).
 func currentWAL(t *testing.T, e *env) float64 {
 	t.Helper()
 	var lsn float64
-	require.NoError(t, e.db.Pool.QueryRow(context.Background(), `SELECT pg_current_wal_lsn() - '0/0'::pg_lsn`).Scan(&lsn))
+	require.NoError(t, e.db.Pool.QueryRow(context.Background(), `SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn`).Scan(&lsn))
 	return lsn
 }

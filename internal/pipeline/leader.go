@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"time"
@@ -55,7 +56,9 @@ func acquireLeader(ctx context.Context, cfg *config.Config, log *slog.Logger, on
 	b := retry.Backoff(lockRetryInitial, lockRetryMax)
 	for {
 		ok, err := l.try(ctx)
-		wait := leaderPoll
+		// Jittered, so standbys do not poll in step with each other or with
+		// the leader's watch: whoever polls first after a lock is lost wins.
+		wait := leaderPoll/2 + rand.N(leaderPoll)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			if !failing {

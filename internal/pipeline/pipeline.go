@@ -86,6 +86,9 @@ func (s *Syncer) Run(ctx context.Context) error {
 		if prepared {
 			err = s.lead(ctx, pool)
 		}
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil // stopped while waiting or starting: a clean stop
+		}
 		if ctx.Err() != nil || !s.cfg.Standby || !(errors.Is(err, errLostLeadership) || unreachable(err)) {
 			return err
 		}
@@ -94,7 +97,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 			b.Reset()
 		}
 		if retry.Sleep(ctx, b.NextBackOff()) != nil {
-			return ctx.Err()
+			return nil
 		}
 	}
 }
@@ -157,7 +160,8 @@ func (s *Syncer) prepare(ctx context.Context, pool *pgxpool.Pool) error {
 
 // stream runs the three stages until ctx ends, then shuts them down: in
 // order (stop reading, drain deliveries within shutdown_timeout, save the
-// checkpoint) on a normal stop, at once when another instance took over.
+// checkpoint) on a normal stop, at once when another instance took over
+// (the lock watch saw it, or a checkpoint save was fenced).
 func (s *Syncer) stream(ctx context.Context, pool *pgxpool.Pool) error {
 	st, err := s.newStages(ctx, pool)
 	if err != nil {
@@ -172,14 +176,20 @@ func (s *Syncer) stream(ctx context.Context, pool *pgxpool.Pool) error {
 		if cause := context.Cause(ctx); errors.Is(cause, errLostLeadership) {
 			s.log.Error("another instance took over: stopping without delivering more", "error", cause)
 			st.abort()
-			return cause
+			st.fail(cause)
+			break
 		}
 		s.log.Info("shutting down: stop reading, drain deliveries", "timeout", s.cfg.ShutdownTimeout)
 		st.drain(ctx, s.cfg.ShutdownTimeout)
 	case <-st.sendCtx.Done(): // a stage failed
 		st.abort()
+	case <-st.reader.Fenced(): // a save found a newer leader's epoch
+		st.abort()
+		st.fail(fmt.Errorf("%w: %w", errLostLeadership, replication.ErrFenced))
 	}
 	err = st.err
+	// Also after a takeover: the checkpoint's epoch fences the final save
+	// (it is stored only if no newer leader claimed the checkpoint yet).
 	if saveErr := st.reader.Close(); saveErr != nil && err == nil {
 		err = saveErr
 	}

@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -99,6 +100,11 @@ func (r *Reader) saveUntilDone(ctx context.Context) {
 	failing := false
 	for {
 		err := r.saveAcked(ctx, saveTimeout)
+		if errors.Is(err, ErrFenced) {
+			r.fence(err)
+			<-ctx.Done() // never return: the delivery side must not send again
+			return
+		}
 		if err == nil || ctx.Err() != nil {
 			if err == nil && failing {
 				r.log.Info("save checkpoint recovered")
@@ -113,6 +119,20 @@ func (r *Reader) saveUntilDone(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// Fenced is closed when a save found that another instance claimed the
+// checkpoint: this instance was replaced and must stop delivering. The ack
+// function that found it never returns (until its context ends), so the
+// delivery side sends no further request.
+func (r *Reader) Fenced() <-chan struct{} { return r.fenced }
+
+func (r *Reader) fence(err error) {
+	r.fencedOnce.Do(func() {
+		r.log.Error("another instance took over: stopping before the next request", "error", err)
+		r.setHealthy(false, "replaced by another instance")
+		close(r.fenced)
+	})
 }
 
 // saveAcked saves the latest acknowledged position if it is not saved yet.

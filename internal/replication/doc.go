@@ -58,6 +58,21 @@
 //     cannot give (work in flight), the reader disconnects so the shutdown
 //     can finish, and resumes after it like after any lost connection.
 //
+// # Fencing
+//
+// The checkpoint row carries the epoch of the leader that owns it
+// (migrations/003). Reader.Run claims the checkpoint before it loads it:
+// CheckpointStore.Claim increments the epoch, and every later Save of this
+// Reader matches the row only while it still carries that epoch. So a save
+// by an instance that another one replaced either happened before the new
+// leader's Load (and is seen by it) or matches no row (ErrFenced). The ack
+// function that meets ErrFenced closes Reader.Fenced and never returns, so
+// the replaced instance's delivery side sends no further request: a
+// takeover re-sends at most the requests the old leader had in flight (one
+// per partition), whatever the lock watch has noticed yet. Close's final
+// save is fenced the same way, and a fenced Close reports nothing to the
+// server.
+//
 // # Resume
 //
 // START_REPLICATION starts at the slot's confirmed_flush_lsn, which by (2)

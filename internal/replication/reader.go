@@ -35,6 +35,9 @@ type Reader struct {
 	// set by the replication goroutine as Run ends, taken by Close.
 	parked *parkedConn
 
+	fenced     chan struct{} // closed when a save found another leader's epoch
+	fencedOnce sync.Once
+
 	healthy atomic.Bool
 	reason  atomic.Value // string: why not healthy
 }
@@ -44,7 +47,8 @@ func NewReader(cfg Config, store *CheckpointStore, logger *slog.Logger, reg prom
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Reader{cfg: cfg, store: store, log: logger.With("component", "replication"), metrics: newMetrics(reg), now: time.Now}
+	r := &Reader{cfg: cfg, store: store, log: logger.With("component", "replication"), metrics: newMetrics(reg), now: time.Now,
+		fenced: make(chan struct{})}
 	r.reason.Store("not started")
 	return r
 }
@@ -90,12 +94,16 @@ func (r *Reader) Run(ctx context.Context, out chan<- stream.Change) error {
 	return err
 }
 
-// loadCheckpoint retries until the checkpoint table answers or ctx ends.
+// loadCheckpoint claims the checkpoint (a new epoch: doc.go, "Fencing")
+// and loads it, retrying until the checkpoint table answers or ctx ends.
 func (r *Reader) loadCheckpoint(ctx context.Context) (stream.Position, error) {
 	var pos stream.Position
 	err := backoff.Retry(func() error {
 		var err error
-		if pos, err = r.store.Load(ctx); err != nil {
+		if _, err = r.store.Claim(ctx); err == nil {
+			pos, err = r.store.Load(ctx)
+		}
+		if err != nil {
 			r.setHealthy(false, err.Error())
 			r.log.Warn("load checkpoint failed; retrying", "err", err)
 		}
