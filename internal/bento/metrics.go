@@ -15,6 +15,7 @@ type metrics struct {
 	deadLetter *prometheus.CounterVec
 	latency    prometheus.Histogram
 	queueDepth prometheus.Gauge
+	queueBytes prometheus.Gauge
 }
 
 // newMetrics registers the series on reg (nil: a private registry). Several
@@ -45,6 +46,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}))
 	m.queueDepth = register(reg, &err, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "cdc_bento_queue_depth", Help: "Items enqueued and not yet acknowledged.",
+	}))
+	m.queueBytes = register(reg, &err, prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "cdc_bento_queue_bytes", Help: "Estimated bytes of items enqueued and not yet acknowledged (bounded by bento.queue_bytes).",
 	}))
 	if err != nil {
 		return nil, err

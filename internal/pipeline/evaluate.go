@@ -14,7 +14,9 @@ import (
 // transactions that produced no events. A lookup that fails because the
 // database is unreachable is retried (holding the stream) rather than
 // dead-lettered: the row is fine, the world is not.
-func (s *Syncer) evaluate(ctx context.Context, eval *rules.Evaluator, sender *bento.Sender, changes <-chan stream.Change) error {
+// Each change's bytes go back to the change queue's budget (release) once
+// its items are enqueued, where the sender's own budget takes over.
+func (s *Syncer) evaluate(ctx context.Context, eval *rules.Evaluator, sender *bento.Sender, changes <-chan stream.Change, release func(*stream.Change)) error {
 	var items []stream.Item
 	for c := range changes {
 		var err error
@@ -28,6 +30,7 @@ func (s *Syncer) evaluate(ctx context.Context, eval *rules.Evaluator, sender *be
 				return err
 			}
 		}
+		release(&c)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ type Config struct {
 	StatusInterval time.Duration `yaml:"status_interval"` // default 10s
 	Heartbeat      time.Duration `yaml:"heartbeat"`       // default 30s
 	QueueSize      int           `yaml:"queue_size"`      // default 1024
+	QueueBytes     int64         `yaml:"queue_bytes"`     // default 32 MiB: bytes of decoded changes queued
 }
 
 // Defaults applied by SetDefaults.
@@ -32,6 +33,7 @@ const (
 	DefaultStatusInterval = 10 * time.Second
 	DefaultHeartbeat      = 30 * time.Second
 	DefaultQueueSize      = 1024
+	DefaultQueueBytes     = 32 << 20
 )
 
 // SetDefaults fills every unset field with its documented default.
@@ -53,6 +55,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.QueueSize <= 0 {
 		c.QueueSize = DefaultQueueSize
+	}
+	if c.QueueBytes <= 0 {
+		c.QueueBytes = DefaultQueueBytes
 	}
 }
 

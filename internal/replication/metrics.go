@@ -20,11 +20,13 @@ type metrics struct {
 
 // newMetrics registers the reader's metrics on reg (a private registry when
 // reg is nil, so tests and tools need not care).
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer, queued func() float64) *metrics {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
 	f := promauto.With(reg)
+	f.NewGaugeFunc(prometheus.GaugeOpts{Name: "cdc_replication_queue_bytes",
+		Help: "Estimated bytes of decoded changes queued between the reader and the rules (bounded by source.queue_bytes)."}, queued)
 	return &metrics{
 		lag: f.NewGauge(prometheus.GaugeOpts{Name: "cdc_replication_lag_bytes",
 			Help: "Bytes between the server's current WAL position and the slot's confirmed_flush_lsn, read from the server every status_interval."}),

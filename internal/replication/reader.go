@@ -24,6 +24,7 @@ type Reader struct {
 	log     *slog.Logger
 	metrics *metrics
 	acks    ackState
+	queue   *stream.Budget // bytes of changes handed to out and not yet released
 	unacked unacked
 	now     func() time.Time
 
@@ -47,11 +48,17 @@ func NewReader(cfg Config, store *CheckpointStore, logger *slog.Logger, reg prom
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Reader{cfg: cfg, store: store, log: logger.With("component", "replication"), metrics: newMetrics(reg), now: time.Now,
-		fenced: make(chan struct{})}
+	r := &Reader{cfg: cfg, store: store, log: logger.With("component", "replication"), now: time.Now,
+		fenced: make(chan struct{}), queue: stream.NewBudget(cfg.QueueBytes)}
+	r.metrics = newMetrics(reg, func() float64 { return float64(r.queue.Used()) })
 	r.reason.Store("not started")
 	return r
 }
+
+// Release returns a consumed change's bytes to the change queue's budget
+// (cfg.QueueBytes). The consumer of out calls it once per change when it is
+// done with it.
+func (r *Reader) Release(ch *stream.Change) { r.queue.Release(ch.QueuedBytes) }
 
 // Healthy reports whether the reader is connected and streaming.
 func (r *Reader) Healthy() (ok bool, reason string) {

@@ -209,33 +209,65 @@ func (s *session) handleWAL(ctx context.Context, data []byte) error {
 	return s.send(ctx, ch)
 }
 
-// send hands ch to the delivery side. While out is full it keeps sending
-// status updates so the server does not time out a slow consumer.
+// send hands ch to the delivery side once its bytes fit the queue's budget
+// and out has room. While it waits it keeps sending status updates so the
+// server does not time out a slow consumer.
 func (s *session) send(ctx context.Context, ch *stream.Change) error {
-	select {
-	case s.out <- *ch:
-		s.emitted(ch)
-		return nil
-	default:
-	}
-	for {
-		timer := time.NewTimer(time.Until(s.nextStatus))
+	ch.QueuedBytes = ch.Size()
+	if s.r.queue.TryAcquire(ch.QueuedBytes) {
 		select {
 		case s.out <- *ch:
+			s.emitted(ch)
+			return nil
+		default:
+		}
+		return s.wait(ctx, ch, true)
+	}
+	return s.wait(ctx, ch, false)
+}
+
+// wait blocks until ch is handed over (acquired: its bytes are already
+// taken from the budget), answering the server meanwhile.
+func (s *session) wait(ctx context.Context, ch *stream.Change, acquired bool) error {
+	for {
+		var out chan<- stream.Change
+		var budget <-chan struct{}
+		if acquired {
+			out = s.out
+		} else {
+			budget = s.r.queue.Changed()
+			if acquired = s.r.queue.TryAcquire(ch.QueuedBytes); acquired {
+				continue
+			}
+		}
+		timer := time.NewTimer(time.Until(s.nextStatus))
+		select {
+		case out <- *ch:
 			timer.Stop()
 			s.emitted(ch)
 			return nil
+		case <-budget:
+			timer.Stop()
 		case <-timer.C:
 			if err := s.sendStatus(ctx); err != nil {
+				s.releaseIf(acquired, ch)
 				return err
 			}
 			if serverStopping(ctx, s.r.store.pool) {
+				s.releaseIf(acquired, ch)
 				return errServerDraining
 			}
 		case <-ctx.Done():
 			timer.Stop()
+			s.releaseIf(acquired, ch)
 			return ctx.Err()
 		}
+	}
+}
+
+func (s *session) releaseIf(acquired bool, ch *stream.Change) {
+	if acquired {
+		s.r.queue.Release(ch.QueuedBytes)
 	}
 }
 
