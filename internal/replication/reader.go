@@ -87,6 +87,9 @@ func (r *Reader) Run(ctx context.Context, out chan<- stream.Change) error {
 		return nil // ctx ended while waiting for the database
 	}
 	r.acks.start(start)
+	if err := r.checkSlotLost(ctx); err != nil {
+		return fmt.Errorf("run replication: %w", err)
+	}
 	r.log.Info("starting replication", "target", r.cfg.Target(), "slot", r.cfg.Slot, "checkpoint", start.String())
 
 	bgCtx, stopBg := context.WithCancel(ctx)
@@ -141,6 +144,11 @@ func (r *Reader) replicate(ctx context.Context, out chan<- stream.Change, start 
 			return nil
 		}
 		if permanent(err) {
+			if objectNotInPrerequisiteState(err) {
+				if lost := r.checkSlotLost(ctx); lost != nil {
+					return fmt.Errorf("replicate slot %s: %w (%v)", r.cfg.Slot, lost, err)
+				}
+			}
 			return fmt.Errorf("replicate slot %s: %w%s", r.cfg.Slot, err, hint(err))
 		}
 		if streamed {

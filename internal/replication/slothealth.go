@@ -23,20 +23,21 @@ type slotHealth struct {
 	CurrentWAL     stream.LSN // pg_current_wal_lsn()
 	WALStatus      string     // reserved, extended, unreserved or lost (pg_replication_slots.wal_status)
 	Active         bool       // a walsender is streaming from the slot
+	KeepSize       string     // the server's max_slot_wal_keep_size setting
 }
 
 // errSlotMissing: the slot does not exist.
 var errSlotMissing = errors.New("replication slot does not exist")
 
 const slotHealthSQL = `SELECT coalesce(confirmed_flush_lsn::text, '0/0'), coalesce(restart_lsn::text, '0/0'),
-	coalesce(wal_status, ''), active, pg_current_wal_lsn()::text
+	coalesce(wal_status, ''), active, pg_current_wal_lsn()::text, current_setting('max_slot_wal_keep_size')
 	FROM pg_replication_slots WHERE slot_name = $1`
 
 // readSlotHealth reads slot's state; errSlotMissing when there is none.
 func readSlotHealth(ctx context.Context, pool *pgxpool.Pool, slot string) (slotHealth, error) {
 	var h slotHealth
 	var confirmed, restart, current string
-	err := pool.QueryRow(ctx, slotHealthSQL, slot).Scan(&confirmed, &restart, &h.WALStatus, &h.Active, &current)
+	err := pool.QueryRow(ctx, slotHealthSQL, slot).Scan(&confirmed, &restart, &h.WALStatus, &h.Active, &current, &h.KeepSize)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return h, fmt.Errorf("read slot %s: %w", slot, errSlotMissing)
 	}
