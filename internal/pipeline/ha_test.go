@@ -22,6 +22,18 @@ type instance struct {
 	err    error
 }
 
+// leaderAndStandby starts two instances with standby: true: first
+// streams, second waits for the lock.
+func leaderAndStandby(t *testing.T) (*env, *instance, *instance) {
+	t.Helper()
+	e := newEnv(t, "standby: true\n")
+	first := e.spawn(t)
+	require.Eventually(t, first.ready, 30*time.Second, 20*time.Millisecond)
+	second := e.spawn(t)
+	require.Eventually(t, second.standby, 20*time.Second, 20*time.Millisecond)
+	return e, first, second
+}
+
 func (e *env) spawn(t *testing.T) *instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -77,11 +89,7 @@ func (in *instance) requireRunning(t *testing.T, what string) {
 // the waiting one takes over when the leader stops. Not parallel: the
 // restart breaks every connection to the shared server.
 func TestStandbySurvivesAPostgresRestart(t *testing.T) {
-	e := newEnv(t, "standby: true\n")
-	first := e.spawn(t)
-	require.Eventually(t, first.ready, 30*time.Second, 20*time.Millisecond)
-	second := e.spawn(t)
-	require.Eventually(t, second.standby, 20*time.Second, 20*time.Millisecond)
+	e, first, second := leaderAndStandby(t)
 
 	pgtest.Restart(t)
 	require.Eventually(t, func() bool {
@@ -142,11 +150,7 @@ func (e *env) killLockSession(t *testing.T) {
 // matches no row and it stops before its next request, so the purchases
 // sent twice all come from one request of the old leader (issue 10.13).
 func TestTakeoverResendsAtMostOneRequest(t *testing.T) {
-	e := newEnv(t, "standby: true\n")
-	first := e.spawn(t)
-	require.Eventually(t, first.ready, 30*time.Second, 20*time.Millisecond)
-	second := e.spawn(t)
-	require.Eventually(t, second.standby, 20*time.Second, 20*time.Millisecond)
+	e, first, second := leaderAndStandby(t)
 	ctx, stopWriting := context.WithCancel(context.Background())
 	defer stopWriting()
 	writing := e.paidOrders(ctx, t, 5*time.Millisecond)
