@@ -117,11 +117,21 @@ func (o *Options) run(ctx context.Context, cfg *config.Config, pool *pgxpool.Poo
 		defer cancel()
 	}
 	reg := prometheus.NewRegistry()
-	syncer := pipeline.New(cfg, pipeline.Options{Logger: o.Logger, Registry: reg, Version: o.Version})
+	streaming := make(chan struct{})
+	syncer := pipeline.New(cfg, pipeline.Options{Logger: o.Logger, Registry: reg, Version: o.Version,
+		Ready: func() { close(streaming) }})
 	syncCtx, stopSync := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSync()
 	syncErr := make(chan error, 1)
 	go func() { syncErr <- syncer.Run(syncCtx) }()
+	// The load starts once the slot exists: rows written before it would
+	// never be streamed, and the totals would never agree.
+	select {
+	case <-streaming:
+	case err := <-syncErr:
+		return fmt.Errorf("syncer stopped: %w", err)
+	case <-ctx.Done():
+	}
 	loadDone := make(chan error, 1)
 	go func() { loadDone <- newLoad(pool, o.Rate).run(ctx) }()
 	view := &display{out: o.Out, pool: pool, fake: fake, reg: reg, clear: o.Clear, started: time.Now()}

@@ -30,7 +30,7 @@ type Options struct {
 	Registry   prometheus.Registerer
 	HTTPClient *http.Client
 	Version    string
-	// Ready, when set, is called once the syncer is streaming.
+	// Ready, when set, is called once, when the syncer first streams.
 	Ready func()
 }
 
@@ -40,6 +40,8 @@ type Syncer struct {
 	opts Options
 	log  *slog.Logger
 	m    *metrics
+
+	readyOnce sync.Once
 
 	mu      sync.Mutex
 	reader  *replication.Reader
@@ -169,7 +171,7 @@ func (s *Syncer) stream(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	st.start()
 	if s.opts.Ready != nil {
-		s.opts.Ready()
+		s.readyOnce.Do(s.opts.Ready) // once, also when a standby leads again
 	}
 	select {
 	case <-ctx.Done():
