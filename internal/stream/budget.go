@@ -13,7 +13,8 @@ type Budget struct {
 	mu      sync.Mutex
 	limit   int64
 	used    int64
-	changed chan struct{} // closed and replaced on every release
+	changed chan struct{} // closed and replaced at a release when watched
+	watched bool          // someone holds changed: a release must close it
 }
 
 // NewBudget returns a budget of limit bytes (limit <= 0: unbounded).
@@ -37,6 +38,7 @@ func (b *Budget) TryAcquire(n int64) bool {
 func (b *Budget) Changed() <-chan struct{} {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.watched = true
 	return b.changed
 }
 
@@ -60,8 +62,10 @@ func (b *Budget) Release(n int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.used = max(b.used-n, 0)
-	close(b.changed)
-	b.changed = make(chan struct{})
+	if b.watched { // no allocation per release when nobody waits
+		close(b.changed)
+		b.changed, b.watched = make(chan struct{}), false
+	}
 }
 
 // Used is the number of bytes held now.
