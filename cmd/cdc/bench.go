@@ -21,8 +21,9 @@ func newBenchCmd() *cobra.Command {
 			"  cdc bench                             backlog of 200,000 orders in transactions of 100\n" +
 			"  cdc bench --large-tx 1000000          one transaction of 1,000,000 rows (bounded memory)\n" +
 			"  cdc bench --steady 500,1500 --duration 30s   live commit-to-delivery latency p50/p99/max\n" +
+			"  cdc bench --wide-rows 400 --sink-delay 5s   orders with a 2 MB note behind a slow Bento (byte-bounded queues)\n" +
 			"  cdc bench --paced 30000 --rpm 120     catch-up under Bento's cap: request sizes, drain time vs the bound\n\n" +
-			"Giving --large-tx, --steady or --paced runs only those modes unless --backlog is given too. Missing a\n" +
+			"Giving --large-tx, --wide-rows, --steady or --paced runs only those modes unless --backlog is given too. Missing a\n" +
 			"target is reported (MISS), not an error; the exit code is non-zero only when a run fails.\n" +
 			"See docs/benchmarks.md.",
 		Args: cobra.NoArgs,
@@ -30,7 +31,7 @@ func newBenchCmd() *cobra.Command {
 			// The stand-in Bento runs in this process and shares the 2 CPUs
 			// with the syncer under test: keep its GC as light as run's.
 			tuneGC()
-			if !cmd.Flags().Changed("backlog") && (o.LargeTx > 0 || len(o.Steady) > 0 || o.Paced > 0) {
+			if !cmd.Flags().Changed("backlog") && (o.LargeTx > 0 || o.WideRows > 0 || len(o.Steady) > 0 || o.Paced > 0) {
 				o.Backlog = 0
 			}
 			o.Syncer = strings.Fields(syncer)
@@ -50,6 +51,8 @@ func newBenchCmd() *cobra.Command {
 	f.IntVar(&o.Repeat, "repeat", 1, "rounds of both consumers over each backlog (each from its own slot), alternating; "+
 		"prints the median too")
 	f.IntVar(&o.LargeTx, "large-tx", 0, "drain ONE transaction of this many rows (e.g. 1000000)")
+	f.IntVar(&o.WideRows, "wide-rows", 0, "drain this many orders with a 2 MB note, one per transaction (e.g. 400)")
+	f.DurationVar(&o.SinkDelay, "sink-delay", 0, "the stand-in Bento answers each request this late (e.g. 5s: a slow Bento)")
 	f.IntSliceVar(&o.Steady, "steady", nil, "steady-load rates in transactions/s, e.g. 500,1500")
 	f.IntVar(&o.Paced, "paced", 0, "catch up a backlog of this many single-row transactions paced at --rpm with batches of 1000 "+
 		"(e.g. 30000); prints the request-size histogram and the drain time against backlog / (rpm x 1000)")

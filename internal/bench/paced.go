@@ -72,7 +72,7 @@ func (r *runner) paced(ctx context.Context) (PacedResult, error) {
 		return res, err
 	}
 	fmt.Fprintf(r.o.Out, "paced: writing %d paid orders in single-row transactions (load average %s) ...\n", res.Backlog, loadavg())
-	if err := writeBacklog(ctx, r.db.pool, res.Backlog, 1, r.o.Customers); err != nil {
+	if err := writeBacklog(ctx, r.db.pool, res.Backlog, 1, r.o.Customers, 0); err != nil {
 		return res, err
 	}
 	fmt.Fprintf(r.o.Out, "paced: the syncer catching up at %d requests/min, batches of %d (load average %s) ...\n", res.RPM, res.Batch, loadavg())

@@ -31,8 +31,8 @@ func pipelineThroughput(b *testing.B, txSize int) {
 	require.NoError(b, err)
 	defer d.close()
 	require.NoError(b, d.prepare(ctx, 100, cdcSlot(0)))
-	require.NoError(b, writeBacklog(ctx, d.pool, b.N, txSize, 100))
-	s, err := startSink(false)
+	require.NoError(b, writeBacklog(ctx, d.pool, b.N, txSize, 100, 0))
+	s, err := startSink(false, 0)
 	require.NoError(b, err)
 	defer s.close()
 	path, err := writeConfig(b.TempDir(), syncerConfig{dsn: db.DSN, slot: cdcSlot(0), bentoURL: s.url,

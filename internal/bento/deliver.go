@@ -68,6 +68,8 @@ func (s *Sender) flushAcks() {
 		s.metrics.latency.Observe(now.Sub(c).Seconds())
 	}
 	s.metrics.queueDepth.Sub(float64(p.held))
+	s.metrics.queueBytes.Sub(float64(p.size))
+	s.bytes.Release(p.size)
 	for range p.held {
 		<-s.slots
 	}

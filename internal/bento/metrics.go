@@ -17,6 +17,7 @@ type metrics struct {
 	queueDepth  prometheus.Gauge
 	resent      prometheus.Counter
 	unconfirmed prometheus.Counter
+	queueBytes  prometheus.Gauge
 }
 
 // newMetrics registers the series on reg (nil: a private registry). Several
@@ -55,6 +56,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.unconfirmed = register(reg, &err, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "cdc_bento_webhook_failed_events_total",
 		Help: "Events a webhook answer (2xx) reported as failed without naming them; they cannot be dead-lettered.",
+	}))
+	m.queueBytes = register(reg, &err, prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "cdc_bento_queue_bytes", Help: "Estimated bytes of items enqueued and not yet acknowledged (bounded by bento.queue_bytes).",
 	}))
 	if err != nil {
 		return nil, err

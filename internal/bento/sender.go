@@ -35,9 +35,10 @@ type Sender struct {
 
 	enqMu    sync.Mutex // makes sequence order and partition order agree
 	track    *tracker
-	slots    chan struct{} // one per outstanding event or failure (not commit marks): the bounded queue
-	parts    []*queue      // events, by hash(email) % Concurrency
-	failures *queue        // rule failures and unencodable events
+	slots    chan struct{}  // one per outstanding event or failure (not commit marks): the bounded queue
+	bytes    *stream.Budget // estimated bytes of outstanding events and failures (cfg.QueueBytes)
+	parts    []*queue       // events, by hash(email) % Concurrency
+	failures *queue         // rule failures and unencodable events
 	running  atomic.Bool
 	replays  *ReplayOptions // nil: no replay hand-off served
 	poll     time.Duration  // how often marked dead letters are looked for
@@ -102,6 +103,7 @@ func NewSender(cfg Config, o SenderOptions) (*Sender, error) {
 			maxBackoff: cfg.MaxBackoff, log: logger, metrics: m, health: h, sleep: retry.Sleep},
 		track:    newTracker(),
 		slots:    make(chan struct{}, cfg.QueueSize),
+		bytes:    stream.NewBudget(cfg.QueueBytes),
 		failures: newQueue(),
 		replays:  o.Replays,
 		poll:     replayPollInterval,
@@ -122,8 +124,9 @@ func NewLimiter(cfg Config) *rate.Limiter {
 }
 
 // Enqueue hands an item to the sender. It blocks while QueueSize events and
-// failures are outstanding (back-pressure; a commit mark takes no slot) and
-// returns ctx's error if ctx ends first.
+// failures or QueueBytes bytes are outstanding (back-pressure; an item
+// larger than QueueBytes waits until it is alone; a commit mark takes no
+// slot and no bytes) and returns ctx's error if ctx ends first.
 func (s *Sender) Enqueue(ctx context.Context, it stream.Item) error {
 	if it.Kind == stream.ItemMark {
 		// A commit mark takes no slot: a single-change transaction costs
@@ -138,18 +141,24 @@ func (s *Sender) Enqueue(ctx context.Context, it stream.Item) error {
 	if err != nil {
 		return err
 	}
+	size := it.Size() + int64(len(e.body))
+	if err := s.bytes.Acquire(ctx, size); err != nil {
+		return err
+	}
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
+		s.bytes.Release(size)
 		return ctx.Err()
 	}
+	s.metrics.queueBytes.Add(float64(size))
 	s.enqMu.Lock()
 	defer s.enqMu.Unlock()
 	var committed time.Time
 	if it.Event != nil {
 		committed = it.Event.Committed
 	}
-	e.seq = s.track.add(it.Pos, committed)
+	e.seq = s.track.add(it.Pos, committed, size)
 	s.metrics.queueDepth.Inc()
 	switch {
 	case it.Kind == stream.ItemFailure || e.bad != nil:

@@ -27,6 +27,7 @@ type tracker struct {
 type trackEntry struct {
 	pos       stream.Position
 	committed time.Time
+	size      int64 // bytes held of the sender's budget
 	done      bool
 	slot      bool              // holds a queue slot: an event or a failure, not a commit mark
 	accepted  *stream.Delivered // set by doneWith: for the ledger
@@ -39,6 +40,7 @@ type popped struct {
 	accepted  []stream.Delivered // ledger records
 	n         int                // entries
 	held      int                // of them, entries that held a queue slot
+	size      int64              // bytes they held of the sender's budget
 }
 
 func newTracker() *tracker {
@@ -47,13 +49,13 @@ func newTracker() *tracker {
 	return t
 }
 
-// add appends an item that holds a queue slot and returns its sequence
-// number.
-func (t *tracker) add(pos stream.Position, committed time.Time) uint64 {
+// add appends an item that holds a queue slot (and size bytes of the
+// sender's budget) and returns its sequence number.
+func (t *tracker) add(pos stream.Position, committed time.Time, size int64) uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.fill()
-	t.entries = append(t.entries, trackEntry{pos: pos, committed: committed, slot: true})
+	t.entries = append(t.entries, trackEntry{pos: pos, committed: committed, size: size, slot: true})
 	return t.base + uint64(len(t.entries)-1)
 }
 
@@ -109,6 +111,7 @@ func (t *tracker) pop() (p popped) {
 	for n < len(t.entries) && t.entries[n].done {
 		e := &t.entries[n]
 		p.last = e.pos
+		p.size += e.size
 		if !e.committed.IsZero() {
 			p.committed = append(p.committed, e.committed)
 		}

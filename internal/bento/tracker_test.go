@@ -14,7 +14,7 @@ func TestTrackerPopsOnlyContiguousDone(t *testing.T) {
 	pos := func(i int) stream.Position { return stream.Position{CommitLSN: stream.LSN(i)} }
 	var seqs []uint64
 	for i := range 5 {
-		seqs = append(seqs, tr.add(pos(i+1), time.Time{}))
+		seqs = append(seqs, tr.add(pos(i+1), time.Time{}, 1))
 	}
 	tr.done(seqs[1])
 	tr.done(seqs[2])
@@ -46,7 +46,7 @@ func TestTrackerPopsOnlyContiguousDone(t *testing.T) {
 	tr.acked(p.n)
 	<-tr.emptied()
 
-	seq := tr.add(pos(6), time.Now())
+	seq := tr.add(pos(6), time.Now(), 1)
 	require.Equal(t, uint64(5), seq, "sequence numbers keep counting after the tracker empties")
 }
 
@@ -55,7 +55,7 @@ func TestTrackerPopsOnlyContiguousDone(t *testing.T) {
 func TestTrackerCoalescesMarks(t *testing.T) {
 	tr := newTracker()
 	pos := func(i int) stream.Position { return stream.Position{CommitLSN: stream.LSN(i)} }
-	seq := tr.add(pos(1), time.Time{})
+	seq := tr.add(pos(1), time.Time{}, 7)
 	for i := 2; i <= 100; i++ {
 		tr.addMark(pos(i))
 	}
@@ -65,6 +65,7 @@ func TestTrackerCoalescesMarks(t *testing.T) {
 	p := tr.pop()
 	require.Equal(t, 2, p.n)
 	require.Equal(t, 1, p.held, "only the event held a queue slot")
+	require.Equal(t, int64(7), p.size, "only the event held bytes")
 	require.Equal(t, pos(100), p.last, "the last mark's position is acknowledged")
 	tr.acked(p.n)
 	<-tr.emptied()

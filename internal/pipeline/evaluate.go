@@ -18,8 +18,11 @@ import (
 //
 // Before its own items, each change passes the in-stream backfill's
 // windows: a high watermark becomes its chunk's items, at its place in the
-// stream (internal/backfill, "Inside the stream").
-func (s *Syncer) evaluate(ctx context.Context, eval *rules.Evaluator, windows *backfill.Windows, sender *bento.Sender, changes <-chan stream.Change) error {
+// stream (internal/backfill, "Inside the stream"). Each change's bytes go
+// back to the change queue's budget (release) once its items are enqueued,
+// where the sender's own budget takes over.
+func (s *Syncer) evaluate(ctx context.Context, eval *rules.Evaluator, windows *backfill.Windows, sender *bento.Sender,
+	changes <-chan stream.Change, release func(*stream.Change)) error {
 	var items []stream.Item
 	chunkEval := func(ctx context.Context, c *stream.Change, dst []stream.Item) ([]stream.Item, error) {
 		return eval.EvaluateRetrying(ctx, c, dst, s.lookups)
@@ -39,6 +42,7 @@ func (s *Syncer) evaluate(ctx context.Context, eval *rules.Evaluator, windows *b
 				return err
 			}
 		}
+		release(&c)
 	}
 	return nil
 }

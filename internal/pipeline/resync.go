@@ -85,7 +85,7 @@ func Resync(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	lead, err := acquireLeader(ctx, cfg, s.log)
+	lead, err := acquireLeader(ctx, cfg, s.log, func() {})
 	if err != nil {
 		return err
 	}

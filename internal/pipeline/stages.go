@@ -99,7 +99,7 @@ func (st *stages) start() {
 	})
 	st.g.Go(func() error {
 		defer close(st.evalDone)
-		if err := st.s.evaluate(st.sendCtx, st.eval, st.windows, st.sender, changes); err != nil && st.sendCtx.Err() == nil {
+		if err := st.s.evaluate(st.sendCtx, st.eval, st.windows, st.sender, changes, st.reader.Release); err != nil && st.sendCtx.Err() == nil {
 			st.fail(err)
 		}
 		return nil

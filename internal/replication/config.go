@@ -22,6 +22,7 @@ type Config struct {
 	StatusInterval time.Duration `yaml:"status_interval"` // default 10s
 	Heartbeat      time.Duration `yaml:"heartbeat"`       // default 30s
 	QueueSize      int           `yaml:"queue_size"`      // default 1024
+	QueueBytes     int64         `yaml:"queue_bytes"`     // default 32 MiB: bytes of decoded changes queued
 	// OnSlotLost is what run does when the checkpoint's slot is lost
 	// (slotidentity.go): OnSlotLostStop (default) or OnSlotLostResync.
 	OnSlotLost string `yaml:"on_slot_lost"`
@@ -41,6 +42,7 @@ const (
 	DefaultStatusInterval = 10 * time.Second
 	DefaultHeartbeat      = 30 * time.Second
 	DefaultQueueSize      = 1024
+	DefaultQueueBytes     = 32 << 20
 )
 
 // SetDefaults fills every unset field with its documented default.
@@ -65,6 +67,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.OnSlotLost == "" {
 		c.OnSlotLost = OnSlotLostStop
+	}
+	if c.QueueBytes <= 0 {
+		c.QueueBytes = DefaultQueueBytes
 	}
 }
 

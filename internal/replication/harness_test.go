@@ -108,6 +108,7 @@ func (h *harness) next() stream.Change {
 	h.t.Helper()
 	select {
 	case ch := <-h.out:
+		h.reader.Release(&ch)
 		return ch
 	case err := <-h.done:
 		h.t.Fatalf("reader stopped: %v", err)
