@@ -9,28 +9,30 @@ import (
 	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/pgbento/cdc/internal/backfill"
-	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/internal/ops"
 )
 
 func newBackfillCmd() *cobra.Command {
 	var (
-		table, where string
-		restart, all bool
-		ratePerMin   float64
+		table, where         string
+		restart, all, detach bool
+		ratePerMin           float64
 	)
 	cmd := &cobra.Command{
 		Use:   "backfill (--table T | --all)",
-		Short: "Send existing rows to Bento as backdated events, through the same rules; resumable",
-		Long: "backfill reads a table in primary-key order and sends what the rules (operation \"snapshot\")\n" +
-			"make of each row. Progress is saved after every delivered chunk: an interrupted backfill\n" +
-			"resumes where it stopped; --restart starts over. It paces itself with --rate requests per\n" +
-			"minute (default: half of bento.requests_per_minute) so a running syncer keeps its share.\n" +
-			"--where is an SQL condition inserted verbatim into the query (e.g. \"created_at > '2024-01-01'\").",
+		Short: "Send existing rows to Bento as backdated events, inside the running syncer's stream; resumable",
+		Long: "backfill asks the syncer to read a table in primary-key order and send what the rules (operation\n" +
+			"\"snapshot\") make of each row, inside its stream: a row changed while its chunk is read is left to\n" +
+			"the stream's own events, so Bento never gets an older state after a newer one. The command shows\n" +
+			"progress until the syncer finished (Ctrl-C leaves it running; --detach returns at once). Without a\n" +
+			"running syncer the request waits for the next `cdc run`. Progress is saved after every delivered\n" +
+			"chunk; --restart starts over. --rate paces it in requests per minute (default: half of\n" +
+			"bento.requests_per_minute). --where is an SQL condition inserted verbatim into the query.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (table == "") == !all {
@@ -53,14 +55,25 @@ func newBackfillCmd() *cobra.Command {
 				return err
 			}
 			defer pool.Close()
-			base := backfill.Options{Pool: pool, Rules: cfg.Compiled, Schema: cfg.Source.Schema, Where: where,
-				ChunkSize: cfg.Backfill.ChunkSize, Restart: restart, Bento: cfg.Bento,
-				Limiter: ops.BackfillLimiter(cfg, ratePerMin, !cmd.Flags().Changed("rate")), Version: version, Logger: log,
-				Ledger: ledger.NewRecorder(pool, cfg.Source.Schema, cfg.Ledger, ledger.OriginBackfill, log)}
+			var perMinute *float64
+			if cmd.Flags().Changed("rate") {
+				perMinute = &ratePerMin
+			}
+			reqs := make([]ops.BackfillRequest, 0, len(tables))
 			for _, t := range tables {
-				opts := base
-				opts.Table, opts.Progress = t, progressReporter(cmd.OutOrStdout(), log)
-				if err := runBackfill(cmd.Context(), cmd.OutOrStdout(), opts); err != nil {
+				reqs = append(reqs, ops.BackfillRequest{Table: t, Where: where, Restart: restart, PerMinute: perMinute})
+			}
+			queued, err := ops.RequestBackfills(cmd.Context(), pool, cfg.Source.Schema, cfg.Source.Slot, reqs)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			for _, q := range queued {
+				if !q.Running || detach {
+					fmt.Fprintf(out, "%s: backfill request %d queued; %s\n", q.Table, q.ID, queuedNote(q.Running))
+					continue
+				}
+				if err := followBackfill(cmd.Context(), out, log, pool, cfg.Source.Schema, q, where); err != nil {
 					return err
 				}
 			}
@@ -71,25 +84,50 @@ func newBackfillCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&all, "all", false, "backfill every table the rules use, one after another")
 	cmd.Flags().StringVar(&where, "where", "", "SQL condition selecting the rows (inserted verbatim; you own the database)")
 	cmd.Flags().BoolVar(&restart, "restart", false, "forget saved progress and start from the first row")
+	cmd.Flags().BoolVar(&detach, "detach", false, "queue the backfill and return at once (cdc status shows it)")
 	cmd.Flags().Float64Var(&ratePerMin, "rate", 0, "requests per minute to Bento, 0 = unlimited (default half of bento.requests_per_minute)")
 	return cmd
 }
 
-func runBackfill(ctx context.Context, out io.Writer, opts backfill.Options) error {
-	res, err := backfill.Run(ctx, opts)
+func queuedNote(running bool) string {
+	if running {
+		return "the running syncer runs it; cdc status shows its progress"
+	}
+	return "no syncer is running: it runs when `cdc run` starts (cdc status lists it)"
+}
+
+// followBackfill shows a request's progress until the syncer finished it.
+// Ctrl-C stops following, not the backfill.
+func followBackfill(ctx context.Context, out io.Writer, log *slog.Logger, pool *pgxpool.Pool, schema string,
+	q ops.Queued, where string) error {
+	progress := progressReporter(out, log)
+	progress.Start(q.Table, backfill.EstimateRows(ctx, pool, q.Table, where), 0)
+	r, err := ops.WaitBackfill(ctx, pool, schema, q.ID, time.Second, func(r backfill.Request) { progress.Advance(r.RowsDone) })
+	progress.Finish()
 	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%w; run the same command again to resume", err)
+		fmt.Fprintf(out, "%s: stopped following; backfill request %d goes on in the syncer (cdc status shows it)\n", q.Table, q.ID)
+		return nil
 	}
 	if err != nil {
 		return err
 	}
-	switch {
-	case res.AlreadyDone:
-		fmt.Fprintf(out, "%s: already backfilled (%d rows); use --restart to send it again\n", res.Table, res.Rows)
-	default:
-		fmt.Fprintf(out, "%s: done, %d rows, %d events, %d rule failures dead-lettered, in %s\n",
-			res.Table, res.Rows, res.Events, res.Failures, res.Elapsed.Round(time.Second))
+	return printBackfill(out, r)
+}
+
+func printBackfill(out io.Writer, r backfill.Request) error {
+	if r.State == backfill.StateFailed {
+		return fmt.Errorf("backfill of %s failed: %s", r.Table, r.Reason)
 	}
+	if r.Reason != "" {
+		fmt.Fprintf(out, "%s: %s (%d rows)\n", r.Table, r.Reason, r.RowsDone)
+		return nil
+	}
+	took := time.Duration(0)
+	if r.Started != nil && r.Finished != nil {
+		took = r.Finished.Sub(*r.Started).Round(time.Second)
+	}
+	fmt.Fprintf(out, "%s: done, %d rows, %d events, %d rows changed meanwhile left to the stream, in %s\n",
+		r.Table, r.RowsDone, r.Events, r.Dropped, took)
 	return nil
 }
 

@@ -20,8 +20,9 @@ func newBenchCmd() *cobra.Command {
 			"peak RSS next to the targets (>= 0.5x pg_recvlogical, < 64 MiB).\n\n" +
 			"  cdc bench                             backlog of 200,000 orders in transactions of 100\n" +
 			"  cdc bench --large-tx 1000000          one transaction of 1,000,000 rows (bounded memory)\n" +
-			"  cdc bench --steady 500,1500 --duration 30s   live commit-to-delivery latency p50/p99/max\n\n" +
-			"Giving --large-tx or --steady runs only those modes unless --backlog is given too. Missing a\n" +
+			"  cdc bench --steady 500,1500 --duration 30s   live commit-to-delivery latency p50/p99/max\n" +
+			"  cdc bench --wide-rows 400 --sink-delay 5s   orders with a 2 MB note behind a slow Bento (byte-bounded queues)\n\n" +
+			"Giving --large-tx, --wide-rows or --steady runs only those modes unless --backlog is given too. Missing a\n" +
 			"target is reported (MISS), not an error; the exit code is non-zero only when a run fails.\n" +
 			"See docs/benchmarks.md.",
 		Args: cobra.NoArgs,
@@ -29,7 +30,7 @@ func newBenchCmd() *cobra.Command {
 			// The stand-in Bento runs in this process and shares the 2 CPUs
 			// with the syncer under test: keep its GC as light as run's.
 			tuneGC()
-			if !cmd.Flags().Changed("backlog") && (o.LargeTx > 0 || len(o.Steady) > 0) {
+			if !cmd.Flags().Changed("backlog") && (o.LargeTx > 0 || o.WideRows > 0 || len(o.Steady) > 0) {
 				o.Backlog = 0
 			}
 			o.Syncer = strings.Fields(syncer)
@@ -49,6 +50,8 @@ func newBenchCmd() *cobra.Command {
 	f.IntVar(&o.Repeat, "repeat", 1, "rounds of both consumers over each backlog (each from its own slot), alternating; "+
 		"prints the median too")
 	f.IntVar(&o.LargeTx, "large-tx", 0, "drain ONE transaction of this many rows (e.g. 1000000)")
+	f.IntVar(&o.WideRows, "wide-rows", 0, "drain this many orders with a 2 MB note, one per transaction (e.g. 400)")
+	f.DurationVar(&o.SinkDelay, "sink-delay", 0, "the stand-in Bento answers each request this late (e.g. 5s: a slow Bento)")
 	f.IntSliceVar(&o.Steady, "steady", nil, "steady-load rates in transactions/s, e.g. 500,1500")
 	f.DurationVar(&o.Duration, "duration", bench.DefaultDuration, "length of each steady-load run")
 	f.IntVar(&o.Writers, "writers", bench.DefaultWriters, "connections the steady writer commits on")

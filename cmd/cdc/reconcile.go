@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pgbento/cdc/internal/backfill"
+	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/ops"
 	"github.com/pgbento/cdc/internal/reconcile"
 )
@@ -14,6 +19,7 @@ func newReconcileCmd() *cobra.Command {
 	var (
 		since, table   string
 		dryRun, asJSON bool
+		detach         bool
 		ratePerMin     float64
 	)
 	cmd := &cobra.Command{
@@ -50,6 +56,12 @@ func newReconcileCmd() *cobra.Command {
 				return err
 			}
 			defer opts.Pool.Close()
+			if !dryRun {
+				handed, err := handReconcile(cmd, cfg, opts)
+				if handed || err != nil {
+					return err
+				}
+			}
 			rep, err := reconcile.Run(cmd.Context(), opts)
 			if err != nil {
 				return err
@@ -65,10 +77,46 @@ func newReconcileCmd() *cobra.Command {
 			return err
 		},
 	}
+	cmd.Flags().BoolVar(&detach, "detach", false, "with a running syncer: hand the repair to it and return at once")
 	cmd.Flags().StringVar(&since, "since", "", "only purchases dated since this time or duration ago (default ledger_retention)")
 	cmd.Flags().StringVar(&table, "table", "", "only this table (default: every table with a $purchase rule on snapshot)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report the drift; send and record nothing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().Float64Var(&ratePerMin, "rate", 0, "requests per minute to Bento, 0 = unlimited (default half of bento.requests_per_minute)")
 	return cmd
+}
+
+// handReconcile gives the repair to a running syncer, which runs it with
+// its own pacing (issue 13), and follows it unless --detach; handed is
+// false when no syncer runs.
+func handReconcile(cmd *cobra.Command, cfg *config.Config, opts reconcile.Options) (handed bool, err error) {
+	table := ""
+	if len(opts.Tables) == 1 {
+		table = opts.Tables[0]
+	}
+	ctx, out := cmd.Context(), cmd.OutOrStdout()
+	id, handed, err := ops.HandReconcile(ctx, opts.Pool, cfg.Source.Schema, cfg.Source.Slot, opts.Since, table)
+	if err != nil || !handed {
+		return false, err
+	}
+	if detach, _ := cmd.Flags().GetBool("detach"); detach {
+		fmt.Fprintf(out, "reconcile request %d handed to the running syncer; cdc status shows the last run\n", id)
+		return true, nil
+	}
+	r, err := ops.WaitBackfill(ctx, opts.Pool, cfg.Source.Schema, id, time.Second, func(backfill.Request) {})
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(out, "stopped following; reconcile request %d goes on in the syncer\n", id)
+		return true, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	if r.State == backfill.StateFailed {
+		return true, fmt.Errorf("reconcile in the syncer failed: %s", r.Reason)
+	}
+	fmt.Fprintf(out, "reconcile ran in the running syncer: %s\n", r.Reason)
+	if !strings.HasSuffix(r.Reason, "; 0 unresolved") {
+		return true, &exitError{code: exitProblem, err: errors.New("drift remains: run cdc reconcile --dry-run for the details")}
+	}
+	return true, nil
 }

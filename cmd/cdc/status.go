@@ -52,6 +52,10 @@ func newStatusCmd() *cobra.Command {
 			for _, b := range st.Backfills {
 				fmt.Fprintf(tw, "backfill %s\t%d rows, done=%v\n", b.Table, b.RowsDone, b.Done)
 			}
+			for _, r := range st.Requests {
+				fmt.Fprintf(tw, "backfill request %d\t%s %s (%s): %d rows, %d events, %d left to the stream\n",
+					r.ID, r.Table, r.State, r.Origin, r.RowsDone, r.Events, r.Dropped)
+			}
 			return nil
 		},
 	}

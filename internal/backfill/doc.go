@@ -34,4 +34,46 @@
 //
 // Positions are synthetic: change i of chunk c has Pos{CommitLSN: c, Index:
 // i}; they order the sender's acknowledgements and name dead letters.
+//
+// # Inside the stream (issue 12)
+//
+// Run above is the first-start backfill (from the slot's snapshot, before
+// streaming starts). Every later backfill is a Request the running syncer
+// executes with its Driver on its own ordered delivery path, so that it
+// never delivers a row state older than a stream event already delivered
+// or queued for the same row (Netflix's DBLog watermarks). Per chunk:
+//
+//  1. The driver registers the chunk with Windows, then emits the low
+//     watermark L: pg_logical_emit_message(true, "cdc_backfill", {chunk})
+//     in an autocommit transaction, so the stream delivers it at its commit,
+//     in commit order, with a position of its own.
+//  2. It waits until every transaction whose commit is already in the WAL
+//     is visible to new snapshots (waitVisible: committed in the clog but
+//     still running in a snapshot, e.g. waiting for a synchronous standby).
+//     So the chunk's snapshot S contains every commit that precedes L.
+//  3. It reads the chunk (keyset, invariant 1) in its own short
+//     transaction: S. Every commit visible in S precedes the high watermark.
+//  4. It hands the rows to Windows, then emits the high watermark H.
+//  5. The syncer's evaluation goroutine sees every change in stream order.
+//     Between L and H it records the keys of the chunk's table that changed
+//     (insert, update with old and new key, delete; a truncate drops the
+//     whole chunk). At H it drops those rows from the chunk: their stream
+//     change is already delivered or queued, and S may be older or newer
+//     than it. Each remaining row's state in S equals its state at H (no
+//     change between L and H, every earlier change visible in S), so its
+//     snapshot events are correct at H's place in the stream. They become
+//     the events of H's change: Pos = H's position with Sub 1..n, so the
+//     checkpoint, resume and ledger invariants of package replication hold
+//     for them unchanged.
+//  6. The driver waits until the delivery side acknowledged H's last item,
+//     reads the dropped rows again by key in a window of their own (steps
+//     1-5, at most maxRereads times; a row still changing is left to its
+//     stream events and counted), then saves the chunk's last key and
+//     counts (invariant 2 holds: at most one chunk in flight).
+//
+// A chunk whose H reaches a process that did not register it (the syncer
+// restarted in between) is ignored; the request resumes from the saved
+// progress and reads that chunk again. Requests are claimed oldest first
+// from <schema>.backfill_requests by the syncer holding the leader lock; a
+// request still running when the syncer stopped is claimed again first.
 package backfill

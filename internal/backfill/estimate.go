@@ -27,3 +27,13 @@ func estimateRows(ctx context.Context, q querier, t *table, where string) int64 
 	}
 	return n
 }
+
+// EstimateRows is estimateRows for a table by name, for a progress display
+// outside the backfill (a request the syncer runs); -1: unknown.
+func EstimateRows(ctx context.Context, q querier, table, where string) int64 {
+	t, err := describeTable(ctx, q, table)
+	if err != nil {
+		return -1
+	}
+	return estimateRows(ctx, q, t, where)
+}

@@ -27,7 +27,8 @@ type source struct {
 // chunk is one page of rows in key order.
 type chunk struct {
 	rows []stream.Row
-	last []string // text form of the last row's key columns
+	keys [][]string // text form of each row's key columns
+	last []string   // text form of the last row's key columns
 }
 
 func openSource(ctx context.Context, pool *pgxpool.Pool, t *table, snapshot, where string, limit int) (*source, error) {
@@ -112,7 +113,29 @@ func (s *source) read(ctx context.Context, tx pgx.Tx, after []string) (chunk, er
 	for _, k := range after {
 		args = append(args, k) // strings go as text; the server parses them as the key's type
 	}
-	rows, err := tx.Query(ctx, s.t.selectSQL(s.where, after != nil, s.limit), args...)
+	return s.query(ctx, tx, s.t.selectSQL(s.where, after != nil, s.limit), args)
+}
+
+// byKeys reads the rows with the given keys again, in key order, in a
+// short read-only transaction (the in-stream backfill's retry of rows
+// that changed while their chunk was read); rows gone since are not there.
+func (s *source) byKeys(ctx context.Context, keys [][]string) (chunk, error) {
+	tx, err := s.begin(ctx, "")
+	if err != nil {
+		return chunk{}, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	args := []any{pgx.QueryResultFormats{pgx.TextFormatCode}}
+	for _, k := range keys {
+		for _, v := range k {
+			args = append(args, v)
+		}
+	}
+	return s.query(ctx, tx, s.t.byKeysSQL(s.where, len(keys)), args)
+}
+
+func (s *source) query(ctx context.Context, tx pgx.Tx, sql string, args []any) (chunk, error) {
+	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
 		return chunk{}, fmt.Errorf("read %s: %w", s.t.name, err)
 	}
@@ -125,6 +148,7 @@ func (s *source) read(ctx context.Context, tx pgx.Tx, after []string) (chunk, er
 		}
 		c.rows = append(c.rows, row)
 		c.last = s.keyText(rows.RawValues())
+		c.keys = append(c.keys, c.last)
 	}
 	if err := rows.Err(); err != nil {
 		return chunk{}, fmt.Errorf("read %s: %w", s.t.name, err)

@@ -100,6 +100,29 @@ func (t *table) setKey(keyPos map[int]int) error {
 // previous values are $1..$n (sent as text; the server types them from the
 // columns). where is the operator's filter, inserted verbatim.
 func (t *table) selectSQL(where string, after bool, limit int) string {
+	var conds []string
+	if after {
+		conds = append(conds, "("+t.keyList()+") > ("+placeholders(len(t.key))+")")
+	}
+	return t.query(conds, where, limit)
+}
+
+// byKeysSQL selects the rows with n given keys ($1.. in key-column order,
+// one tuple per key), still under the operator's filter.
+func (t *table) byKeysSQL(where string, n int) string {
+	tuples := make([]string, n)
+	for i := range tuples {
+		p := make([]string, len(t.key))
+		for j := range p {
+			p[j] = fmt.Sprintf("$%d", i*len(t.key)+j+1)
+		}
+		tuples[i] = "(" + strings.Join(p, ", ") + ")"
+	}
+	return t.query([]string{"(" + t.keyList() + ") IN (" + strings.Join(tuples, ", ") + ")"}, where, n)
+}
+
+// query selects every column under conds and where, in key order.
+func (t *table) query(conds []string, where string, limit int) string {
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	for i, c := range t.cols {
@@ -109,10 +132,6 @@ func (t *table) selectSQL(where string, after bool, limit int) string {
 		b.WriteString(pgx.Identifier{c.name}.Sanitize())
 	}
 	b.WriteString(" FROM " + t.quoted)
-	var conds []string
-	if after {
-		conds = append(conds, "("+t.keyList()+") > ("+placeholders(len(t.key))+")")
-	}
 	if strings.TrimSpace(where) != "" {
 		conds = append(conds, "("+where+"\n)") // the newline ends a trailing -- comment
 	}

@@ -72,6 +72,13 @@ func (r *runner) all(ctx context.Context, rep *Report) error {
 			return err
 		}
 	}
+	if r.o.WideRows > 0 {
+		res, err := r.drain(ctx, "wide-rows", r.o.WideRows, 1)
+		rep.Drains = append(rep.Drains, res...)
+		if err != nil {
+			return err
+		}
+	}
 	for _, rate := range r.o.Steady {
 		res, err := r.steady(ctx, rate)
 		if err != nil {
@@ -96,7 +103,11 @@ func (r *runner) drain(ctx context.Context, mode string, n, txSize int) ([]Drain
 		return nil, err
 	}
 	fmt.Fprintf(r.o.Out, "%s: writing %d paid orders in transactions of %d rows (load average %s) ...\n", mode, n, txSize, loadavg())
-	if err := writeBacklog(ctx, r.db.pool, n, txSize, r.o.Customers); err != nil {
+	note := 0
+	if mode == "wide-rows" {
+		note = WideRowBytes
+	}
+	if err := writeBacklog(ctx, r.db.pool, n, txSize, r.o.Customers, note); err != nil {
 		return nil, err
 	}
 	endpos, err := r.db.endOfBacklog(ctx)
@@ -210,7 +221,7 @@ func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 // withSyncer starts a stand-in and the syncer, runs body, then stops the
 // syncer with SIGTERM and stores its peak RSS and CPU time.
 func (r *runner) withSyncer(ctx context.Context, slot string, keepTimes bool, body func(*syncerProc, *sink) error, peak *int64, cpu *time.Duration) error {
-	s, err := startSink(keepTimes)
+	s, err := startSink(keepTimes, r.o.SinkDelay)
 	if err != nil {
 		return err
 	}

@@ -136,3 +136,15 @@ func TestSharesPairOrdersByKey(t *testing.T) {
 	require.Equal(t, 2*time.Millisecond, p50, "orders 1 and 2 only")
 	require.Equal(t, 4*time.Millisecond, p99)
 }
+
+// TestWideRowsDeliversEveryOrder runs the wide-rows mode briefly: orders
+// with a 2 MB note behind a slow stand-in are all delivered once. It checks
+// the mode works, not memory: the numbers belong in docs/benchmarks.md.
+func TestWideRowsDeliversEveryOrder(t *testing.T) {
+	rep, out := run(t, pgtest.NewDB(t), Options{WideRows: 10, SinkDelay: 50 * time.Millisecond})
+	require.Len(t, rep.Drains, 1)
+	require.Equal(t, "wide-rows", rep.Drains[0].Mode)
+	require.Equal(t, 10, rep.Drains[0].Events)
+	require.Positive(t, rep.Drains[0].PeakRSS)
+	require.Contains(t, out, "wide-rows")
+}

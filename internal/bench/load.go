@@ -14,11 +14,12 @@ import (
 )
 
 // writeBacklog inserts n paid orders in transactions of txSize rows (one
-// INSERT ... SELECT each, so the writer is never the slow part).
-func writeBacklog(ctx context.Context, pool *pgxpool.Pool, n, txSize, customers int) error {
+// INSERT ... SELECT each, so the writer is never the slow part), each with
+// a note of noteBytes.
+func writeBacklog(ctx context.Context, pool *pgxpool.Pool, n, txSize, customers, noteBytes int) error {
 	for from := 1; from <= n; from += txSize {
 		to := min(from+txSize-1, n)
-		if _, err := pool.Exec(ctx, ordersSQL, from, to, customers); err != nil {
+		if _, err := pool.Exec(ctx, ordersSQL, from, to, customers, noteBytes); err != nil {
 			return fmt.Errorf("write backlog orders %d-%d: %w", from, to, err)
 		}
 	}

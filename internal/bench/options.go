@@ -17,6 +17,10 @@ const (
 	DefaultTimeout   = 10 * time.Minute
 	DefaultWriters   = 4
 	DefaultCustomers = 1000
+	// WideRowBytes is the note of each order in the wide-rows mode (issue
+	// 10.8: rows this wide behind a slow Bento must stay within the queues'
+	// byte budgets).
+	WideRowBytes = 2 << 20
 )
 
 // Options say what to run. Zero values take the defaults above, except the
@@ -37,6 +41,8 @@ type Options struct {
 	TxSize    int           // rows per backlog transaction
 	Repeat    int           // rounds of both consumers over each backlog
 	LargeTx   int           // rows of the one-transaction mode; 0 skips it
+	WideRows  int           // orders with a WideRowBytes note, one per transaction; 0 skips it
+	SinkDelay time.Duration // the stand-in answers each request this late (a slow Bento)
 	Steady    []int         // transactions per second, one steady run each
 	Duration  time.Duration // of each steady run
 	Writers   int           // connections the steady writer commits on
@@ -87,11 +93,11 @@ func (o *Options) setDefaults() error {
 
 func (o *Options) validate() error {
 	var errs []error
-	if o.Backlog < 0 || o.LargeTx < 0 || o.TxSize < 1 || o.Writers < 1 || o.Customers < 1 || o.Repeat < 1 || o.Repeat > 10 {
-		errs = append(errs, errors.New("backlog, large-tx, tx-size, writers and customers must be positive; repeat 1 to 10"))
+	if o.Backlog < 0 || o.LargeTx < 0 || o.WideRows < 0 || o.SinkDelay < 0 || o.TxSize < 1 || o.Writers < 1 || o.Customers < 1 || o.Repeat < 1 || o.Repeat > 10 {
+		errs = append(errs, errors.New("backlog, large-tx, wide-rows, sink-delay, tx-size, writers and customers must be positive; repeat 1 to 10"))
 	}
-	if o.Backlog == 0 && o.LargeTx == 0 && len(o.Steady) == 0 {
-		errs = append(errs, errors.New("nothing to run: set a backlog, a large transaction or steady rates"))
+	if o.Backlog == 0 && o.LargeTx == 0 && o.WideRows == 0 && len(o.Steady) == 0 {
+		errs = append(errs, errors.New("nothing to run: set a backlog, a large transaction, wide rows or steady rates"))
 	}
 	for _, r := range o.Steady {
 		if r < 1 {

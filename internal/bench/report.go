@@ -59,7 +59,7 @@ type summary struct {
 // close in time.
 func summarize(rs []DrainResult) []summary {
 	var out []summary
-	for _, mode := range []string{"backlog", "large-tx"} {
+	for _, mode := range []string{"backlog", "large-tx", "wide-rows"} {
 		var events, recv, ratio []float64
 		var rss int64
 		for _, r := range rs {

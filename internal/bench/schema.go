@@ -39,7 +39,8 @@ CREATE TABLE cdc_bench.orders (
     total       numeric(12, 2) NOT NULL,
     currency    text NOT NULL DEFAULT 'USD',
     created_at  timestamptz NOT NULL DEFAULT now(),
-    paid_at     timestamptz
+    paid_at     timestamptz,
+    note        text
 );
 ALTER TABLE cdc_bench.orders REPLICA IDENTITY FULL;
 ALTER TABLE cdc_bench.customers REPLICA IDENTITY FULL;
@@ -50,10 +51,11 @@ const customersSQL = `INSERT INTO cdc_bench.customers (id, email)
 	SELECT g, 'customer' || g || '@example.com' FROM generate_series(1, $1::int) g`
 
 // ordersSQL inserts paid orders $1..$2 (by sequence number g), spread over
-// $3 customers. One statement is one transaction of $2-$1+1 changes.
-const ordersSQL = `INSERT INTO cdc_bench.orders (customer_id, email, status, total, paid_at)
+// $3 customers, each with a note of $4 bytes (none when 0). One statement
+// is one transaction of $2-$1+1 changes.
+const ordersSQL = `INSERT INTO cdc_bench.orders (customer_id, email, status, total, paid_at, note)
 	SELECT 1 + g % $3::int, 'customer' || (1 + g % $3::int) || '@example.com', 'paid',
-	       (500 + g % 20000) / 100.0, now()
+	       (500 + g % 20000) / 100.0, now(), nullif(repeat('x', $4::int), '')
 	FROM generate_series($1::int, $2::int) g`
 
 // orderSQL inserts one paid order for the steady writer.

@@ -34,12 +34,16 @@ type sink struct {
 
 // startSink listens on a free loopback port. keepTimes records each
 // event's receipt time by its unique key (the steady mode needs them).
-func startSink(keepTimes bool) (*sink, error) {
+// delay slows every answer down (a slow Bento).
+func startSink(keepTimes bool, delay time.Duration) (*sink, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for the stand-in: %w", err)
 	}
 	s := &sink{fake: bentofake.New(bentofake.Options{SiteUUID: siteUUID}), url: "http://" + ln.Addr().String()}
+	if delay > 0 {
+		s.fake.SetFault(&bentofake.Response{Delay: delay})
+	}
 	if keepTimes {
 		s.times = map[string]time.Time{}
 	}

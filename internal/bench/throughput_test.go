@@ -25,8 +25,8 @@ func BenchmarkPipelineThroughput(b *testing.B) {
 	require.NoError(b, err)
 	defer d.close()
 	require.NoError(b, d.prepare(ctx, 100, cdcSlot(0)))
-	require.NoError(b, writeBacklog(ctx, d.pool, b.N, 100, 100))
-	s, err := startSink(false)
+	require.NoError(b, writeBacklog(ctx, d.pool, b.N, 100, 100, 0))
+	s, err := startSink(false, 0)
 	require.NoError(b, err)
 	defer s.close()
 	path, err := writeConfig(b.TempDir(), syncerConfig{dsn: db.DSN, slot: cdcSlot(0), bentoURL: s.url,

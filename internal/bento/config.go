@@ -41,6 +41,7 @@ type Config struct {
 	MaxBackoff        time.Duration     `yaml:"max_backoff"`         // cap of the retry interval
 	QueueSize         int               `yaml:"queue_size"`          // items held before Enqueue blocks
 	SendNulls         bool              `yaml:"send_nulls"`          // send null fields/details values (default: left out)
+	QueueBytes        int64             `yaml:"queue_bytes"`         // estimated bytes held before Enqueue blocks
 }
 
 // Defaults.
@@ -51,6 +52,7 @@ const (
 	DefaultTimeout           = 30 * time.Second
 	DefaultMaxBackoff        = 60 * time.Second
 	DefaultQueueSize         = 2000
+	DefaultQueueBytes        = 32 << 20
 )
 
 // SetDefaults fills zero fields with their defaults. Call it before decoding
@@ -81,6 +83,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = DefaultQueueSize
+	}
+	if c.QueueBytes == 0 {
+		c.QueueBytes = DefaultQueueBytes
 	}
 }
 
@@ -135,6 +140,9 @@ func (c Config) Validate() []error {
 	}
 	if c.MaxBackoff <= 0 {
 		bad("max_backoff", "must be positive, got %s", c.MaxBackoff)
+	}
+	if c.QueueBytes < 0 {
+		bad("queue_bytes", "must not be negative, got %d", c.QueueBytes)
 	}
 	if c.QueueSize < 1 {
 		bad("queue_size", "must be at least 1, got %d", c.QueueSize)

@@ -53,7 +53,7 @@ func (s *Sender) ackLoop(ctx context.Context) {
 // flushAcks acknowledges the newest contiguous done position. Only ackLoop
 // and Run (after ackLoop stopped) call it, so acks stay in order.
 func (s *Sender) flushAcks() {
-	last, committed, accepted, n := s.track.pop()
+	last, committed, accepted, n, size := s.track.pop()
 	if n == 0 {
 		return
 	}
@@ -68,6 +68,8 @@ func (s *Sender) flushAcks() {
 		s.metrics.latency.Observe(now.Sub(c).Seconds())
 	}
 	s.metrics.queueDepth.Sub(float64(n))
+	s.metrics.queueBytes.Sub(float64(size))
+	s.bytes.Release(size)
 	for range n {
 		<-s.slots
 	}

@@ -16,6 +16,7 @@ type metrics struct {
 	queueDepth  prometheus.Gauge
 	resent      prometheus.Counter
 	unconfirmed prometheus.Counter
+	queueBytes  prometheus.Gauge
 }
 
 // newMetrics registers the series on reg (nil: unregistered, series nobody
@@ -51,6 +52,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.unconfirmed = promreg.Must(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "cdc_bento_webhook_failed_events_total",
 		Help: "Events a webhook answer (2xx) reported as failed without naming them; they cannot be dead-lettered.",
+	}))
+	m.queueBytes = promreg.Must(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "cdc_bento_queue_bytes", Help: "Estimated bytes of items enqueued and not yet acknowledged (bounded by bento.queue_bytes).",
 	}))
 	return &m
 }

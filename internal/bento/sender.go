@@ -35,9 +35,10 @@ type Sender struct {
 
 	enqMu    sync.Mutex // makes sequence order and partition order agree
 	track    *tracker
-	slots    chan struct{} // one per outstanding item: the bounded queue
-	parts    []*queue      // events, by hash(email) % Concurrency
-	failures *queue        // rule failures and unencodable events
+	slots    chan struct{}  // one per outstanding item: the bounded queue
+	bytes    *stream.Budget // estimated bytes of outstanding items (cfg.QueueBytes)
+	parts    []*queue       // events, by hash(email) % Concurrency
+	failures *queue         // rule failures and unencodable events
 	running  atomic.Bool
 	replays  *ReplayOptions // nil: no replay hand-off served
 	poll     time.Duration  // how often marked dead letters are looked for
@@ -99,6 +100,7 @@ func NewSender(cfg Config, o SenderOptions) (*Sender, error) {
 			maxBackoff: cfg.MaxBackoff, log: logger, metrics: m, health: h, sleep: retry.Sleep},
 		track:    newTracker(),
 		slots:    make(chan struct{}, cfg.QueueSize),
+		bytes:    stream.NewBudget(cfg.QueueBytes),
 		failures: newQueue(),
 		replays:  o.Replays,
 		poll:     replayPollInterval,
@@ -118,25 +120,33 @@ func NewLimiter(cfg Config) *rate.Limiter {
 	return rate.NewLimiter(rate.Limit(cfg.RequestsPerMinute/60), 1)
 }
 
-// Enqueue hands an item to the sender. It blocks while QueueSize items are
-// outstanding (back-pressure) and returns ctx's error if ctx ends first.
+// Enqueue hands an item to the sender. It blocks while QueueSize items or
+// QueueBytes bytes are outstanding (back-pressure; an item larger than
+// QueueBytes waits until it is alone) and returns ctx's error if ctx ends
+// first.
 func (s *Sender) Enqueue(ctx context.Context, it stream.Item) error {
 	e, err := s.prepare(it)
 	if err != nil {
 		return err
 	}
+	size := it.Size() + int64(len(e.body))
+	if err := s.bytes.Acquire(ctx, size); err != nil {
+		return err
+	}
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
+		s.bytes.Release(size)
 		return ctx.Err()
 	}
+	s.metrics.queueBytes.Add(float64(size))
 	s.enqMu.Lock()
 	defer s.enqMu.Unlock()
 	var committed time.Time
 	if it.Event != nil {
 		committed = it.Event.Committed
 	}
-	e.seq = s.track.add(it.Pos, committed)
+	e.seq = s.track.add(it.Pos, committed, size)
 	s.metrics.queueDepth.Inc()
 	switch {
 	case it.Kind == stream.ItemMark:

@@ -27,6 +27,7 @@ type tracker struct {
 type trackEntry struct {
 	pos       stream.Position
 	committed time.Time
+	size      int64 // bytes held of the sender's budget
 	done      bool
 	accepted  *stream.Delivered // set by doneWith: for the ledger
 }
@@ -38,13 +39,13 @@ func newTracker() *tracker {
 }
 
 // add appends an item and returns its sequence number.
-func (t *tracker) add(pos stream.Position, committed time.Time) uint64 {
+func (t *tracker) add(pos stream.Position, committed time.Time, size int64) uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.isEmpty {
 		t.empty, t.isEmpty = make(chan struct{}), false
 	}
-	t.entries = append(t.entries, trackEntry{pos: pos, committed: committed})
+	t.entries = append(t.entries, trackEntry{pos: pos, committed: committed, size: size})
 	return t.base + uint64(len(t.entries)-1)
 }
 
@@ -64,14 +65,15 @@ func (t *tracker) doneWith(seq uint64, d *stream.Delivered) {
 }
 
 // pop removes the contiguous done prefix and returns its last position, the
-// popped entries' commit times (for latency), their ledger records and how
-// many were popped. The caller reports them with acked once the ack call
-// returned.
-func (t *tracker) pop() (last stream.Position, committed []time.Time, accepted []stream.Delivered, n int) {
+// popped entries' commit times (for latency), their ledger records, how
+// many were popped and their bytes. The caller reports them with acked once
+// the ack call returned.
+func (t *tracker) pop() (last stream.Position, committed []time.Time, accepted []stream.Delivered, n int, size int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for n < len(t.entries) && t.entries[n].done {
 		last = t.entries[n].pos
+		size += t.entries[n].size
 		if c := t.entries[n].committed; !c.IsZero() {
 			committed = append(committed, c)
 		}
@@ -81,7 +83,7 @@ func (t *tracker) pop() (last stream.Position, committed []time.Time, accepted [
 		n++
 	}
 	if n == 0 {
-		return last, nil, nil, 0
+		return last, nil, nil, 0, 0
 	}
 	clear(t.entries[:n])
 	t.entries = t.entries[n:]
@@ -90,7 +92,7 @@ func (t *tracker) pop() (last stream.Position, committed []time.Time, accepted [
 	if len(t.entries) == 0 {
 		t.entries = nil // let the grown backing array go
 	}
-	return last, committed, accepted, n
+	return last, committed, accepted, n, size
 }
 
 // acked records that n popped items were acknowledged; Drain waits for it.

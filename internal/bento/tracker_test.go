@@ -14,15 +14,15 @@ func TestTrackerPopsOnlyContiguousDone(t *testing.T) {
 	pos := func(i int) stream.Position { return stream.Position{CommitLSN: stream.LSN(i)} }
 	var seqs []uint64
 	for i := range 5 {
-		seqs = append(seqs, tr.add(pos(i+1), time.Time{}))
+		seqs = append(seqs, tr.add(pos(i+1), time.Time{}, 1))
 	}
 	tr.done(seqs[1])
 	tr.done(seqs[2])
-	_, _, _, n := tr.pop()
+	_, _, _, n, _ := tr.pop()
 	require.Zero(t, n, "item 0 is not done: nothing may be acknowledged")
 
 	tr.done(seqs[0])
-	last, _, _, n := tr.pop()
+	last, _, _, n, _ := tr.pop()
 	require.Equal(t, 3, n)
 	require.Equal(t, pos(3), last)
 	require.Equal(t, 5, tr.len(), "popped items count until their ack returned")
@@ -36,7 +36,7 @@ func TestTrackerPopsOnlyContiguousDone(t *testing.T) {
 	}
 	tr.done(seqs[4])
 	tr.done(seqs[3])
-	last, _, _, n = tr.pop()
+	last, _, _, n, _ = tr.pop()
 	require.Equal(t, 2, n)
 	require.Equal(t, pos(5), last)
 	select {
@@ -47,7 +47,7 @@ func TestTrackerPopsOnlyContiguousDone(t *testing.T) {
 	tr.acked(n)
 	<-tr.emptied()
 
-	seq := tr.add(pos(6), time.Now())
+	seq := tr.add(pos(6), time.Now(), 1)
 	require.Equal(t, uint64(5), seq, "sequence numbers keep counting after the tracker empties")
 }
 

@@ -182,6 +182,18 @@ func TestDSNWithUnescapedAt(t *testing.T) {
 	}
 }
 
+func TestOnSlotLost(t *testing.T) {
+	t.Setenv("TEST_DSN", "postgres://localhost/db")
+	cfg, err := Parse("cdc.yaml", []byte(eventsAPIHead+examples.Rules))
+	require.NoError(t, err)
+	require.Equal(t, "stop", cfg.Source.OnSlotLost, "the default")
+	cfg, err = Parse("cdc.yaml", []byte("source:\n  dsn: ${TEST_DSN}\n  on_slot_lost: resync\nbento:\n  site_uuid: s\n  transport: events_api\n  publishable_key: pk\n  secret_key: sk\n"+examples.Rules))
+	require.NoError(t, err)
+	require.Equal(t, "resync", cfg.Source.OnSlotLost)
+	_, err = Parse("cdc.yaml", []byte("source:\n  dsn: ${TEST_DSN}\n  on_slot_lost: ignore\nbento:\n  site_uuid: s\n  transport: events_api\n  publishable_key: pk\n  secret_key: sk\n"+examples.Rules))
+	require.ErrorContains(t, err, "source.on_slot_lost")
+}
+
 // TestSourceProblemsNameTheirLine: a section's problem carries its YAML path
 // (stream.FieldError), which the loader turns into the line it is on.
 func TestSourceProblemsNameTheirLine(t *testing.T) {

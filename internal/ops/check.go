@@ -238,6 +238,12 @@ func (t *target) checkContinuity(ctx context.Context) ([]Finding, error) {
 	if err != nil || !st.Current() {
 		return nil, err
 	}
+	if err := replication.CheckSlot(ctx, t.pool, t.cfg.Source.Config); replication.IsSlotLost(err) {
+		return []Finding{{Severity: SevError, What: err.Error(),
+			Fix: "cdc setup --resync (no syncer running), or source.on_slot_lost: resync; README \"A lost slot\""}}, nil
+	} else if err != nil {
+		return nil, err
+	}
 	if err := replication.CheckContinuity(ctx, t.pool, t.cfg.Source.Config); err != nil {
 		return []Finding{{Severity: SevError, What: err.Error(),
 			Fix: "see the README's troubleshooting: what changed since the checkpoint must be backfilled"}}, nil

@@ -36,9 +36,9 @@ func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger, version s
 		return bento.ReplayResult{}, fmt.Errorf("connect: %w", err)
 	}
 	defer pool.Close()
-	var running bool
-	if err := pool.QueryRow(ctx, leaderHeldSQL, cfg.Source.Slot).Scan(&running); err != nil {
-		return bento.ReplayResult{}, fmt.Errorf("look for a running syncer: %w", err)
+	running, err := SyncerRunning(ctx, pool, cfg.Source.Slot)
+	if err != nil {
+		return bento.ReplayResult{}, err
 	}
 	if running {
 		return bento.HandOff(ctx, bento.NewDeadLetterStore(pool, cfg.Source.Schema), time.Second, ids...)
@@ -54,11 +54,3 @@ func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger, version s
 	store := bento.NewDeadLetterStore(pool, cfg.Source.Schema)
 	return bento.Replay(ctx, store, client, bento.ReplayOptions{Logger: log, Rebuild: rebuild}, ids...)
 }
-
-// leaderHeldSQL reports whether a syncer holds the slot's leader lock
-// (lockSQL's key, as pg_locks shows a bigint advisory key), without taking
-// it: a syncer starting meanwhile must not find it taken.
-const leaderHeldSQL = `WITH k AS (SELECT hashtext('cdc-bento:' || $1)::bigint AS key)
-	SELECT EXISTS (SELECT 1 FROM pg_locks, k WHERE locktype = 'advisory' AND granted AND objsubid = 1
-		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		AND classid::text::bigint = (k.key >> 32) & 4294967295 AND objid::text::bigint = k.key & 4294967295)`

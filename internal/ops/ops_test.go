@@ -184,9 +184,9 @@ func TestMissingSlotWithCheckpointRefusesToStart(t *testing.T) {
 	e.DB.Exec(t, `SELECT pg_drop_replication_slot('cdc_bento')`)
 
 	err := pipeline.New(e.Cfg, pipeline.Options{}).Run(context.Background())
-	require.ErrorContains(t, err, `replication slot "cdc_bento" is missing but a checkpoint exists`)
+	require.ErrorContains(t, err, `replication slot "cdc_bento" was lost (missing`)
 	_, err = ops.Setup(context.Background(), e.Cfg)
-	require.ErrorContains(t, err, "DELETE FROM cdc.checkpoint")
+	require.ErrorContains(t, err, "cdc setup --resync")
 
 	// check gives the same diagnosis, as an error (exit 3), and does not
 	// promise that setup creates the slot.
@@ -194,9 +194,17 @@ func TestMissingSlotWithCheckpointRefusesToStart(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, ops.Runnable(fs), findingsText(fs))
 	text := findingsText(fs)
-	require.Contains(t, text, `error replication slot "cdc_bento" is missing but a checkpoint exists`)
-	require.Contains(t, text, "DELETE FROM cdc.checkpoint")
+	require.Contains(t, text, `error replication slot "cdc_bento" was lost (missing`)
+	require.Contains(t, text, "cdc setup --resync")
 	require.NotContains(t, text, "creates it")
+	require.NoError(t, ops.CheckResync(context.Background(), e.Cfg), "a lost slot may be resynced by hand")
+
+	// cdc setup --resync: a new slot, and the current rows sent again from its snapshot.
+	require.NoError(t, pipeline.Resync(context.Background(), e.Cfg, pipeline.Options{}))
+	require.Len(t, e.Fake.Received(), 2, "the customer's $subscribe again, from the new slot's snapshot")
+	require.ErrorContains(t, ops.CheckResync(context.Background(), e.Cfg), "is healthy")
+	stop = e.Start(t)
+	require.NoError(t, stop())
 }
 
 // TestOldRowDeadLetterCannotBeReplayed: a rule reading old on a table

@@ -78,13 +78,36 @@ func schemaRightsSQL(schema, role string) string {
 }
 
 // checkPublication reports whether the publication covers the rules'
-// tables and, when not, whether the role can create or extend it.
+// tables and, when not, whether the role can create or extend it; and
+// whether it publishes partitioned tables through their root.
 func (t *target) checkPublication(ctx context.Context) ([]Finding, error) {
-	name, tables := t.cfg.Source.Publication, t.cfg.Compiled.Tables()
-	pub, err := replication.ReadPublication(ctx, t.conn, name)
+	pub, err := replication.ReadPublication(ctx, t.conn, t.cfg.Source.Publication)
 	if err != nil {
 		return nil, err
 	}
+	fs, err := t.checkPublicationTables(ctx, pub)
+	if err != nil {
+		return nil, err
+	}
+	via, err := replication.ViaRootSQL(ctx, t.conn, t.cfg.Source.Config, pub)
+	if err != nil || via == "" {
+		return fs, err
+	}
+	f := Finding{Severity: SevWarn,
+		What: fmt.Sprintf("publication %q lacks publish_via_partition_root while a rule's table is partitioned: "+
+			"its partitions' changes arrive under their own names", t.cfg.Source.Publication),
+		Fix: "cdc setup (or the next cdc run) sets it", SQL: via + ";"}
+	if !pub.Owned {
+		f.Severity, f.Fix = SevError, "the publication's owner runs the SQL (cdc run refuses to start until then)"
+	}
+	return append(fs, f), nil
+}
+
+// checkPublicationTables reports whether the publication covers the rules'
+// tables and, when not, whether the role can create or extend it.
+func (t *target) checkPublicationTables(ctx context.Context, pub replication.Publication) ([]Finding, error) {
+	name, tables := t.cfg.Source.Publication, t.cfg.Compiled.Tables()
+	var err error
 	if pub.Exists && pub.AllTables {
 		return []Finding{{Severity: SevOK, What: fmt.Sprintf("publication %q publishes all tables", name)}}, nil
 	}

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pgbento/cdc/internal/config"
@@ -70,13 +71,17 @@ func (t *target) setupSchema(ctx context.Context, res *SetupResult) error {
 		return err
 	}
 	res.Ran = append(res.Ran, ran...)
+	if err := replication.CheckSlot(ctx, t.pool, t.cfg.Source.Config); err != nil {
+		return err // a lost slot: the message says how to resync
+	}
 	return replication.CheckContinuity(ctx, t.pool, t.cfg.Source.Config)
 }
 
 // setupPublication creates or extends the publication when the role may.
 func (t *target) setupPublication(ctx context.Context, res *SetupResult) error {
 	fs, err := t.checkPublication(ctx)
-	if err != nil || len(fs) == 0 || fs[0].Severity != SevWarn {
+	warns := slices.ContainsFunc(fs, func(f Finding) bool { return f.Severity == SevWarn })
+	if err != nil || !Runnable(fs) || !warns {
 		return err
 	}
 	_, sql, err := replication.EnsurePublication(ctx, t.conn, t.cfg.Source.Config)
@@ -110,9 +115,10 @@ func (t *target) setupSlot(ctx context.Context, res *SetupResult) error {
 		res.Notes = append(res.Notes, fmt.Sprintf("slot %q is created once publication %q exists: run cdc setup again after the SQL below", cfg.Source.Slot, cfg.Source.Publication))
 		return nil
 	}
-	created, err := replication.EnsureSlot(ctx, cfg.Source.Config)
-	if err == nil && created {
-		res.Ran = append(res.Ran, fmt.Sprintf("CREATE_REPLICATION_SLOT %s LOGICAL pgoutput; -- on a replication connection", cfg.Source.Slot))
+	point, err := replication.EnsureSlotAt(ctx, cfg.Source.Config)
+	if err != nil || point == 0 {
+		return err
 	}
-	return err
+	res.Ran = append(res.Ran, fmt.Sprintf("CREATE_REPLICATION_SLOT %s LOGICAL pgoutput; -- on a replication connection", cfg.Source.Slot))
+	return replication.RecordSlot(ctx, t.conn, replication.CheckpointTable(cfg.Source.Schema), cfg.Source.Slot, point)
 }

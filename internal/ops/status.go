@@ -23,6 +23,9 @@ type Status struct {
 	Checkpoint  *Checkpoint              `json:"checkpoint"`
 	DeadLetters int64                    `json:"dead_letters"`
 	Backfills   []backfill.TableProgress `json:"backfills"`
+	// Requests are the backfills (and reconcile runs) queued for or running
+	// in the syncer (cdc backfill, cdc reconcile), oldest first.
+	Requests []backfill.Request `json:"backfill_requests"`
 	// Reconcile is the newest reconcile run (cdc reconcile or
 	// reconcile.every); nil when none ran.
 	Reconcile *reconcile.LastRun `json:"last_reconcile"`
@@ -66,6 +69,9 @@ func ReadStatusWith(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config)
 		return nil, err
 	}
 	if st.Backfills, err = backfill.Progress(ctx, pool, cfg.Source.Schema); err != nil {
+		return nil, err
+	}
+	if st.Requests, err = backfill.NewRequestStore(pool, cfg.Source.Schema).Open(ctx); err != nil {
 		return nil, err
 	}
 	if st.Reconcile, err = reconcile.Last(ctx, pool, cfg.Source.Schema); err != nil {

@@ -233,6 +233,12 @@ func Restart(t testing.TB) {
 	}
 }
 
+// AdminDSN returns a superuser DSN to the "postgres" database.
+func AdminDSN(t testing.TB) string {
+	t.Helper()
+	return get(t).AdminDSN()
+}
+
 type external struct{ dsn string }
 
 func (e *external) AdminDSN() string { return e.dsn }

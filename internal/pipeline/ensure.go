@@ -20,6 +20,9 @@ import (
 // by the stream, each exactly once.
 func (s *Syncer) ensure(ctx context.Context, pool *pgxpool.Pool) error {
 	cfg, log := s.cfg, s.log
+	if err := s.checkSlot(ctx, pool); err != nil {
+		return err
+	}
 	if err := replication.CheckContinuity(ctx, pool, cfg.Source.Config); err != nil {
 		return err
 	}
@@ -36,11 +39,10 @@ func (s *Syncer) ensure(ctx context.Context, pool *pgxpool.Pool) error {
 		log.Info("publication created or extended", "publication", cfg.Source.Publication, "sql", sql)
 	}
 	if !cfg.Backfill.OnCreate {
-		slotCreated, err := replication.EnsureSlot(ctx, cfg.Source.Config)
-		if err == nil && slotCreated {
-			log.Info("replication slot created", "slot", cfg.Source.Slot)
+		if err := s.ensureSlot(ctx, pool); err != nil {
+			return err
 		}
-		return err
+		return s.resumeUnfinished(ctx, pool)
 	}
 	return s.ensureWithBackfill(ctx, pool)
 }
@@ -58,12 +60,7 @@ func (s *Syncer) ensureWithBackfill(ctx context.Context, pool *pgxpool.Pool) err
 		return err
 	}
 	if slot != nil {
-		unfinished, err := backfill.Unfinished(ctx, pool, cfg.Source.Schema)
-		if err != nil || len(unfinished) == 0 {
-			return err
-		}
-		s.log.Warn("resuming an interrupted first-time backfill from current data", "tables", unfinished)
-		return s.backfill(ctx, pool, unfinished, "")
+		return s.resumeUnfinished(ctx, pool)
 	}
 	tables, err := s.neverBackfilled(ctx, pool)
 	if err != nil {
@@ -74,6 +71,9 @@ func (s *Syncer) ensureWithBackfill(ctx context.Context, pool *pgxpool.Pool) err
 		return err
 	}
 	defer snap.Close(context.WithoutCancel(ctx))
+	if err := replication.NewCheckpointStore(pool, cfg.Source.Schema, cfg.Source.Slot).RecordSlot(ctx, snap.ConsistentPoint); err != nil {
+		return err
+	}
 	if len(tables) == 0 {
 		return nil
 	}
@@ -83,6 +83,17 @@ func (s *Syncer) ensureWithBackfill(ctx context.Context, pool *pgxpool.Pool) err
 	s.log.Info("replication slot created; backfilling from its snapshot", "slot", cfg.Source.Slot,
 		"consistent_point", snap.ConsistentPoint.String(), "tables", tables)
 	return s.backfill(ctx, pool, tables, snap.Name)
+}
+
+// ensureSlot creates the slot when missing and records its identity.
+func (s *Syncer) ensureSlot(ctx context.Context, pool *pgxpool.Pool) error {
+	cfg := s.cfg.Source
+	point, err := replication.EnsureSlotAt(ctx, cfg.Config)
+	if err != nil || point == 0 {
+		return err
+	}
+	s.log.Info("replication slot created", "slot", cfg.Slot, "consistent_point", point.String())
+	return replication.NewCheckpointStore(pool, cfg.Schema, cfg.Slot).RecordSlot(ctx, point)
 }
 
 // neverBackfilled is the rules' tables without any backfill progress: a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/pgbento/cdc/internal/backfill"
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/rules"
 	"github.com/pgbento/cdc/internal/stream"
@@ -14,11 +15,24 @@ import (
 // transactions that produced no events. A lookup that fails because the
 // database is unreachable is retried (holding the stream) rather than
 // dead-lettered: the row is fine, the world is not.
-func (s *Syncer) evaluate(ctx context.Context, eval *rules.Evaluator, sender *bento.Sender, changes <-chan stream.Change) error {
+//
+// Before its own items, each change passes the in-stream backfill's
+// windows: a high watermark becomes its chunk's items, at its place in the
+// stream (internal/backfill, "Inside the stream"). Each change's bytes go
+// back to the change queue's budget (release) once its items are enqueued,
+// where the sender's own budget takes over.
+func (s *Syncer) evaluate(ctx context.Context, eval *rules.Evaluator, windows *backfill.Windows, sender *bento.Sender,
+	changes <-chan stream.Change, release func(*stream.Change)) error {
 	var items []stream.Item
+	chunkEval := func(ctx context.Context, c *stream.Change, dst []stream.Item) ([]stream.Item, error) {
+		return eval.EvaluateRetrying(ctx, c, dst, s.lookups)
+	}
 	for c := range changes {
 		var err error
-		items, err = s.itemsFor(ctx, eval, &c, items[:0])
+		items, err = windows.Observe(ctx, &c, chunkEval, items[:0])
+		if err == nil {
+			items, err = s.itemsFor(ctx, eval, &c, items)
+		}
 		if err != nil {
 			return err
 		}
@@ -28,6 +42,7 @@ func (s *Syncer) evaluate(ctx context.Context, eval *rules.Evaluator, sender *be
 				return err
 			}
 		}
+		release(&c)
 	}
 	return nil
 }

@@ -5,11 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/retry"
 )
 
 // errLostLeadership ends a leader that another instance replaced: it must
@@ -37,33 +42,56 @@ const lockSQL = `SELECT pg_try_advisory_lock(hashtext('cdc-bento:' || $1)::bigin
 // (the lock, however many times it was taken on it).
 const unlockSQL = `SELECT pg_advisory_unlock_all()`
 
+// The lock connection's retry schedule: a standby (and a leader that lost
+// its lock) waits through database restarts for as long as it lives.
+const (
+	lockRetryInitial = 500 * time.Millisecond
+	lockRetryMax     = 15 * time.Second
+)
+
 // acquireLeader takes the lock. Without standby a held lock is an error;
-// with standby it waits until the lock is free or ctx ends.
-func acquireLeader(ctx context.Context, cfg *config.Config, log *slog.Logger) (*leader, error) {
+// with standby it waits until the lock is free or ctx ends. A database that
+// cannot be reached (a restart: FATAL 57P01) is retried with backoff, once
+// logged per outage, never returned (issue 10.12).
+// onWait is called whenever it finds the lock held and waits.
+func acquireLeader(ctx context.Context, cfg *config.Config, log *slog.Logger, onWait func()) (*leader, error) {
 	l := &leader{dsn: cfg.Source.DSN, slot: cfg.Source.Slot, log: log}
-	waiting := false
+	waiting, failing := false, false
+	b := retry.Backoff(lockRetryInitial, lockRetryMax)
 	for {
 		ok, err := l.try(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
+		// Jittered, so standbys do not poll in step with each other or with
+		// the leader's watch: whoever polls first after a lock is lost wins.
+		wait := leaderPoll/2 + rand.N(leaderPoll)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			if !failing {
+				log.Warn("leader lock: database unreachable; retrying", "slot", l.slot, "error", err)
+				failing = true
+			}
+			wait = b.NextBackOff()
+		case err != nil:
+			return nil, ctx.Err()
+		case ok:
 			if waiting {
 				log.Info("standby: lock acquired, taking over", "slot", l.slot)
 			}
 			return l, nil
-		}
-		if !cfg.Standby {
+		case !cfg.Standby:
+			l.release()
 			return nil, fmt.Errorf("another cdc instance is running for slot %q (set standby: true to wait for it)", l.slot)
+		default:
+			onWait()
+			if !waiting {
+				log.Info("standby: another instance is active; waiting", "slot", l.slot)
+				waiting = true
+			}
+			failing = false
+			b.Reset()
 		}
-		if !waiting {
-			log.Info("standby: another instance is active; waiting", "slot", l.slot)
-			waiting = true
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(leaderPoll):
+		if err := retry.Sleep(ctx, wait); err != nil {
+			l.release()
+			return nil, err
 		}
 	}
 }
@@ -116,10 +144,27 @@ func (l *leader) watch(ctx context.Context) error {
 // lock still held (a restart fails as a second instance; `cdc dlq replay`
 // hands off to a syncer that is gone and waits for it).
 func (l *leader) release() {
-	if l.conn != nil {
+	if l.conn != nil && !l.conn.IsClosed() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_, _ = l.conn.Exec(ctx, unlockSQL) // a broken connection has no lock left to drop
 		l.conn.Close(ctx)
 	}
+}
+
+// unreachable reports whether err means the database could not be reached
+// (a restart, a network cut) rather than a problem another attempt would
+// meet again: connection failures, SQLSTATE classes 08 (connection
+// exception) and 57 (operator intervention: shutdown, terminated backend).
+func unreachable(err error) bool {
+	var connErr *pgconn.ConnectError
+	var pgErr *pgconn.PgError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &connErr), errors.As(err, &netErr), pgconn.Timeout(err):
+		return true
+	case errors.As(err, &pgErr):
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57")
+	}
+	return false
 }

@@ -17,6 +17,7 @@ func (st *stages) useLedger() {
 	ack := st.reader.AckWithFunc(st.sendCtx)
 	st.sender.OnDelivered(func(p stream.Position, accepted []stream.Delivered) {
 		ack(p, w.InTx(mode.Filter(accepted)))
+		st.windows.Acked(p)
 	})
 	st.pruner = ledger.NewPruner(st.pool, st.s.cfg.Source.Schema, st.s.cfg.LedgerRetention, nil, st.s.opts.Logger)
 }

@@ -16,14 +16,17 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pgbento/cdc/internal/backfill"
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/config"
 	"github.com/pgbento/cdc/internal/reconcile"
 	"github.com/pgbento/cdc/internal/replication"
+	"github.com/pgbento/cdc/internal/retry"
 	"github.com/pgbento/cdc/internal/rules"
 	"github.com/pgbento/cdc/migrations"
 )
@@ -35,8 +38,12 @@ type Options struct {
 	Registry   prometheus.Registerer
 	HTTPClient *http.Client
 	Version    string
-	// Ready, when set, is called once the syncer is streaming.
+	// Ready, when set, is called once, when the syncer first streams.
 	Ready func()
+	// BackfillPoll is how often the syncer looks for requested backfills
+	// (0: 2s); BackfillHooks let tests act between a chunk's watermarks.
+	BackfillPoll  time.Duration
+	BackfillHooks backfill.Hooks
 }
 
 // Syncer is one running instance of the pipeline.
@@ -48,11 +55,14 @@ type Syncer struct {
 	// lookups holds the stream while a lookup fails, for /readyz.
 	lookups *rules.LookupRetries
 
-	mu     sync.Mutex
-	reader *replication.Reader
-	sender *bento.Sender
-	leader bool
-	phase  string // while not streaming yet: what the syncer is doing
+	readyOnce sync.Once
+
+	mu      sync.Mutex
+	reader  *replication.Reader
+	sender  *bento.Sender
+	leader  bool
+	waiting bool   // a standby waiting for the lock
+	phase   string // while not streaming yet: what the syncer is doing
 
 	reconcile *reconcile.Loop // nil unless reconcile.every is set; made once, kept across leaderships
 }
@@ -76,6 +86,8 @@ func New(cfg *config.Config, opts Options) *Syncer {
 // Run runs the syncer until ctx ends, then shuts down gracefully: it stops
 // reading, gives in-flight deliveries up to cfg.ShutdownTimeout to finish,
 // saves the checkpoint and returns nil. Any error before that is returned.
+// With standby, a leader that lost its lock stops delivering and waits to
+// lead again, like a standby, for as long as it lives.
 func (s *Syncer) Run(ctx context.Context) error {
 	pool, err := pgxpool.New(ctx, s.cfg.Source.DSN)
 	if err != nil {
@@ -83,10 +95,37 @@ func (s *Syncer) Run(ctx context.Context) error {
 	}
 	defer pool.Close()
 	defer s.opts.HTTPClient.CloseIdleConnections()
-	if err := s.prepare(ctx, pool); err != nil {
-		return err
+	b := retry.Backoff(lockRetryInitial, lockRetryMax)
+	prepared := false
+	for {
+		var err error
+		if !prepared {
+			err = s.prepare(ctx, pool)
+			prepared = err == nil
+		}
+		if prepared {
+			err = s.lead(ctx, pool)
+		}
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil // stopped while waiting or starting: a clean stop
+		}
+		if ctx.Err() != nil || !s.cfg.Standby || !(errors.Is(err, errLostLeadership) || unreachable(err)) {
+			return err
+		}
+		s.log.Warn("standby: not leading; waiting to lead again", "reason", err)
+		if errors.Is(err, errLostLeadership) {
+			b.Reset()
+		}
+		if retry.Sleep(ctx, b.NextBackOff()) != nil {
+			return nil
+		}
 	}
-	lead, err := acquireLeader(ctx, s.cfg, s.log)
+}
+
+// lead takes the leader lock (or waits for it), then ensures the slot and
+// streams until ctx ends or the lock is lost.
+func (s *Syncer) lead(ctx context.Context, pool *pgxpool.Pool) error {
+	lead, err := acquireLeader(ctx, s.cfg, s.log, s.setWaiting)
 	if err != nil {
 		return err
 	}
@@ -141,7 +180,8 @@ func (s *Syncer) prepare(ctx context.Context, pool *pgxpool.Pool) error {
 
 // stream runs the three stages until ctx ends, then shuts them down: in
 // order (stop reading, drain deliveries within shutdown_timeout, save the
-// checkpoint) on a normal stop, at once when another instance took over.
+// checkpoint) on a normal stop, at once when another instance took over
+// (the lock watch saw it, or a checkpoint save was fenced).
 func (s *Syncer) stream(ctx context.Context, pool *pgxpool.Pool) error {
 	st, err := s.newStages(ctx, pool)
 	if err != nil {
@@ -149,21 +189,27 @@ func (s *Syncer) stream(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	st.start()
 	if s.opts.Ready != nil {
-		s.opts.Ready()
+		s.readyOnce.Do(s.opts.Ready) // once, also when a standby leads again
 	}
 	select {
 	case <-ctx.Done():
 		if cause := context.Cause(ctx); errors.Is(cause, errLostLeadership) {
 			s.log.Error("another instance took over: stopping without delivering more", "error", cause)
 			st.abort()
-			return cause
+			st.fail(cause)
+			break
 		}
 		s.log.Info("shutting down: stop reading, drain deliveries", "timeout", s.cfg.ShutdownTimeout)
 		st.drain(ctx, s.cfg.ShutdownTimeout)
 	case <-st.sendCtx.Done(): // a stage failed
 		st.abort()
+	case <-st.reader.Fenced(): // a save found a newer leader's epoch
+		st.abort()
+		st.fail(fmt.Errorf("%w: %w", errLostLeadership, replication.ErrFenced))
 	}
 	err = st.err
+	// Also after a takeover: the checkpoint's epoch fences the final save
+	// (it is stored only if no newer leader claimed the checkpoint yet).
 	if saveErr := st.reader.Close(); saveErr != nil && err == nil {
 		err = saveErr
 	}
@@ -178,7 +224,13 @@ func (s *Syncer) setPhase(p string) {
 
 func (s *Syncer) setLeader(v bool) {
 	s.mu.Lock()
-	s.leader = v
+	s.leader, s.waiting = v, false
+	s.mu.Unlock()
+}
+
+func (s *Syncer) setWaiting() {
+	s.mu.Lock()
+	s.waiting = true
 	s.mu.Unlock()
 }
 
@@ -186,11 +238,13 @@ func (s *Syncer) setLeader(v bool) {
 // no halting error is in force; reason says why not.
 func (s *Syncer) Ready() (bool, string) {
 	s.mu.Lock()
-	leader, reader, sender, phase := s.leader, s.reader, s.sender, s.phase
+	leader, waiting, reader, sender, phase := s.leader, s.waiting, s.reader, s.sender, s.phase
 	s.mu.Unlock()
 	switch {
-	case !leader:
+	case !leader && waiting:
 		return false, "standby: another instance holds the lock"
+	case !leader:
+		return false, "starting: not leading yet"
 	case reader == nil || sender == nil:
 		if phase != "" {
 			return false, phase

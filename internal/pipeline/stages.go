@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pgbento/cdc/internal/backfill"
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/internal/replication"
@@ -26,6 +27,10 @@ type stages struct {
 	eval   *rules.Evaluator
 	pool   *pgxpool.Pool
 	pruner *ledger.Pruner // nil: ledger off
+	// windows and backfills run requested backfills inside the stream
+	// (issue 12, internal/backfill doc "Inside the stream").
+	windows   *backfill.Windows
+	backfills *backfill.Driver
 
 	readCtx, sendCtx         context.Context
 	stopReading, stopSending context.CancelFunc
@@ -36,18 +41,18 @@ type stages struct {
 }
 
 func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, error) {
-	st := &stages{s: s, pool: pool, evalDone: make(chan struct{})}
+	st := &stages{s: s, pool: pool, evalDone: make(chan struct{}), windows: backfill.NewWindows()}
 	st.readCtx, st.stopReading = context.WithCancel(context.WithoutCancel(ctx))
 	st.sendCtx, st.stopSending = context.WithCancel(context.WithoutCancel(ctx))
 	store := replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
 	st.reader = replication.NewReader(s.cfg.Source.Config, store, replication.Options{Logger: s.opts.Logger, Registry: s.opts.Registry})
 	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
-	limiter := bento.NewLimiter(s.cfg.Bento)               // shared with the periodic reconcile and the replay hand-off
+	limiter := bento.NewLimiter(s.cfg.Bento)               // shared with reconcile, backfill requests and the replay hand-off
 	replayEval := rules.NewEvaluator(s.cfg.Compiled, pool) // the replay hand-off's own, off the stream's goroutine
 	replays := &bento.ReplayOptions{Rebuild: func(ctx context.Context, d bento.DeadLetter) ([]*stream.Event, error) {
 		return replayEval.Rebuild(ctx, d.Change, d.Rule)
 	}}
-	sender, err := bento.NewSender(s.cfg.Bento, bento.SenderOptions{Ack: st.reader.AckFunc(st.sendCtx), DeadLetters: dlq,
+	sender, err := bento.NewSender(s.cfg.Bento, bento.SenderOptions{Ack: st.ackFunc(), DeadLetters: dlq,
 		Limiter: limiter, Replays: replays, HTTPClient: s.opts.HTTPClient, Logger: s.opts.Logger, Registry: s.opts.Registry,
 		Version: s.opts.Version})
 	if err != nil {
@@ -58,6 +63,7 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	st.sender = sender
 	st.useLedger()
 	st.useReconcile(limiter)
+	st.useBackfills(limiter)
 	st.eval = rules.NewEvaluator(s.cfg.Compiled, pool)
 	s.mu.Lock()
 	s.reader, s.sender = st.reader, st.sender
@@ -77,6 +83,7 @@ func (st *stages) start() {
 		st.g.Go(func() error { st.pruner.Run(st.sendCtx); return nil })
 	}
 	changes := make(chan stream.Change, st.s.cfg.Source.QueueSize)
+	st.g.Go(func() error { return st.backfills.Run(st.readCtx) })
 	st.g.Go(func() error {
 		if err := st.reader.Run(st.readCtx, changes); err != nil && st.readCtx.Err() == nil {
 			st.fail(fmt.Errorf("replication: %w", err))
@@ -92,7 +99,7 @@ func (st *stages) start() {
 	})
 	st.g.Go(func() error {
 		defer close(st.evalDone)
-		if err := st.s.evaluate(st.sendCtx, st.eval, st.sender, changes); err != nil && st.sendCtx.Err() == nil {
+		if err := st.s.evaluate(st.sendCtx, st.eval, st.windows, st.sender, changes, st.reader.Release); err != nil && st.sendCtx.Err() == nil {
 			st.fail(err)
 		}
 		return nil

@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -85,10 +86,8 @@ const (
 // retries, holding delivery, until it works or ctx ends; nothing is reported
 // to the server before it is saved. Close saves what a cut-short retry left.
 func (r *Reader) AckFunc(ctx context.Context) stream.AckFunc {
-	return func(pos stream.Position) {
-		r.acks.ack(pos)
-		r.saveUntilDone(ctx)
-	}
+	ack := r.AckWithFunc(ctx)
+	return func(pos stream.Position) { ack(pos, nil) }
 }
 
 // saveUntilDone saves the latest acknowledged position, retrying until it
@@ -104,6 +103,11 @@ func (r *Reader) retrySave(ctx context.Context, save func() error) bool {
 	failing := false
 	for {
 		err := save()
+		if errors.Is(err, ErrFenced) {
+			r.fence(err)
+			<-ctx.Done() // never return: the delivery side must not send again
+			return false
+		}
 		if err == nil || ctx.Err() != nil {
 			if err == nil && failing {
 				r.log.Info("save checkpoint recovered")
@@ -118,6 +122,20 @@ func (r *Reader) retrySave(ctx context.Context, save func() error) bool {
 			return false
 		}
 	}
+}
+
+// Fenced is closed when a save found that another instance claimed the
+// checkpoint: this instance was replaced and must stop delivering. The ack
+// function that found it never returns (until its context ends), so the
+// delivery side sends no further request.
+func (r *Reader) Fenced() <-chan struct{} { return r.fenced }
+
+func (r *Reader) fence(err error) {
+	r.fencedOnce.Do(func() {
+		r.log.Error("another instance took over: stopping before the next request", "error", err)
+		r.setHealthy(false, "replaced by another instance")
+		close(r.fenced)
+	})
 }
 
 // saveAcked saves the latest acknowledged position if it is not saved yet.
@@ -138,10 +156,23 @@ func (r *Reader) saveAcked(ctx context.Context, timeout time.Duration) error {
 // Close is the one final save: once the delivery side has stopped
 // acknowledging, it saves the last acknowledged position if the ack
 // function could not (delivery stopped while a save was failing), so a
-// restart never re-sends what Bento already has. Call it after Run returned
-// and delivery stopped; calling it again does nothing new.
+// restart never re-sends what Bento already has. After a clean stop it then
+// reports the saved position to the server and waits briefly for the slot
+// to show it (finalstatus.go), so the slot does not pin WAL while the syncer
+// is stopped. Call it after Run returned and delivery stopped; calling it
+// again does nothing new.
 func (r *Reader) Close() error {
-	if err := r.saveAcked(context.Background(), finalSaveTimeout); err != nil {
+	parked := r.parked
+	r.parked = nil
+	err := r.saveAcked(context.Background(), finalSaveTimeout)
+	if parked != nil {
+		if err != nil {
+			parked.conn.Close(context.Background())
+		} else if repErr := r.reportFinal(parked); repErr != nil {
+			r.log.Warn("final position saved but not confirmed by the server; the next start reports it", "error", repErr)
+		}
+	}
+	if err != nil {
 		return err
 	}
 	if pos, _ := r.acks.durable(); !pos.IsZero() {

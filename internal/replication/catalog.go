@@ -78,13 +78,16 @@ type Publication struct {
 	Exists    bool
 	AllTables bool // FOR ALL TABLES: every table is a member
 	Owned     bool // the current role owns it (may add tables to it)
+	ViaRoot   bool // publish_via_partition_root: partitions' changes arrive under the root's name
 }
 
 // ReadPublication reads the publication name.
 func ReadPublication(ctx context.Context, q Querier, name string) (Publication, error) {
 	var p Publication
-	err := q.QueryRow(ctx, `SELECT puballtables, pg_has_role(pubowner, 'USAGE') FROM pg_publication WHERE pubname = $1`,
-		name).Scan(&p.AllTables, &p.Owned)
+	// pubviaroot through to_jsonb: the column exists from Postgres 13 only.
+	err := q.QueryRow(ctx, `SELECT puballtables, pg_has_role(pubowner, 'USAGE'),
+		COALESCE((to_jsonb(p) ->> 'pubviaroot')::bool, false) FROM pg_publication p WHERE pubname = $1`,
+		name).Scan(&p.AllTables, &p.Owned, &p.ViaRoot)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return Publication{}, nil
@@ -224,4 +227,44 @@ func primaryKey(ctx context.Context, pool *pgxpool.Pool, relID uint32) []string 
 		return nil
 	}
 	return cols
+}
+
+// TableOIDs returns the relation OID of each table ("schema.table") that
+// exists; tables that do not exist are absent from the map.
+func TableOIDs(ctx context.Context, q Querier, tables []string) (map[string]uint32, error) {
+	schemas, names, err := splitTables(tables)
+	if err != nil {
+		return nil, fmt.Errorf("read table oids: %w", err)
+	}
+	rows, err := q.Query(ctx, `
+		SELECT t.s || '.' || t.n, c.oid FROM unnest($1::text[], $2::text[]) AS t(s, n)
+		JOIN pg_namespace ns ON ns.nspname = t.s
+		JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = t.n`, schemas, names)
+	if err != nil {
+		return nil, fmt.Errorf("read table oids: %w", err)
+	}
+	out := make(map[string]uint32)
+	var name string
+	var oid uint32
+	_, err = pgx.ForEachRow(rows, []any{&name, &oid}, func() error { out[name] = oid; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("read table oids: %w", err)
+	}
+	return out, nil
+}
+
+// relationLineage returns relID followed by the partitioned tables it is a
+// partition of, nearest first (just relID for a table that is no partition
+// or no longer exists).
+func relationLineage(ctx context.Context, q Querier, relID uint32) ([]uint32, error) {
+	rows, err := q.Query(ctx, `SELECT a.relid::oid FROM pg_partition_ancestors($1::oid::regclass) WITH ORDINALITY AS a(relid, i)
+		WHERE a.relid::oid <> $1::oid ORDER BY a.i`, relID)
+	if err != nil {
+		return nil, fmt.Errorf("read partition ancestors: %w", err)
+	}
+	ancestors, err := pgx.CollectRows(rows, pgx.RowTo[uint32])
+	if err != nil {
+		return nil, fmt.Errorf("read partition ancestors: %w", err)
+	}
+	return append([]uint32{relID}, ancestors...), nil
 }

@@ -22,7 +22,17 @@ type Config struct {
 	StatusInterval time.Duration `yaml:"status_interval"` // default 10s
 	Heartbeat      time.Duration `yaml:"heartbeat"`       // default 30s
 	QueueSize      int           `yaml:"queue_size"`      // default 1024
+	QueueBytes     int64         `yaml:"queue_bytes"`     // default 32 MiB: bytes of decoded changes queued
+	// OnSlotLost is what run does when the checkpoint's slot is lost
+	// (slotidentity.go): OnSlotLostStop (default) or OnSlotLostResync.
+	OnSlotLost string `yaml:"on_slot_lost"`
 }
+
+// What run does about a lost slot.
+const (
+	OnSlotLostStop   = "stop"   // exit non-zero with the recovery
+	OnSlotLostResync = "resync" // re-create the slot and backfill from its snapshot
+)
 
 // Defaults applied by SetDefaults.
 const (
@@ -32,6 +42,7 @@ const (
 	DefaultStatusInterval = 10 * time.Second
 	DefaultHeartbeat      = 30 * time.Second
 	DefaultQueueSize      = 1024
+	DefaultQueueBytes     = 32 << 20
 )
 
 // SetDefaults fills every unset field with its documented default.
@@ -54,6 +65,12 @@ func (c *Config) SetDefaults() {
 	if c.QueueSize <= 0 {
 		c.QueueSize = DefaultQueueSize
 	}
+	if c.OnSlotLost == "" {
+		c.OnSlotLost = OnSlotLostStop
+	}
+	if c.QueueBytes <= 0 {
+		c.QueueBytes = DefaultQueueBytes
+	}
 }
 
 // Validate reports every problem with the config at once, each a
@@ -71,6 +88,9 @@ func (c *Config) Validate() []error {
 		if !stream.IsPlainIdentifier(f[1]) {
 			bad(f[0], fmt.Sprintf("%q must be lowercase letters, digits and _ (at most 63)", f[1]))
 		}
+	}
+	if c.OnSlotLost != "" && c.OnSlotLost != OnSlotLostStop && c.OnSlotLost != OnSlotLostResync {
+		bad("on_slot_lost", fmt.Sprintf("%q must be stop or resync", c.OnSlotLost))
 	}
 	for _, t := range c.Tables {
 		if _, _, err := SplitTable(t); err != nil {

@@ -38,6 +38,9 @@ type decoder struct {
 	// REPLICA IDENTITY FULL every column is flagged as identity, so the
 	// flags alone would make a change's Key the whole row.
 	primaryKey func(relID uint32) []string
+	// identify, when set, names the watched table a relation stands for
+	// (Reader.identify: partitions and renamed tables, by relation OID).
+	identify func(relID uint32, table string) (string, error)
 }
 
 func newDecoder() *decoder {
@@ -53,6 +56,10 @@ func (d *decoder) decode(data []byte) (*stream.Change, error) {
 		return nil, &decodeError{err}
 	}
 	ch, err := d.apply(msg)
+	var ce *catalogError
+	if errors.As(err, &ce) {
+		return nil, err // the database, not the bytes: worth another attempt
+	}
 	if err != nil {
 		return nil, &decodeError{err}
 	}
@@ -86,6 +93,13 @@ func (d *decoder) apply(msg pglogrepl.Message) (*stream.Change, error) {
 		return d.commit(m)
 	case *pglogrepl.RelationMessage:
 		rel := newRelation(m)
+		if d.identify != nil {
+			table, err := d.identify(m.RelationID, rel.table)
+			if err != nil {
+				return nil, err
+			}
+			rel.table = table
+		}
 		if m.ReplicaIdentity == 'f' && d.primaryKey != nil {
 			if pk := d.primaryKey(m.RelationID); len(pk) > 0 {
 				rel.key = pk

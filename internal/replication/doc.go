@@ -8,7 +8,9 @@
 // the server is told), and the catalog questions about the source database
 // (catalog.go: slot state, publication membership, live columns, replica
 // identity, the syncer's schema) with the quoting of table names
-// (tables.go). It does not own rules, delivery, the schema migrations,
+// (tables.go), and following the watched tables by relation OID when
+// pgoutput names them otherwise: partitions, renamed tables (identity.go).
+// It does not own rules, delivery, the schema migrations,
 // the operator commands or the CLI; it imports only package stream and
 // the retry and promreg helpers.
 //
@@ -55,10 +57,55 @@
 //  5. Status updates go out every Config.StatusInterval and at once when the
 //     server asks, also while out is full: the replication goroutine waits
 //     on out in a select with a timer, never blocking on it alone.
-//  6. A Postgres shutdown waits for walsenders until their client confirms
+//  6. A clean stop reports the final checkpoint: when Run ends because its
+//     context ended, the still-streaming connection is parked, and Close,
+//     after the final save, sends one last status update with the saved
+//     EndLSN and waits (at most finalConfirmWait) until the slot's
+//     confirmed_flush_lsn shows it (finalstatus.go). The connection has one
+//     owner at a time: the replication goroutine, then Close.
+//  7. A Postgres shutdown waits for walsenders until their client confirms
 //     everything sent. When the server asks again and again for a reply we
 //     cannot give (work in flight), the reader disconnects so the shutdown
 //     can finish, and resumes after it like after any lost connection.
+//
+// # Slot identity (issue 12)
+//
+// The checkpoint counts positions in one slot. A slot that is invalidated
+// (wal_status lost), dropped, missing after a failover, or re-created under
+// the same name cannot continue it: the changes in between were never read.
+// The checkpoint row records the slot's identity (slotidentity.go):
+//
+//  7. slot_consistent_point is the consistent point of the slot the syncer
+//     created (setup, run, a resync), recorded right after creating it.
+//  8. slot_max_flush is at least every flush LSN ever reported to the slot:
+//     a save raises it to the saved EndLSN in the same statement, and the
+//     replication goroutine records any higher flush (the idle WAL end)
+//     before it reports it (Reader.reportable; if recording fails it reports
+//     the recorded one). Our slot's confirmed_flush_lsn therefore never
+//     exceeds slot_max_flush, while a slot created later starts at its own
+//     consistent point, beyond every LSN reported before it existed.
+//
+// CheckSlot, before streaming, calls the slot lost when a checkpoint exists
+// and the slot is missing, invalidated, or confirms more than
+// slot_max_flush (re-created, or advanced by another client). A checkpoint
+// saved before these columns existed adopts the slot as it is (trust on
+// first use). What happens then is source.on_slot_lost (package pipeline):
+// stop, or resync (a new slot and a backfill from its snapshot).
+//
+// # Fencing
+//
+// The checkpoint row carries the epoch of the leader that owns it
+// (migrations/006_checkpoint_epoch.sql). Reader.Run claims the checkpoint before it loads it:
+// CheckpointStore.Claim increments the epoch, and every later Save of this
+// Reader matches the row only while it still carries that epoch. So a save
+// by an instance that another one replaced either happened before the new
+// leader's Load (and is seen by it) or matches no row (ErrFenced). The ack
+// function that meets ErrFenced closes Reader.Fenced and never returns, so
+// the replaced instance's delivery side sends no further request: a
+// takeover re-sends at most the requests the old leader had in flight (one
+// per partition), whatever the lock watch has noticed yet. Close's final
+// save is fenced the same way, and a fenced Close reports nothing to the
+// server.
 //
 // # Resume
 //

@@ -63,9 +63,15 @@ func newHarness(t testing.TB, ddl string, tables ...string) *harness {
 // start runs a new Reader (a fresh process, as far as it knows).
 func (h *harness) start() {
 	h.t.Helper()
+	h.startLogging(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+// startLogging is start with the reader's log going to logger.
+func (h *harness) startLogging(logger *slog.Logger) {
+	h.t.Helper()
 	h.out = make(chan stream.Change, h.cfg.QueueSize)
 	h.reg = prometheus.NewRegistry()
-	h.reader = NewReader(h.cfg, h.store, Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Registry: h.reg})
+	h.reader = NewReader(h.cfg, h.store, Options{Logger: logger, Registry: h.reg})
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func(r *Reader, out chan stream.Change) { h.done <- r.Run(ctx, out) }(h.reader, h.out)
@@ -102,6 +108,7 @@ func (h *harness) next() stream.Change {
 	h.t.Helper()
 	select {
 	case ch := <-h.out:
+		h.reader.Release(&ch)
 		return ch
 	case err := <-h.done:
 		h.t.Fatalf("reader stopped: %v", err)

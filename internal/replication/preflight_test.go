@@ -15,13 +15,8 @@ func TestPreflight(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, `CREATE TABLE public.mine (id int); CREATE TABLE public.secret (id int)`)
 	ctx := context.Background()
-	role := "r_" + h.cfg.Slot[:min(len(h.cfg.Slot), 40)]
-	h.db.Exec(t, `CREATE ROLE `+role+` LOGIN PASSWORD 'pw'`)
+	role, conn := h.newRole()
 	h.db.Exec(t, `GRANT SELECT ON public.mine TO `+role)
-	t.Cleanup(func() {
-		_, _ = h.db.Pool.Exec(ctx, `DROP OWNED BY `+role)
-		_, _ = h.db.Pool.Exec(ctx, `DROP ROLE `+role)
-	})
 
 	cfg := h.cfg
 	cfg.Tables = []string{"public.mine", "public.secret", "public.missing"}
@@ -30,12 +25,6 @@ func TestPreflight(t *testing.T) {
 	defer admin.Close(ctx)
 	require.Empty(t, Preflight(ctx, admin, Config{Slot: cfg.Slot, Tables: []string{"public.mine"}}), "a superuser with existing tables")
 
-	pc, err := pgx.ParseConfig(h.db.DSN)
-	require.NoError(t, err)
-	pc.User, pc.Password = role, "pw"
-	conn, err := pgx.ConnectConfig(ctx, pc)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
 	var whats []string
 	for _, p := range Preflight(ctx, conn, cfg) {
 		require.NotEmpty(t, p.Fix)

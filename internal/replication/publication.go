@@ -10,43 +10,92 @@ import (
 
 // EnsurePublication creates cfg.Publication for cfg.Tables when it is
 // missing, or adds the tables it does not publish yet (NotPublished: a
-// partition whose parent is published counts as published). It returns the
-// SQL it ran ("" when nothing was needed) so the caller can show the
-// operator. It never drops tables from a publication: another tool may
-// share it.
+// partition whose parent is published counts as published), and sets
+// publish_via_partition_root on it when a watched table is partitioned
+// (ViaRootSQL; an error with the SQL when the role does not own it). It
+// returns the SQL it ran ("" when nothing was needed) so the caller can
+// show the operator. It never drops tables from a publication: another
+// tool may share it.
 func EnsurePublication(ctx context.Context, conn *pgx.Conn, cfg Config) (created bool, sql string, err error) {
-	quoted, err := quoteTables(cfg.Tables)
-	if err != nil {
-		return false, "", fmt.Errorf("ensure publication: %w", err)
-	}
-	pub := pgx.Identifier{cfg.Publication}.Sanitize()
 	p, err := ReadPublication(ctx, conn, cfg.Publication)
 	switch {
 	case err != nil:
 		return false, "", err
 	case !p.Exists:
-		parted, err := Partitioned(ctx, conn, cfg.Tables)
-		if err != nil {
-			return false, "", fmt.Errorf("ensure publication: %w", err)
-		}
-		sql = "CREATE PUBLICATION " + pub
-		if len(quoted) > 0 {
-			sql += " FOR TABLE " + strings.Join(quoted, ", ")
-		}
-		sql += PublicationOptions(parted)
-		return true, sql, execDDL(ctx, conn, sql)
-	case p.AllTables:
-		return false, "", nil
+		sql, err = createPublication(ctx, conn, cfg)
+		return err == nil, sql, err
 	}
+	var ran []string
+	if !p.AllTables {
+		add, err := addTables(ctx, conn, cfg)
+		if err != nil {
+			return false, add, err
+		}
+		ran = appendSQL(ran, add)
+	}
+	via, err := ViaRootSQL(ctx, conn, cfg, p)
+	if err != nil || via == "" {
+		return false, strings.Join(ran, "; "), err
+	}
+	if !p.Owned {
+		return false, strings.Join(ran, "; "), fmt.Errorf("ensure publication: publication %s lacks publish_via_partition_root "+
+			"while a watched table is partitioned (its partitions' changes would arrive under their own names) and "+
+			"this role does not own it: its owner runs %s;", cfg.Publication, via)
+	}
+	return false, strings.Join(appendSQL(ran, via), "; "), execDDL(ctx, conn, via)
+}
+
+func createPublication(ctx context.Context, conn *pgx.Conn, cfg Config) (string, error) {
+	quoted, err := quoteTables(cfg.Tables)
+	if err != nil {
+		return "", fmt.Errorf("ensure publication: %w", err)
+	}
+	parted, err := Partitioned(ctx, conn, cfg.Tables)
+	if err != nil {
+		return "", fmt.Errorf("ensure publication: %w", err)
+	}
+	sql := "CREATE PUBLICATION " + pgx.Identifier{cfg.Publication}.Sanitize()
+	if len(quoted) > 0 {
+		sql += " FOR TABLE " + strings.Join(quoted, ", ")
+	}
+	sql += PublicationOptions(parted)
+	return sql, execDDL(ctx, conn, sql)
+}
+
+// addTables adds the tables the publication does not publish yet.
+func addTables(ctx context.Context, conn *pgx.Conn, cfg Config) (string, error) {
 	missing, err := NotPublished(ctx, conn, cfg.Publication, cfg.Tables)
 	if err != nil || len(missing) == 0 {
-		return false, "", err
+		return "", err
 	}
-	if quoted, err = quoteTables(missing); err != nil {
-		return false, "", fmt.Errorf("ensure publication: %w", err)
+	quoted, err := quoteTables(missing)
+	if err != nil {
+		return "", fmt.Errorf("ensure publication: %w", err)
 	}
-	sql = "ALTER PUBLICATION " + pub + " ADD TABLE " + strings.Join(quoted, ", ")
-	return false, sql, execDDL(ctx, conn, sql)
+	sql := "ALTER PUBLICATION " + pgx.Identifier{cfg.Publication}.Sanitize() + " ADD TABLE " + strings.Join(quoted, ", ")
+	return sql, execDDL(ctx, conn, sql)
+}
+
+// ViaRootSQL is the statement that sets publish_via_partition_root on the
+// existing publication p when one of the watched tables is partitioned and
+// p lacks it; "" when nothing is needed. Without it pgoutput sends a
+// partition's changes under the partition's name (issue 10.3).
+func ViaRootSQL(ctx context.Context, q Querier, cfg Config, p Publication) (string, error) {
+	if !p.Exists || p.ViaRoot {
+		return "", nil
+	}
+	parted, err := Partitioned(ctx, q, cfg.Tables)
+	if err != nil || len(parted) == 0 {
+		return "", err
+	}
+	return "ALTER PUBLICATION " + pgx.Identifier{cfg.Publication}.Sanitize() + " SET (publish_via_partition_root = true)", nil
+}
+
+func appendSQL(ran []string, sql string) []string {
+	if sql == "" {
+		return ran
+	}
+	return append(ran, sql)
 }
 
 // PublicationOptions is the WITH clause of a new publication for tables of

@@ -33,10 +33,22 @@ type Reader struct {
 	metrics *metrics
 	now     func() time.Time
 	acks    ackState
+	queue   *stream.Budget // bytes of changes handed to out and not yet released
+	unacked unacked
 
 	// Only the replication goroutine touches these.
-	emitted     bool            // something was handed to out in this process
-	lastEmitted stream.Position // the last thing handed to out
+	emitted       bool            // something was handed to out in this process
+	lastEmitted   stream.Position // the last thing handed to out
+	identity      *tableIdentity  // the watched tables' OIDs, from the first session
+	maxFlush      stream.LSN      // the highest flush recorded as reported (slotidentity.go)
+	recordFailing bool            // recording a flush fails: logged once per outage
+
+	// parked is the replication connection a clean stop left streaming;
+	// set by the replication goroutine as Run ends, taken by Close.
+	parked *parkedConn
+
+	fenced     chan struct{} // closed when a save found another leader's epoch
+	fencedOnce sync.Once
 
 	healthy atomic.Bool
 	reason  atomic.Value // string: why not healthy
@@ -57,11 +69,17 @@ func NewReader(cfg Config, store *CheckpointStore, opts Options) *Reader {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	r := &Reader{cfg: cfg, store: store, log: opts.Logger.With("component", "replication"),
-		metrics: newMetrics(opts.Registry), now: opts.Now}
+	r := &Reader{cfg: cfg, store: store, log: opts.Logger.With("component", "replication"), now: opts.Now,
+		fenced: make(chan struct{}), queue: stream.NewBudget(cfg.QueueBytes)}
+	r.metrics = newMetrics(opts.Registry, func() float64 { return float64(r.queue.Used()) })
 	r.reason.Store("not started")
 	return r
 }
+
+// Release returns a consumed change's bytes to the change queue's budget
+// (cfg.QueueBytes). The consumer of out calls it once per change when it is
+// done with it.
+func (r *Reader) Release(ch *stream.Change) { r.queue.Release(ch.QueuedBytes) }
 
 // Healthy reports whether the reader is connected and streaming.
 func (r *Reader) Healthy() (ok bool, reason string) {
@@ -90,12 +108,17 @@ func (r *Reader) Run(ctx context.Context, out chan<- stream.Change) error {
 		return nil // ctx ended while waiting for the database
 	}
 	r.acks.start(start)
+	r.maxFlush = r.loadMaxFlush(ctx)
+	if err := r.checkSlotLost(ctx); err != nil {
+		return fmt.Errorf("run replication: %w", err)
+	}
 	r.log.Info("starting replication", "target", r.cfg.Target(), "slot", r.cfg.Slot, "checkpoint", start.String())
 
 	bgCtx, stopBg := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); r.heartbeatLoop(bgCtx) }()
+	go func() { defer wg.Done(); r.slotWatchLoop(bgCtx) }()
 	err = r.replicate(ctx, out, start)
 	stopBg()
 	wg.Wait()
@@ -103,12 +126,16 @@ func (r *Reader) Run(ctx context.Context, out chan<- stream.Change) error {
 	return err
 }
 
-// loadCheckpoint retries until the checkpoint table answers or ctx ends.
+// loadCheckpoint claims the checkpoint (a new epoch: doc.go, "Fencing")
+// and loads it, retrying until the checkpoint table answers or ctx ends.
 func (r *Reader) loadCheckpoint(ctx context.Context) (stream.Position, error) {
 	var pos stream.Position
 	err := backoff.Retry(func() error {
 		var err error
-		if pos, err = r.store.Load(ctx); err != nil {
+		if _, err = r.store.Claim(ctx); err == nil {
+			pos, err = r.store.Load(ctx)
+		}
+		if err != nil {
 			r.setHealthy(false, err.Error())
 			r.log.Warn("load checkpoint failed; retrying", "error", err)
 		}
@@ -131,7 +158,12 @@ func (r *Reader) replicate(ctx context.Context, out chan<- stream.Change, start 
 			return nil
 		}
 		if permanent(err) {
-			return fmt.Errorf("replicate slot %s: %w%s", r.cfg.Slot, err, hint(err))
+			if objectNotInPrerequisiteState(err) {
+				if lost := r.checkSlotLost(ctx); lost != nil {
+					return fmt.Errorf("replicate slot %s: %w (%v)", r.cfg.Slot, lost, err)
+				}
+			}
+			return fmt.Errorf("replicate slot %s: %w%s", r.cfg.Slot, err, r.hint(ctx, err))
 		}
 		if streamed {
 			bo.Reset()
@@ -168,7 +200,10 @@ func permanent(err error) bool {
 }
 
 // hint tells the operator what to do about a permanent error, if we know.
-func hint(err error) string {
+func (r *Reader) hint(ctx context.Context, err error) string {
+	if missingPublication(err) {
+		return r.publicationHint(ctx)
+	}
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return ""

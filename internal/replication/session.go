@@ -28,6 +28,7 @@ type session struct {
 	walEnd     stream.LSN // server WAL end known to be fully received (keepalives, empty commits)
 	nextStatus time.Time
 	streamed   bool      // the server sent something: the connection worked
+	started    bool      // START_REPLICATION succeeded: the connection streams
 	pings      int       // reply-requested keepalives in quick succession
 	lastPing   time.Time // when the last one arrived
 }
@@ -45,20 +46,33 @@ func (r *Reader) session(ctx context.Context, out chan<- stream.Change, resume r
 	if err != nil {
 		return false, err
 	}
-	defer func() {
-		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		conn.Close(closeCtx)
-	}()
 	s := &session{r: r, conn: conn, out: out, dec: newDecoder(), resume: resume}
+	defer s.end(ctx)
 	s.dec.primaryKey = func(relID uint32) []string { return primaryKey(ctx, r.store.pool, relID) }
+	s.dec.identify = func(relID uint32, table string) (string, error) { return r.identify(ctx, relID, table) }
+	if err := r.resolveIdentity(ctx); err != nil {
+		return false, err
+	}
 	if err := s.start(ctx); err != nil {
 		return false, err
 	}
+	s.started = true
 	r.setHealthy(true, "")
 	r.log.Info("streaming", "slot", r.cfg.Slot, "publication", r.cfg.Publication, "confirmed_flush", s.floor.String())
 	err = s.run(ctx)
 	return s.streamed, err
+}
+
+// end closes the connection, or, on a clean stop (ctx ended) of a session
+// that still streams, parks it for Close's final report (finalstatus.go).
+func (s *session) end(ctx context.Context) {
+	if ctx.Err() != nil && s.started && !s.conn.IsClosed() {
+		s.r.parked = &parkedConn{conn: s.conn, floor: s.floor}
+		return
+	}
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	s.conn.Close(closeCtx)
 }
 
 // start reads the slot's confirmed flush LSN and issues START_REPLICATION
@@ -168,7 +182,10 @@ func (s *session) checkDraining() error {
 		s.pings = 1
 	}
 	s.lastPing = now
-	if s.pings >= 3 && s.flushLSN() < s.walEnd {
+	// What we last reported (floor), not what we could report: while the
+	// server stops, recording a higher flush fails (reportable), so the
+	// walsender would wait forever for a confirmation that never comes.
+	if s.pings >= 3 && s.floor < s.walEnd {
 		return errServerDraining
 	}
 	return nil
@@ -199,38 +216,71 @@ func (s *session) handleWAL(ctx context.Context, data []byte) error {
 	return s.send(ctx, ch)
 }
 
-// send hands ch to the delivery side. While out is full it keeps sending
-// status updates so the server does not time out a slow consumer.
+// send hands ch to the delivery side once its bytes fit the queue's budget
+// and out has room. While it waits it keeps sending status updates so the
+// server does not time out a slow consumer.
 func (s *session) send(ctx context.Context, ch *stream.Change) error {
-	select {
-	case s.out <- *ch:
-		s.emitted(ch)
-		return nil
-	default:
-	}
-	for {
-		timer := time.NewTimer(s.nextStatus.Sub(s.r.now()))
+	ch.QueuedBytes = ch.Size()
+	if s.r.queue.TryAcquire(ch.QueuedBytes) {
 		select {
 		case s.out <- *ch:
+			s.emitted(ch)
+			return nil
+		default:
+		}
+		return s.wait(ctx, ch, true)
+	}
+	return s.wait(ctx, ch, false)
+}
+
+// wait blocks until ch is handed over (acquired: its bytes are already
+// taken from the budget), answering the server meanwhile.
+func (s *session) wait(ctx context.Context, ch *stream.Change, acquired bool) error {
+	for {
+		var out chan<- stream.Change
+		var budget <-chan struct{}
+		if acquired {
+			out = s.out
+		} else {
+			budget = s.r.queue.Changed()
+			if acquired = s.r.queue.TryAcquire(ch.QueuedBytes); acquired {
+				continue
+			}
+		}
+		timer := time.NewTimer(s.nextStatus.Sub(s.r.now()))
+		select {
+		case out <- *ch:
 			timer.Stop()
 			s.emitted(ch)
 			return nil
+		case <-budget:
+			timer.Stop()
 		case <-timer.C:
 			if err := s.sendStatus(ctx); err != nil {
+				s.releaseIf(acquired, ch)
 				return err
 			}
 			if serverStopping(ctx, s.r.store.pool) {
+				s.releaseIf(acquired, ch)
 				return errServerDraining
 			}
 		case <-ctx.Done():
 			timer.Stop()
+			s.releaseIf(acquired, ch)
 			return ctx.Err()
 		}
 	}
 }
 
+func (s *session) releaseIf(acquired bool, ch *stream.Change) {
+	if acquired {
+		s.r.queue.Release(ch.QueuedBytes)
+	}
+}
+
 func (s *session) emitted(ch *stream.Change) {
 	s.r.emitted, s.r.lastEmitted = true, ch.Pos
+	s.r.unacked.emitted(ch.Pos, ch.CommitTime)
 	s.r.metrics.changes.WithLabelValues(ch.Op.String()).Inc()
 }
 
@@ -247,7 +297,7 @@ func (s *session) flushLSN() stream.LSN {
 }
 
 func (s *session) sendStatus(ctx context.Context) error {
-	flush := s.flushLSN()
+	flush := s.r.reportable(ctx, s.flushLSN())
 	err := pglogrepl.SendStandbyStatusUpdate(ctx, s.conn, pglogrepl.StandbyStatusUpdate{
 		WALWritePosition: pglogrepl.LSN(flush),
 		WALFlushPosition: pglogrepl.LSN(flush),
@@ -259,6 +309,5 @@ func (s *session) sendStatus(ctx context.Context) error {
 	s.floor = flush // the server now holds it; never go back
 	s.nextStatus = s.r.now().Add(s.r.cfg.StatusInterval)
 	s.r.metrics.checkpoint.Set(float64(flush))
-	s.r.metrics.lag.Set(float64(max(s.walEnd, flush) - flush))
 	return nil
 }

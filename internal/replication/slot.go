@@ -44,21 +44,32 @@ func connectReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error)
 // creating connection stays idle, which a function that returns cannot
 // promise. Use CreateSlotWithSnapshot for that.
 func EnsureSlot(ctx context.Context, cfg Config) (created bool, err error) {
+	point, err := EnsureSlotAt(ctx, cfg)
+	return point != 0, err
+}
+
+// EnsureSlotAt is EnsureSlot returning the new slot's consistent point, its
+// identity for the checkpoint (slotidentity.go); 0 when the slot existed.
+func EnsureSlotAt(ctx context.Context, cfg Config) (stream.LSN, error) {
 	conn, err := connectReplication(ctx, cfg.DSN)
 	if err != nil {
-		return false, fmt.Errorf("ensure slot: %w", err)
+		return 0, fmt.Errorf("ensure slot: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	_, err = pglogrepl.CreateReplicationSlot(ctx, conn, cfg.Slot, "pgoutput",
+	res, err := pglogrepl.CreateReplicationSlot(ctx, conn, cfg.Slot, "pgoutput",
 		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "NOEXPORT_SNAPSHOT"})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "42710" { // duplicate_object: it exists
-		return false, nil
+		return 0, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("create replication slot %s: %w", cfg.Slot, err)
+		return 0, fmt.Errorf("create replication slot %s: %w", cfg.Slot, err)
 	}
-	return true, nil
+	point, err := stream.ParseLSN(res.ConsistentPoint)
+	if err != nil {
+		return 0, fmt.Errorf("create replication slot %s: %w", cfg.Slot, err)
+	}
+	return point, nil
 }
 
 // SlotSnapshot is a freshly created slot with its exported snapshot. The

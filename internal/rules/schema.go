@@ -99,6 +99,21 @@ func (s *Set) CheckSchema(cols map[string][]string) error {
 	return errs.orNil()
 }
 
+// SnapshotTables returns the tables, sorted, that have a rule firing on
+// snapshot: what a resync after a lost slot backfills (issue 12).
+func (s *Set) SnapshotTables() []string {
+	var out []string
+	for _, r := range s.rules {
+		for _, t := range r.tables {
+			if r.ops[stream.OpSnapshot] && !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // PurchaseTables returns the tables, sorted, that have a $purchase rule
 // firing on snapshot: the rows reconcile evaluates.
 func (s *Set) PurchaseTables() []string {

@@ -163,13 +163,9 @@ func TestStatusPageShowsEmailsAtDebugAndIsReadOnly(t *testing.T) {
 	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('bob@example.com', true)`)
 	require.Eventually(t, func() bool { return e.deadLetters(t) == 1 }, 30*time.Second, 20*time.Millisecond)
 	url := e.serve(t)
-	resp, err := http.Get(url + "/")
-	require.NoError(t, err)
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.NoError(t, err)
-	require.Contains(t, string(b), "bob@example.com")
-	require.Contains(t, string(b), `http-equiv="refresh"`)
+	page := getPage(t, url)
+	require.Contains(t, page, "bob@example.com")
+	require.Contains(t, page, `http-equiv="refresh"`)
 	css, err := http.Get(url + "/assets/style.css")
 	require.NoError(t, err)
 	css.Body.Close()
@@ -182,4 +178,27 @@ func TestStatusPageShowsEmailsAtDebugAndIsReadOnly(t *testing.T) {
 	require.NoError(t, err)
 	metrics.Body.Close()
 	require.Equal(t, http.StatusOK, metrics.StatusCode, "other paths still reach the metrics and health handler")
+}
+
+// Backfills queued for the syncer (none runs here) are listed with their
+// state and origin.
+func TestStatusPageListsQueuedBackfills(t *testing.T) {
+	e := &env{Env: pipelinetest.NewEnv(t, ""), reg: prometheus.NewRegistry()}
+	e.DB.Migrate(t, "cdc")
+	e.syncer = pipeline.New(e.Cfg, pipeline.Options{Registry: e.reg})
+	e.DB.Exec(t, `INSERT INTO cdc.backfill_requests (table_name, origin) VALUES ('public.orders', 'resync')`)
+	page := getPage(t, e.serve(t))
+	require.Contains(t, page, "Running and queued in the syncer")
+	require.Regexp(t, `<td>public.orders</td><td>queued</td><td>resync</td>`, page)
+}
+
+// getPage fetches the page at url as a plain client (no browser).
+func getPage(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/")
+	require.NoError(t, err)
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	return string(b)
 }

@@ -173,6 +173,9 @@ type Change struct {
 	Content    []byte   // message: the logical message content
 	CommitTime time.Time
 	Xid        uint32
+	// QueuedBytes is what the change holds of the change queue's byte
+	// budget (set by the reader, released by the consumer when done).
+	QueuedBytes int64
 }
 
 // KeyString renders the change's primary key as "col=value,col=value" for

@@ -5,6 +5,7 @@ package pipelinetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +36,13 @@ func NewEnv(t *testing.T, extra string) *Env {
 // NewEnvWith is NewEnv over another schema and rules section.
 func NewEnvWith(t *testing.T, schema, rules, extra string) *Env {
 	t.Helper()
-	db := pgtest.NewDB(t)
+	return NewEnvOn(t, pgtest.NewDB(t), schema, rules, extra)
+}
+
+// NewEnvOn is NewEnvWith on a database the test made itself (a server
+// with settings of its own).
+func NewEnvOn(t *testing.T, db *pgtest.DB, schema, rules, extra string) *Env {
+	t.Helper()
 	db.Exec(t, schema)
 	fake := bentotest.NewServer(t)
 	src := configtext.File{
@@ -48,6 +55,20 @@ func NewEnvWith(t *testing.T, schema, rules, extra string) *Env {
 	cfg, err := config.Parse("test.yaml", []byte(src))
 	require.NoError(t, err)
 	return &Env{DB: db, Fake: fake, Cfg: cfg}
+}
+
+// PurchaseRule is the example rules' defaults and their first rule alone,
+// purchase_on_paid, whose only lookup reads customers.
+func PurchaseRule() string {
+	return examples.Rules[:strings.Index(examples.Rules, "  # A refund")]
+}
+
+// PartitionedSchema is the example schema with orders partitioned by id
+// (one partition, orders_1, for ids 1 to 99, with REPLICA IDENTITY FULL).
+func PartitionedSchema() string {
+	return strings.Replace(examples.Schema, "    refunded_at timestamptz\n);", "    refunded_at timestamptz\n) PARTITION BY RANGE (id);\n"+
+		"CREATE TABLE orders_1 PARTITION OF orders FOR VALUES FROM (1) TO (100);", 1) +
+		"\nALTER TABLE orders_1 REPLICA IDENTITY FULL;"
 }
 
 // Start runs a syncer until the returned stop is called; stop returns

@@ -1,0 +1,52 @@
+package ops_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/internal/backfill"
+	"github.com/pgbento/cdc/internal/ops"
+	"github.com/pgbento/cdc/internal/pipeline"
+)
+
+// TestBackfillRequestsWaitForASyncerAndShowInStatus: without a running
+// syncer a request is queued (and says so) and cdc status lists it; the
+// syncer that starts runs it, and the command's wait sees it finish.
+func TestBackfillRequestsWaitForASyncerAndShowInStatus(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) SELECT 'q' || i || '@example.com', true FROM generate_series(1, 30) i`)
+	pool, err := ops.OpenForBackfill(ctx, e.Cfg, true)
+	require.NoError(t, err)
+	defer pool.Close()
+	queued, err := ops.RequestBackfills(ctx, pool, e.Cfg.Source.Schema, e.Cfg.Source.Slot,
+		[]ops.BackfillRequest{{Table: "public.customers", Where: "id <= 20"}})
+	require.NoError(t, err)
+	require.Len(t, queued, 1)
+	require.False(t, queued[0].Running, "no syncer runs yet")
+
+	st, err := ops.ReadStatusWith(ctx, pool, e.Cfg)
+	require.NoError(t, err)
+	require.Len(t, st.Requests, 1)
+	require.Equal(t, backfill.StateQueued, st.Requests[0].State)
+
+	_, stop := e.StartWith(t, pipeline.Options{BackfillPoll: 20 * time.Millisecond})
+	running, err := ops.SyncerRunning(ctx, pool, e.Cfg.Source.Slot)
+	require.NoError(t, err)
+	require.True(t, running)
+	waitCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	r, err := ops.WaitBackfill(waitCtx, pool, e.Cfg.Source.Schema, queued[0].ID, 20*time.Millisecond, func(backfill.Request) {})
+	require.NoError(t, err)
+	require.Equal(t, backfill.StateDone, r.State, r.Reason)
+	require.EqualValues(t, 20, r.RowsDone, "--where kept 20 of 30 rows")
+	require.Eventually(t, func() bool { return len(e.Fake.Received()) == 20 }, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, stop())
+
+	st, err = ops.ReadStatusWith(ctx, pool, e.Cfg)
+	require.NoError(t, err)
+	require.Empty(t, st.Requests, "finished requests are no longer listed")
+}

@@ -1,0 +1,56 @@
+package replication
+
+import (
+	"context"
+	"time"
+)
+
+// walStatusCode maps pg_replication_slots.wal_status to the value of
+// cdc_replication_slot_wal_status: 0 reserved, 1 extended, 2 unreserved
+// (WAL the slot needs is about to be removed), 3 lost (the slot is
+// invalidated), -1 unknown (unreadable or no such slot).
+var walStatusCode = map[string]float64{"reserved": 0, "extended": 1, "unreserved": 2, "lost": 3}
+
+// slotWatchLoop refreshes the slot metrics from the catalog every
+// cfg.StatusInterval, on a normal connection. The replication goroutine
+// stops reading the stream while delivery is blocked, so what it saw last
+// (keepalives) freezes exactly when the lag matters most (issue 10.9); the
+// server's own numbers keep moving.
+func (r *Reader) slotWatchLoop(ctx context.Context) {
+	t := time.NewTicker(r.cfg.StatusInterval)
+	defer t.Stop()
+	for {
+		r.refreshSlotMetrics(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// refreshSlotMetrics sets the lag, retained WAL, wal_status, active and
+// oldest-unacknowledged gauges. A failed read leaves the byte gauges as they
+// were and sets wal_status to unknown.
+func (r *Reader) refreshSlotMetrics(ctx context.Context) {
+	m := r.metrics
+	m.oldestUnacked.Set(r.unacked.age(r.now()).Seconds())
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.StatusInterval)
+	defer cancel()
+	h, err := readSlotHealth(ctx, r.store.pool, r.cfg.Slot)
+	if err != nil {
+		m.walStatus.Set(-1)
+		return
+	}
+	m.lag.Set(float64(h.CurrentWAL - min(h.ConfirmedFlush, h.CurrentWAL)))
+	m.retained.Set(float64(h.CurrentWAL - min(h.RestartLSN, h.CurrentWAL)))
+	if code, ok := walStatusCode[h.WALStatus]; ok {
+		m.walStatus.Set(code)
+	} else {
+		m.walStatus.Set(-1)
+	}
+	m.active.Set(0)
+	if h.Active {
+		m.active.Set(1)
+	}
+}
