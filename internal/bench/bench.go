@@ -231,7 +231,7 @@ func (r *runner) withSyncer(ctx context.Context, slot string, keepTimes bool, bo
 		return err
 	}
 	config, err := writeConfig(r.dir, syncerConfig{dsn: r.db.dsn, slot: slot, bentoURL: s.url, httpAddr: httpAddr,
-		batchSize: r.o.BatchSize, queueSize: r.o.QueueSize})
+		batchSize: r.o.BatchSize, queueSize: r.o.QueueSize, ledger: r.o.Ledger})
 	if err != nil {
 		return err
 	}
