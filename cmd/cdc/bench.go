@@ -61,6 +61,7 @@ func newBenchCmd() *cobra.Command {
 	f.IntVar(&o.Writers, "writers", bench.DefaultWriters, "connections the steady writer commits on")
 	f.IntVar(&o.BatchSize, "batch-size", bench.DefaultBatchSize, "the syncer's bento.batch_size (1-1000)")
 	f.IntVar(&o.QueueSize, "queue-size", 0, "the syncer's bento.queue_size (default: the syncer's own default)")
+	f.StringVar(&o.Ledger, "ledger", "", `the syncer's ledger mode: off, purchases or all (default: the syncer's own, purchases)`)
 	f.IntVar(&o.Customers, "customers", bench.DefaultCustomers, "distinct customers (emails) the orders spread over")
 	f.DurationVar(&o.Timeout, "timeout", bench.DefaultTimeout, "give up on a drain that takes longer (a failure, exit 1)")
 	return cmd

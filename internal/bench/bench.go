@@ -228,7 +228,7 @@ func (r *runner) steady(ctx context.Context, rate int) (SteadyResult, error) {
 // withSyncer starts a stand-in and the syncer, runs body, then stops the
 // syncer with SIGTERM and stores its peak RSS and CPU time.
 func (r *runner) withSyncer(ctx context.Context, slot string, keepTimes bool, body func(*syncerProc, *sink) error, peak *int64, cpu *time.Duration) error {
-	return r.withSyncerConfig(ctx, syncerConfig{slot: slot, batchSize: r.o.BatchSize, queueSize: r.o.QueueSize}, keepTimes, body, peak, cpu)
+	return r.withSyncerConfig(ctx, syncerConfig{slot: slot, batchSize: r.o.BatchSize, queueSize: r.o.QueueSize, ledger: r.o.Ledger}, keepTimes, body, peak, cpu)
 }
 
 // withSyncerConfig is withSyncer for a config c (the stand-in's URL and

@@ -50,6 +50,7 @@ type Options struct {
 	Writers   int           // connections the steady writer commits on
 	BatchSize int           // the syncer's bento.batch_size
 	QueueSize int           // the syncer's bento.queue_size; 0: the syncer's default
+	Ledger    string        // the syncer's ledger mode ("off", "purchases", "all"); "": its default
 	Customers int           // distinct customers (emails) orders spread over
 	Paced     int           // events of the paced mode's backlog; 0 skips it
 	RPM       int           // the paced mode's bento.requests_per_minute
@@ -111,6 +112,9 @@ func (o *Options) validate() error {
 		if r < 1 {
 			errs = append(errs, fmt.Errorf("steady rate %d: must be at least 1 transaction/s", r))
 		}
+	}
+	if o.Ledger != "" && o.Ledger != "off" && o.Ledger != "purchases" && o.Ledger != "all" {
+		errs = append(errs, fmt.Errorf("ledger %q: must be off, purchases or all", o.Ledger))
 	}
 	if o.QueueSize < 0 {
 		errs = append(errs, fmt.Errorf("queue size %d: must not be negative", o.QueueSize))

@@ -76,7 +76,7 @@ func (r *runner) paced(ctx context.Context) (PacedResult, error) {
 		return res, err
 	}
 	fmt.Fprintf(r.o.Out, "paced: the syncer catching up at %d requests/min, batches of %d (load average %s) ...\n", res.RPM, res.Batch, loadavg())
-	c := syncerConfig{slot: cdcSlot(0), batchSize: res.Batch, queueSize: r.o.QueueSize, rpm: res.RPM}
+	c := syncerConfig{slot: cdcSlot(0), batchSize: res.Batch, queueSize: r.o.QueueSize, rpm: res.RPM, ledger: r.o.Ledger}
 	err := r.withSyncerConfig(ctx, c, false, func(p *syncerProc, s *sink) error {
 		tctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 		defer cancel()

@@ -8,8 +8,9 @@ import (
 
 // Targets from issue 5.
 const (
-	targetRatio    = 0.5      // syncer events/s over pg_recvlogical changes/s
-	targetRSS      = 64 << 20 // peak RSS of the syncer, bytes
+	targetRatio    = 0.5       // syncer events/s over pg_recvlogical changes/s
+	targetRSS      = 64 << 20  // peak RSS of the syncer, bytes
+	targetWideRSS  = 256 << 20 // the same with 2 MB rows behind a slow Bento (issue 10.8)
 	targetP99      = 5 * time.Millisecond
 	targetP99Rates = 500 // the p99 target is stated for this rate and below
 )
@@ -34,6 +35,14 @@ type DrainResult struct {
 	// server is not on this machine).
 	SyncerCPU, StandInCPU, SyncerServerCPU time.Duration
 	RecvCPU, RecvServerCPU                 time.Duration
+}
+
+// rssTarget is the peak RSS a mode must stay under.
+func rssTarget(mode string) int64 {
+	if mode == "wide-rows" {
+		return targetWideRSS
+	}
+	return targetRSS
 }
 
 // EventsPerSec is the syncer's rate, startup included.

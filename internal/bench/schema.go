@@ -89,8 +89,9 @@ func recvSlot(i int) string { return fmt.Sprintf("%s_recv_%d", slotPrefix, i) }
 // syncerConfig is what varies in the syncer's config file.
 type syncerConfig struct {
 	dsn, slot, bentoURL, httpAddr string
-	batchSize, queueSize          int // queueSize 0: the syncer's default
-	rpm                           int // bento.requests_per_minute; 0: unlimited
+	batchSize, queueSize          int    // queueSize 0: the syncer's default
+	rpm                           int    // bento.requests_per_minute; 0: unlimited
+	ledger                        string // "": the syncer's default
 }
 
 // writeConfig writes the syncer's config file into dir and returns its path.
@@ -99,11 +100,19 @@ func writeConfig(dir string, c syncerConfig) (string, error) {
 		DSN: c.dsn, Slot: c.slot, Publication: publication, Schema: stateSchema,
 		SiteUUID: siteUUID, BentoURL: c.bentoURL, BatchSize: c.batchSize, QueueSize: c.queueSize,
 		RequestsPerMinute: float64(c.rpm), HTTPAddr: c.httpAddr, LogLevel: "warn", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
-		Rules: rulesYAML,
+		Rules: rulesYAML, Extra: ledgerLine(c.ledger),
 	}.YAML()
 	path := filepath.Join(dir, "bench.yaml")
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		return "", fmt.Errorf("write syncer config: %w", err)
 	}
 	return path, nil
+}
+
+// ledgerLine sets the syncer's ledger mode; "" keeps its default.
+func ledgerLine(mode string) string {
+	if mode == "" {
+		return ""
+	}
+	return fmt.Sprintf("ledger: %q", mode)
 }

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/pgbento/cdc/internal/stream"
 )
 
 // Transports.
@@ -87,11 +89,13 @@ func (c *Config) SetDefaults() {
 	}
 }
 
-// Validate reports every problem with the section, each naming its key.
+// Validate reports every problem with the section at once, each a
+// *stream.FieldError with its path under bento. It never includes a key's
+// or a header's value, since they are secrets.
 func (c Config) Validate() []error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("bento.%s: %s", key, fmt.Sprintf(format, args...)))
+		errs = append(errs, &stream.FieldError{Path: "bento." + key, Msg: fmt.Sprintf(format, args...)})
 	}
 	switch c.Transport {
 	case TransportWebhook, TransportEventsAPI, "":

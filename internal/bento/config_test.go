@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/internal/stream"
 )
 
 func TestSetDefaults(t *testing.T) {
@@ -59,6 +61,10 @@ func TestValidate(t *testing.T) {
 			require.Len(t, errs, len(tt.want), "%v", errs)
 			for i, w := range tt.want {
 				require.True(t, strings.HasPrefix(errs[i].Error(), w), "error %d = %v, want %s", i, errs[i], w)
+				var fe *stream.FieldError
+				require.ErrorAs(t, errs[i], &fe, "config locates it by its path, not its text")
+				key, _, _ := strings.Cut(w, ":")
+				require.Equal(t, key, fe.Path)
 			}
 		})
 	}

@@ -1,10 +1,9 @@
 package bento
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pgbento/cdc/internal/promreg"
 )
 
 // metrics are the sender's Prometheus series.
@@ -20,67 +19,42 @@ type metrics struct {
 	queueBytes  prometheus.Gauge
 }
 
-// newMetrics registers the series on reg (nil: a private registry). Several
-// senders may share one registry (the syncer's and a backfill's): they then
-// share the series.
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-	}
+// newMetrics registers the series on reg (nil: unregistered, series nobody
+// serves). Several senders may share one registry (the syncer's and a
+// backfill's): they then share the series. Names and labels are fixed here,
+// so a conflict is a programming error and panics (promreg.Must).
+func newMetrics(reg prometheus.Registerer) *metrics {
 	var m metrics
-	var err error
-	m.requests = register(reg, &err, prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.requests = promreg.Must(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cdc_bento_requests_total", Help: "Requests sent to Bento by HTTP status (\"error\": no response).",
 	}, []string{"status"}))
-	m.duration = register(reg, &err, prometheus.NewHistogram(prometheus.HistogramOpts{
+	m.duration = promreg.Must(reg, prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "cdc_bento_request_duration_seconds", Help: "Duration of requests to Bento.",
 		Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
 	}))
-	m.delivered = register(reg, &err, prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.delivered = promreg.Must(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cdc_events_delivered_total", Help: "Events Bento accepted, by rule.",
 	}, []string{"rule"}))
-	m.deadLetter = register(reg, &err, prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.deadLetter = promreg.Must(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cdc_dead_letters_total", Help: "Dead letters written, by kind (rule, rejected).",
 	}, []string{"kind"}))
-	m.latency = register(reg, &err, prometheus.NewHistogram(prometheus.HistogramOpts{
+	m.latency = promreg.Must(reg, prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "cdc_delivery_latency_seconds", Help: "From the source commit to the acknowledgement of its event.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 18),
 	}))
-	m.queueDepth = register(reg, &err, prometheus.NewGauge(prometheus.GaugeOpts{
+	m.queueDepth = promreg.Must(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "cdc_bento_queue_depth", Help: "Events and row failures enqueued and not yet acknowledged (commit marks are not counted).",
 	}))
-	m.resent = register(reg, &err, prometheus.NewCounter(prometheus.CounterOpts{
+	m.resent = promreg.Must(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "cdc_bento_resent_events_total",
 		Help: "Events sent again after an answer that may have accepted them (failed events not named): each may arrive twice.",
 	}))
-	m.unconfirmed = register(reg, &err, prometheus.NewCounter(prometheus.CounterOpts{
+	m.unconfirmed = promreg.Must(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "cdc_bento_webhook_failed_events_total",
 		Help: "Events a webhook answer (2xx) reported as failed without naming them; they cannot be dead-lettered.",
 	}))
-	m.queueBytes = register(reg, &err, prometheus.NewGauge(prometheus.GaugeOpts{
+	m.queueBytes = promreg.Must(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "cdc_bento_queue_bytes", Help: "Estimated bytes of items enqueued and not yet acknowledged (bounded by bento.queue_bytes).",
 	}))
-	if err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
-
-// register registers c, or returns the identical collector already there.
-// The first error is kept in *errp.
-func register[T prometheus.Collector](reg prometheus.Registerer, errp *error, c T) T {
-	err := reg.Register(c)
-	if err == nil {
-		return c
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(T); ok {
-			return existing
-		}
-	}
-	if *errp == nil {
-		*errp = fmt.Errorf("register bento metrics: %w", err)
-	}
-	return c
+	return &m
 }

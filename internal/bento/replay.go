@@ -53,10 +53,7 @@ func Replay(ctx context.Context, store *DeadLetterStore, client *Client, opts Re
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	m, err := newMetrics(nil)
-	if err != nil {
-		return ReplayResult{}, err
-	}
+	m := newMetrics(nil)
 	limiter := opts.Limiter
 	if limiter == nil {
 		limiter = NewLimiter(client.cfg)

@@ -66,7 +66,7 @@ type SenderOptions struct {
 	// the syncer's sender only.
 	Replays  *ReplayOptions
 	Logger   *slog.Logger          // nil: discard
-	Registry prometheus.Registerer // nil: a private registry
+	Registry prometheus.Registerer // nil: unregistered
 	Version  string                // for the User-Agent
 }
 
@@ -79,10 +79,7 @@ func NewSender(cfg Config, o SenderOptions) (*Sender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new bento sender: %w", err)
 	}
-	m, err := newMetrics(o.Registry)
-	if err != nil {
-		return nil, fmt.Errorf("new bento sender: %w", err)
-	}
+	m := newMetrics(o.Registry)
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

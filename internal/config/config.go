@@ -161,7 +161,12 @@ func (c *Config) validate(loc locator) Errors {
 	var errs Errors
 	add := func(path, msg string) { errs = append(errs, loc.at(path, "", msg)) }
 	for _, err := range append(c.Source.Validate(), c.Bento.Validate()...) {
-		add(fieldPath(err), err.Error())
+		var fe *stream.FieldError
+		if errors.As(err, &fe) {
+			add(fe.Path, fe.Error())
+		} else {
+			add("", err.Error())
+		}
 	}
 	if msg := dsnProblem(c.Source.DSN); msg != "" {
 		add("source.dsn", msg)
@@ -224,18 +229,6 @@ func (c *Config) commandRules(loc locator) Errors {
 		}
 	}
 	return errs
-}
-
-// fieldPath is the YAML path of a section's problem: a *stream.FieldError
-// carries it. A section that still reports plain "key: message" errors
-// (bento's, for now) has its key read off the message.
-func fieldPath(err error) string {
-	var fe *stream.FieldError
-	if errors.As(err, &fe) {
-		return fe.Path
-	}
-	key, _, _ := strings.Cut(err.Error(), ":")
-	return key
 }
 
 func oneOf(s string, options ...string) bool {

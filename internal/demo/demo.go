@@ -22,6 +22,7 @@ import (
 	"github.com/pgbento/cdc/examples"
 	"github.com/pgbento/cdc/internal/bento/bentofake"
 	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/configtext"
 	"github.com/pgbento/cdc/internal/pglocal"
 	"github.com/pgbento/cdc/internal/pipeline"
 )
@@ -92,22 +93,14 @@ func (o *Options) defaults() {
 // demoConfig is examples/rules.yaml followed by the demo's own source and
 // bento sections, so rule line numbers in errors match the example file.
 func demoConfig(dsn, bentoURL string) (*config.Config, error) {
-	src := examples.Rules + fmt.Sprintf(`
-source:
-  dsn: %q
-  slot: cdc_demo
-  publication: cdc_demo
-  heartbeat: 5s
-bento:
-  site_uuid: demo-site
-  transport: events_api
-  publishable_key: demo-publishable-key
-  secret_key: demo-secret-key
-  base_url: %q
-  requests_per_minute: 600
-  batch_size: 100
-shutdown_timeout: 10s
-`, dsn, bentoURL)
+	src := configtext.File{
+		Rules: examples.Rules, RulesFirst: true,
+		DSN: dsn, Slot: "cdc_demo", Publication: "cdc_demo", Heartbeat: 5 * time.Second,
+		SiteUUID: "demo-site", Transport: "events_api",
+		PublishableKey: "demo-publishable-key", SecretKey: "demo-secret-key",
+		BentoURL: bentoURL, RequestsPerMinute: 600, BatchSize: 100,
+		ShutdownTimeout: 10 * time.Second,
+	}.YAML()
 	return config.Parse("examples/rules.yaml", []byte(src))
 }
 
@@ -135,7 +128,7 @@ func (o *Options) run(ctx context.Context, cfg *config.Config, pool *pgxpool.Poo
 		return nil
 	case <-ready:
 	}
-	view := &display{out: o.Out, pool: pool, fake: fake, reg: reg, clear: o.Clear, started: time.Now()}
+	view := &display{out: o.Out, pool: pool, fake: fake, reg: reg, rules: ruleNames(cfg), clear: o.Clear, started: time.Now()}
 	if err := o.runLoad(ctx, pool, view, sr); err != nil {
 		return err
 	}

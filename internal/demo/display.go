@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pgbento/cdc/internal/bento/bentofake"
+	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/promreg"
 )
 
 // display renders what the stand-in received next to what the database
@@ -24,6 +26,7 @@ type display struct {
 	pool    *pgxpool.Pool
 	fake    *bentofake.Bento
 	reg     prometheus.Gatherer
+	rules   []string // the rules' names, to read their counters
 	clear   bool
 	started time.Time
 }
@@ -67,25 +70,26 @@ func (d *display) writeRules(w io.Writer) {
 	fmt.Fprintln(w)
 }
 
+// deliveredByRule is the count of events Bento accepted per rule; rules
+// with none yet are left out.
 func (d *display) deliveredByRule() map[string]float64 {
 	out := map[string]float64{}
-	mfs, err := d.reg.Gather()
-	if err != nil {
-		return out
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "cdc_events_delivered_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "rule" {
-					out[l.GetValue()] = m.GetCounter().GetValue()
-				}
-			}
+	for _, rule := range d.rules {
+		n, err := promreg.Value(d.reg, "cdc_events_delivered_total", "rule", rule)
+		if err == nil && n > 0 {
+			out[rule] = n
 		}
 	}
 	return out
+}
+
+// ruleNames are the names of cfg's rules, in file order.
+func ruleNames(cfg *config.Config) []string {
+	names := make([]string, len(cfg.Rules))
+	for i, r := range cfg.Rules {
+		names[i] = r.Name
+	}
+	return names
 }
 
 func (d *display) writeLast(w io.Writer, n int) {

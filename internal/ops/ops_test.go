@@ -96,10 +96,20 @@ func TestStatusShowsCheckpointLagAndDeadLetters(t *testing.T) {
 	e := newEnv(t, "")
 	stop := e.Start(t)
 	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ok@example.com', true), ('not an email', true)`)
-	require.Eventually(t, func() bool { return len(e.Fake.Received()) == 1 }, 30*time.Second, 20*time.Millisecond)
+	ctx := context.Background()
+	store, closeStore, err := ops.DeadLetters(ctx, e.Cfg)
+	require.NoError(t, err)
+	defer closeStore()
+	// The event and the dead letter are delivered independently: stopping
+	// after the event alone may hand the bad row back unread.
+	require.Eventually(t, func() bool {
+		n, err := store.Count(ctx)
+		return err == nil && n == 1 && len(e.Fake.Received()) == 1
+	}, 30*time.Second, 20*time.Millisecond)
 	require.NoError(t, stop())
+	e.DB.WaitSlotReleased(t, e.Cfg.Source.Slot)
 
-	st, err := ops.ReadStatus(context.Background(), e.Cfg)
+	st, err := ops.ReadStatus(ctx, e.Cfg)
 	require.NoError(t, err)
 	require.NotNil(t, st.Slot)
 	require.NotNil(t, st.Checkpoint)
@@ -170,7 +180,7 @@ func TestMissingSlotWithCheckpointRefusesToStart(t *testing.T) {
 	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('a@example.com', true)`)
 	require.Eventually(t, func() bool { return len(e.Fake.Received()) == 1 }, 30*time.Second, 20*time.Millisecond)
 	require.NoError(t, stop())
-	waitSlotReleased(t, e)
+	e.DB.WaitSlotReleased(t, e.Cfg.Source.Slot)
 	e.DB.Exec(t, `SELECT pg_drop_replication_slot('cdc_bento')`)
 
 	err := pipeline.New(e.Cfg, pipeline.Options{}).Run(context.Background())
@@ -195,17 +205,6 @@ func TestMissingSlotWithCheckpointRefusesToStart(t *testing.T) {
 	require.ErrorContains(t, ops.CheckResync(context.Background(), e.Cfg), "is healthy")
 	stop = e.Start(t)
 	require.NoError(t, stop())
-}
-
-// waitSlotReleased waits until the server has let go of the slot: the
-// walsender of a stopped syncer exits shortly after its client.
-func waitSlotReleased(t *testing.T, e *env) {
-	t.Helper()
-	require.Eventually(t, func() bool {
-		var active bool
-		err := e.DB.Pool.QueryRow(context.Background(), `SELECT active FROM pg_replication_slots WHERE slot_name = 'cdc_bento'`).Scan(&active)
-		return err == nil && !active
-	}, 30*time.Second, 10*time.Millisecond)
 }
 
 // TestOldRowDeadLetterCannotBeReplayed: a rule reading old on a table

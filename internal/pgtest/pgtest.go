@@ -114,6 +114,29 @@ func (d *DB) Migrate(t testing.TB, schema string) {
 	}
 }
 
+// WaitSlotReleased waits until no backend holds slot: a walsender ends on
+// its own time after its client (a stopped syncer) left, and until then
+// the slot is active and cannot be dropped or read as a stopped syncer's.
+func (d *DB) WaitSlotReleased(t testing.TB, slot string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var active bool
+		err := d.Pool.QueryRow(context.Background(), `SELECT active FROM pg_replication_slots
+			WHERE slot_name = $1 AND database = current_database()`, slot).Scan(&active)
+		if err != nil {
+			t.Fatalf("pgtest: read slot %s: %v", slot, err)
+		}
+		if !active {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pgtest: slot %s still active after 30s", slot)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
 
 // NewDB creates a fresh database for t and drops it (and its replication

@@ -64,7 +64,8 @@ func TestLagStaysTrueWhileDeliveryIsBlocked(t *testing.T) {
 	require.Eventually(t, func() bool { return gauge(t, reg, "cdc_replication_oldest_unacked_seconds") > 0 }, 30*time.Second, 50*time.Millisecond)
 
 	e.Fake.SetFault(nil)
-	require.Eventually(t, func() bool { return len(e.Fake.Received()) == 200 }, 60*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return len(e.Fake.Received()) == 200 }, 60*time.Second, 50*time.Millisecond,
+		"delivered %d of 200 once Bento was back", len(e.Fake.Received()))
 	require.Eventually(t, func() bool { return gauge(t, reg, "cdc_replication_oldest_unacked_seconds") == 0 }, 30*time.Second, 50*time.Millisecond)
 }
 

@@ -38,6 +38,10 @@ type leader struct {
 
 const lockSQL = `SELECT pg_try_advisory_lock(hashtext('cdc-bento:' || $1)::bigint)`
 
+// unlockSQL drops every advisory lock of the lock's dedicated connection
+// (the lock, however many times it was taken on it).
+const unlockSQL = `SELECT pg_advisory_unlock_all()`
+
 // The lock connection's retry schedule: a standby (and a leader that lost
 // its lock) waits through database restarts for as long as it lives.
 const (
@@ -134,10 +138,16 @@ func (l *leader) watch(ctx context.Context) error {
 	}
 }
 
+// release unlocks before it closes the connection, so the lock is free
+// when Run returns: a backend drops its session locks only as it exits, a
+// moment after its client left, and a command run right then would find the
+// lock still held (a restart fails as a second instance; `cdc dlq replay`
+// hands off to a syncer that is gone and waits for it).
 func (l *leader) release() {
 	if l.conn != nil && !l.conn.IsClosed() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		_, _ = l.conn.Exec(ctx, unlockSQL) // a broken connection has no lock left to drop
 		l.conn.Close(ctx)
 	}
 }

@@ -39,6 +39,19 @@ func TestSecondInstanceWithoutStandbyFails(t *testing.T) {
 	require.ErrorContains(t, err, "another cdc instance is running")
 }
 
+// TestLockIsFreeWhenRunReturns: a command run right after the syncer
+// stopped (a restart, `cdc dlq replay`) finds the leader lock free, without
+// waiting for the server to end the old lock connection's backend.
+func TestLockIsFreeWhenRunReturns(t *testing.T) {
+	e := newEnv(t, "")
+	stop := e.Start(t)
+	require.NoError(t, stop())
+	var free bool
+	require.NoError(t, e.DB.Pool.QueryRow(context.Background(),
+		`SELECT pg_try_advisory_lock(hashtext('cdc-bento:' || 'cdc_bento')::bigint)`).Scan(&free))
+	require.True(t, free, "the stopped syncer still holds the leader lock")
+}
+
 // TestLosingTheLockStopsAtOnce: when another holder takes the leader lock
 // (here the test itself, after cutting the leader's lock connection), the
 // old leader stops with an error instead of draining next to the new one.

@@ -5,7 +5,8 @@
 // them down in order. It owns the wiring and the shutdown sequence. It does
 // not own the stages' semantics (each package's doc), the checkpoint (the
 // replication reader: pipeline hands the reader's ack function to the
-// sender and nothing else) or the operator commands (package ops).
+// sender, with the ledger's rows when the ledger is on, and does nothing
+// else with it) or the operator commands (package ops).
 package pipeline
 
 import (

@@ -86,11 +86,8 @@ const (
 // retries, holding delivery, until it works or ctx ends; nothing is reported
 // to the server before it is saved. Close saves what a cut-short retry left.
 func (r *Reader) AckFunc(ctx context.Context) stream.AckFunc {
-	return func(pos stream.Position) {
-		r.acks.ack(pos)
-		r.unacked.acked(pos)
-		r.saveUntilDone(ctx)
-	}
+	ack := r.AckWithFunc(ctx)
+	return func(pos stream.Position) { ack(pos, nil) }
 }
 
 // saveUntilDone saves the latest acknowledged position, retrying until it

@@ -25,6 +25,7 @@ func (r *Reader) AckWithFunc(ctx context.Context) func(stream.Position, AlsoFunc
 		}
 		if also == nil {
 			r.acks.ack(pos)
+			r.unacked.acked(pos)
 			r.saveUntilDone(ctx)
 			return
 		}
@@ -41,6 +42,7 @@ func (r *Reader) saveWith(ctx context.Context, pos stream.Position, also AlsoFun
 		return err
 	}
 	r.acks.ack(pos)
+	r.unacked.acked(pos)
 	p, end, _ := r.acks.pending()
 	r.acks.saved(p, end)
 	return nil

@@ -37,10 +37,11 @@ type Reader struct {
 	unacked unacked
 
 	// Only the replication goroutine touches these.
-	emitted     bool            // something was handed to out in this process
-	lastEmitted stream.Position // the last thing handed to out
-	identity    *tableIdentity  // the watched tables' OIDs, from the first session
-	maxFlush    stream.LSN      // the highest flush recorded as reported (slotidentity.go)
+	emitted       bool            // something was handed to out in this process
+	lastEmitted   stream.Position // the last thing handed to out
+	identity      *tableIdentity  // the watched tables' OIDs, from the first session
+	maxFlush      stream.LSN      // the highest flush recorded as reported (slotidentity.go)
+	recordFailing bool            // recording a flush fails: logged once per outage
 
 	// parked is the replication connection a clean stop left streaming;
 	// set by the replication goroutine as Run ends, taken by Close.

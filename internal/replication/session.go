@@ -210,7 +210,10 @@ func (s *session) checkDraining() error {
 		s.pings = 1
 	}
 	s.lastPing = now
-	if s.pings >= 3 && s.flushLSN() < s.walEnd {
+	// What we last reported (floor), not what we could report: while the
+	// server stops, recording a higher flush fails (reportable), so the
+	// walsender would wait forever for a confirmation that never comes.
+	if s.pings >= 3 && s.floor < s.walEnd {
 		return errServerDraining
 	}
 	return nil

@@ -168,9 +168,13 @@ func (r *Reader) reportable(ctx context.Context, flush stream.LSN) stream.LSN {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := r.store.recordFlush(ctx, flush); err != nil {
-		r.log.Warn("recording the reported flush failed; reporting the last recorded one", "error", err)
+		if !r.recordFailing { // once per outage, not per status update
+			r.log.Warn("recording the reported flush failed; reporting the last recorded one", "error", err)
+			r.recordFailing = true
+		}
 		return r.maxFlush
 	}
+	r.recordFailing = false
 	r.maxFlush = flush
 	return flush
 }
