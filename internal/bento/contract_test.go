@@ -403,3 +403,42 @@ func TestChangeEmailNeedsEventsAPI(t *testing.T) {
 	require.JSONEq(t, `{"command":"change_email","email":"old@example.com","query":"new@example.com"}`, string(dls[0].Event),
 		"stored as the command, so a replay sends a command, not an event named $change_email")
 }
+
+// Finding R3: an answer that cannot list the lowest failing indexes (more
+// unlisted events before its last listed one than it accepted, or any on a
+// 422, where every event was rejected) marks no unlisted event delivered:
+// all of them are sent again and counted; the listed ones are dead letters.
+func TestInconsistentListingResendsUnlisted(t *testing.T) {
+	for name, answer := range map[string]bentotest.Response{
+		"results below the unlisted": {Status: 200, Body: `{"results":1,"failed":3,"errors":[{"index":3,"error":"invalid event"}]}`},
+		"422 with an unlisted event": {Status: 422, Body: `{"results":2,"failed":2,"errors":[{"index":1,"error":"invalid event"}]}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			noLeaks(t)
+			store := newStore(t)
+			h := newHarness(t, options{dlq: store, noRun: true, cfg: eventsAPI, fake: func(s *bentotest.Server) {
+				eventsAPIFake(s)
+				s.Script(answer)
+			}})
+			listed := 3
+			if answer.Status == 422 {
+				listed = 1
+			}
+			h.expectDead(pos(listed))
+			h.enqueue(events(0, 5, ann)...)
+			h.run()
+			h.drain()
+			var want []int
+			for i := range 5 {
+				if i != listed {
+					want = append(want, i)
+				}
+			}
+			require.Equal(t, want, seqs(t, h.bento.Received()), "every unlisted event is sent again")
+			require.Len(t, h.bento.Requests(), 2)
+			require.EqualValues(t, 4, h.counter("cdc_bento_resent_events_total", "", ""))
+			requireDeadLetters(t, store, 1)
+			require.Equal(t, pos(4), h.lastAck())
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -180,29 +181,46 @@ func (s *Sender) deliver(ctx context.Context, batch []*entry, tokenHeld bool, pr
 // those are dead-lettered with Bento's reason, the others are delivered and
 // never sent again. Bento lists at most 20: when more failed, the events
 // after the last listed one are unknown and are sent again (the only
-// duplicates: the accepted among them).
+// duplicates: the accepted among them). This assumes Bento lists the lowest
+// failing indexes; an answer that contradicts it (consistentListing) marks
+// nothing unlisted as delivered: those events are all sent again.
 func (s *Sender) settleListed(ctx context.Context, batch []*entry, res result, attempts int) error {
 	reasons, last := res.answer.listed(len(batch))
 	known := len(batch)
 	if res.answer.Failed > len(reasons) {
 		known = last + 1
 	}
+	trusted := consistentListing(res, known-len(reasons))
 	r := s.receipt()
-	for i, e := range batch[:known] {
+	var again []*entry
+	for i, e := range batch {
 		reason, bad := reasons[i]
-		if !bad {
+		switch {
+		case bad:
+			if err := s.deadLetter(ctx, e, rejected(e, res, attempts, "bento rejected the event: "+reason)); err != nil {
+				return err
+			}
+		case trusted && i < known:
 			s.delivered(e, r)
-			continue
-		}
-		if err := s.deadLetter(ctx, e, rejected(e, res, attempts, "bento rejected the event: "+reason)); err != nil {
-			return err
+		default:
+			again = append(again, e)
 		}
 	}
-	if known == len(batch) {
+	if len(again) == 0 {
 		return nil
 	}
-	s.metrics.resent.Add(float64(len(batch) - known))
-	return s.deliver(ctx, batch[known:], false, attempts)
+	s.metrics.resent.Add(float64(len(again)))
+	return s.deliver(ctx, again, false, attempts)
+}
+
+// consistentListing reports whether an answer's unlisted events up to its
+// last listed one (unlisted of them) can all have been accepted: no more
+// than Bento's results count, and none on a 422 (every event rejected).
+func consistentListing(res result, unlisted int) bool {
+	if res.status == http.StatusUnprocessableEntity {
+		return unlisted == 0
+	}
+	return unlisted <= res.answer.Results
 }
 
 // receipt names one accepted request for the ledger (zero when the

@@ -160,7 +160,9 @@ func ruleFindings(cfg *config.Config, err error, fix string) ([]Finding, error) 
 
 // checkReplicaIdentity: where a rule reads old values but the table only
 // sends the key, every update the rule sees becomes a dead letter that no
-// replay can fix (the stored change has no old row), so it is an error.
+// replay can fix (the stored change has no old row), so it is an error. A
+// partitioned table's partitions send their own old rows: each one lacking
+// FULL is its own finding.
 func (t *target) checkReplicaIdentity(ctx context.Context) ([]Finding, error) {
 	cfg, conn := t.cfg, t.conn
 	var fs []Finding
@@ -169,19 +171,30 @@ func (t *target) checkReplicaIdentity(ctx context.Context) ([]Finding, error) {
 		if len(readers) == 0 {
 			continue
 		}
-		ident, err := replication.ReplicaIdentity(ctx, conn, table)
-		if err != nil || ident == "" {
-			continue // a missing table is reported by preflight
+		idents, err := replication.ReplicaIdentities(ctx, conn, table)
+		if err != nil {
+			return nil, err
 		}
-		if ident != "f" {
-			fs = append(fs, Finding{Severity: SevError,
-				What: fmt.Sprintf("table %s has REPLICA IDENTITY %s but rules %s read old values", table, identityName(ident), strings.Join(readers, ", ")),
-				Fix: "without FULL, old.<column> is only known for key columns: each update those rules see becomes a dead letter " +
-					"that cannot be replayed (the change carries no old row); run the SQL as the table's owner",
-				SQL: fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL;", replication.ReadableTable(table))})
+		for _, id := range idents { // none for a missing table: preflight reports it
+			if id.Ident != "f" {
+				fs = append(fs, identityFinding(table, id, readers))
+			}
 		}
 	}
 	return fs, nil
+}
+
+// identityFinding is the error for one table (or partition of table)
+// without REPLICA IDENTITY FULL.
+func identityFinding(table string, id replication.IdentityOf, readers []string) Finding {
+	what := fmt.Sprintf("table %s has REPLICA IDENTITY %s but rules %s read old values", id.Table, identityName(id.Ident), strings.Join(readers, ", "))
+	if id.Table != table {
+		what = fmt.Sprintf("partition %s of %s has REPLICA IDENTITY %s but rules %s read old values", id.Table, table, identityName(id.Ident), strings.Join(readers, ", "))
+	}
+	return Finding{Severity: SevError, What: what,
+		Fix: "without FULL, old.<column> is only known for key columns: each update those rules see becomes a dead letter " +
+			"that cannot be replayed (the change carries no old row); run the SQL as the table's owner",
+		SQL: fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY FULL;", replication.ReadableTable(id.Table))}
 }
 
 func identityName(code string) string {

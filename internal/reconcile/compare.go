@@ -65,7 +65,10 @@ func (c *comparison) purchase(ev *stream.Event) {
 	}
 	s.seen = true
 	c.report.Sent += s.amount
-	c.addTotal(s.email, 0, s.amount)
+	// The ledger row counts for the database's current customer of its
+	// key, not for the address it was sent to: a $change_email since
+	// moved it there in Bento too.
+	c.addTotal(ev.Email, 0, s.amount)
 	it.Sent = s.amount
 	switch {
 	case s.currency != v.Currency:

@@ -143,3 +143,29 @@ func TestReconcileSinceSkipsOlderPurchases(t *testing.T) {
 	require.Zero(t, r.Purchases)
 	require.False(t, r.Drift())
 }
+
+// Finding U5: a customer whose email changed between purchases is one
+// customer: the ledger's rows (sent to the old address) count for the
+// database's current customer of their key, so the per-customer and the
+// summary drift equal the per-key drift.
+func TestReconcileGroupsByTheCurrentCustomerAfterAnEmailChange(t *testing.T) {
+	e := newEnv(t)
+	e.backfill(t)                                                                   // orders 1 and 2 reach Bento (and the ledger) as ann@example.com
+	e.DB.Exec(t, `UPDATE customers SET email = 'ann.new@example.com' WHERE id = 1`) // the $change_email
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 30.00, now())`)
+	e.DB.Exec(t, `UPDATE orders SET total = 12.50 WHERE id = 2`)
+	require.Equal(t, 2, e.count(t, `SELECT count(*) FROM cdc.ledger WHERE email = 'ann@example.com'`))
+
+	r := e.reconcile(t, true)
+	require.Equal(t, reconcile.Counts{Missing: 1, Differing: 1, DriftCents: 3000 - 750}, r.Counts)
+	require.Len(t, r.Customers, 1, "%+v", r.Customers)
+	c := r.Customers[0]
+	require.Equal(t, "ann.new@example.com", c.Email)
+	require.Equal(t, int64(1000+1250+3000), c.DBCents)
+	require.Equal(t, int64(1000+2000), c.Sent)
+	var perKey int64
+	for _, it := range c.Items {
+		perKey += it.DBCents - it.Sent
+	}
+	require.Equal(t, c.DBCents-c.Sent, perKey, "the customer's drift is the sum of its keys'")
+}

@@ -168,19 +168,33 @@ func ColumnTypes(ctx context.Context, q Querier, tables []string) (map[string]ma
 	return out, nil
 }
 
-// ReplicaIdentity returns the table's REPLICA IDENTITY as pg_class has it
-// ("d", "n", "f", "i"), or "" when the table does not exist.
-func ReplicaIdentity(ctx context.Context, q Querier, table string) (string, error) {
-	var ident string
-	err := q.QueryRow(ctx, `SELECT c.relreplident::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname || '.' || c.relname = $1`, table).Scan(&ident)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
+// IdentityOf is one table's REPLICA IDENTITY code ("d", "n", "f", "i").
+type IdentityOf struct {
+	Table string // schema.name
+	Ident string
+}
+
+// ReplicaIdentities returns the REPLICA IDENTITY of the table and, when it
+// is partitioned, of every partition below it (each partition sends its
+// own old rows), the table first; nil when the table does not exist.
+func ReplicaIdentities(ctx context.Context, q Querier, table string) ([]IdentityOf, error) {
+	rows, err := q.Query(ctx, `SELECT pn.nspname || '.' || pc.relname, pc.relreplident::text
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		  JOIN pg_class pc ON pc.oid = c.oid OR pc.oid IN (SELECT relid FROM pg_partition_tree(c.oid))
+		  JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+		WHERE n.nspname || '.' || c.relname = $1
+		ORDER BY pc.oid <> c.oid, pn.nspname, pc.relname`, table)
 	if err != nil {
-		return "", fmt.Errorf("read replica identity of %s: %w", table, err)
+		return nil, fmt.Errorf("read replica identities of %s: %w", table, err)
 	}
-	return ident, nil
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (IdentityOf, error) {
+		var i IdentityOf
+		return i, r.Scan(&i.Table, &i.Ident)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read replica identities of %s: %w", table, err)
+	}
+	return out, nil
 }
 
 // SchemaExists reports whether the syncer's schema is set up (its

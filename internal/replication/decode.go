@@ -39,8 +39,12 @@ type decoder struct {
 	// flags alone would make a change's Key the whole row.
 	primaryKey func(relID uint32) []string
 	// identify, when set, names the watched table a relation stands for
-	// (Reader.identify: partitions and renamed tables, by relation OID).
-	identify func(relID uint32, table string) (string, error)
+	// (Reader.identify: partitions and renamed tables, by relation OID),
+	// and what to log when a change first arrives under that relation (nil:
+	// nothing). A Relation message alone proves nothing: with
+	// publish_via_partition_root, PG15's pgoutput also sends one for the
+	// partition while its changes arrive under the root's.
+	identify func(relID uint32, table string) (string, func(), error)
 }
 
 func newDecoder() *decoder {
@@ -94,11 +98,11 @@ func (d *decoder) apply(msg pglogrepl.Message) (*stream.Change, error) {
 	case *pglogrepl.RelationMessage:
 		rel := newRelation(m)
 		if d.identify != nil {
-			table, err := d.identify(m.RelationID, rel.table)
+			table, note, err := d.identify(m.RelationID, rel.table)
 			if err != nil {
 				return nil, err
 			}
-			rel.table = table
+			rel.table, rel.firstChange = table, note
 		}
 		if m.ReplicaIdentity == 'f' && d.primaryKey != nil {
 			if pk := d.primaryKey(m.RelationID); len(pk) > 0 {
@@ -165,6 +169,10 @@ func (d *decoder) row(op stream.Op, relID uint32, oldType uint8, oldTuple, newTu
 	ch, err := d.next(op)
 	if err != nil {
 		return nil, err
+	}
+	if rel.firstChange != nil {
+		rel.firstChange()
+		rel.firstChange = nil
 	}
 	ch.Table, ch.Key, ch.Columns = rel.table, rel.key, rel.names
 	if oldTuple != nil {

@@ -58,21 +58,22 @@ func (r *Reader) resolveIdentity(ctx context.Context) error {
 
 // identify returns the watched table a Relation message (relID, named
 // table) stands for: table itself when it is watched or unrelated to
-// every watched table.
-func (r *Reader) identify(ctx context.Context, relID uint32, table string) (string, error) {
+// every watched table. The returned func logs why, once a change arrives
+// under the relation (nil when there is nothing to say).
+func (r *Reader) identify(ctx context.Context, relID uint32, table string) (string, func(), error) {
 	id := r.identity
 	if id == nil || len(id.names) == 0 || id.watched[table] {
-		return table, nil
+		return table, nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	lineage, err := relationLineage(ctx, r.store.pool, relID)
 	if err != nil {
-		return "", &catalogError{fmt.Errorf("identify relation %s: %w", table, err)}
+		return "", nil, &catalogError{fmt.Errorf("identify relation %s: %w", table, err)}
 	}
 	current, err := TableOIDs(ctx, r.store.pool, id.names)
 	if err != nil {
-		return "", &catalogError{fmt.Errorf("identify relation %s: %w", table, err)}
+		return "", nil, &catalogError{fmt.Errorf("identify relation %s: %w", table, err)}
 	}
 	byOID := make(map[uint32]string, len(current))
 	for t, oid := range current {
@@ -80,17 +81,15 @@ func (r *Reader) identify(ctx context.Context, relID uint32, table string) (stri
 	}
 	for i, oid := range lineage {
 		if name, ok := byOID[oid]; ok {
-			r.logIdentity(i > 0, false, name, table)
-			return name, nil
+			return name, func() { r.logIdentity(i > 0, false, name, table) }, nil
 		}
 		// Watched when the reader started, under a name that now names
 		// nothing: renamed since (a name reused by another table wins).
 		if name, ok := id.started[oid]; ok && current[name] == 0 {
-			r.logIdentity(i > 0, true, name, table)
-			return name, nil
+			return name, func() { r.logIdentity(i > 0, true, name, table) }, nil
 		}
 	}
-	return table, nil
+	return table, nil, nil
 }
 
 // logIdentity says why the relation named arrived is matched to watched:

@@ -49,7 +49,7 @@ func (r *Reader) session(ctx context.Context, out chan<- stream.Change, resume r
 	s := &session{r: r, conn: conn, out: out, dec: newDecoder(), resume: resume}
 	defer s.end(ctx)
 	s.dec.primaryKey = func(relID uint32) []string { return primaryKey(ctx, r.store.pool, relID) }
-	s.dec.identify = func(relID uint32, table string) (string, error) { return r.identify(ctx, relID, table) }
+	s.dec.identify = func(relID uint32, table string) (string, func(), error) { return r.identify(ctx, relID, table) }
 	if err := r.resolveIdentity(ctx); err != nil {
 		return false, err
 	}
