@@ -29,7 +29,9 @@ type Queued struct {
 // table: nothing was queued and no progress reset.
 type BadWhereError struct{ Err error }
 
-func (e *BadWhereError) Error() string { return e.Err.Error() + " (nothing queued, progress unchanged)" }
+func (e *BadWhereError) Error() string {
+	return e.Err.Error() + " (nothing queued, progress unchanged)"
+}
 func (e *BadWhereError) Unwrap() error { return e.Err }
 
 // RequestBackfills records one request per table for the syncer, which
