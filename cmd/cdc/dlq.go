@@ -75,14 +75,16 @@ func newDLQReplayCmd() *cobra.Command {
 			"the current rules again (fix the rule or the row first). Each dead letter is removed once what\n" +
 			"it produces is delivered; one that fails again stays (or is replaced by a new dead letter).\n" +
 			"Requests are paced by bento.requests_per_minute. While a syncer runs, the dead letters are handed\n" +
-			"to it and sent through its own paced queue; the command waits until it has handled them.",
+			"to it and sent through its own paced queue; the command waits until it has handled them. The running\n" +
+			"syncer rebuilds rule dead letters with the rules it loaded at its start: restart it after editing the config.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, ids, err := configAndIDs(cmd, args)
 			if err != nil {
 				return err
 			}
 			log := newLogger(os.Stderr, cfg.Log.Level, "text")
-			res, err := ops.Replay(cmd.Context(), cfg, log, version, ids...)
+			res, err := ops.ReplayNoting(cmd.Context(), cfg, log, version,
+				func() { fmt.Fprintln(cmd.OutOrStdout(), ops.HandedOffNote) }, ids...)
 			printReplay(cmd.OutOrStdout(), res)
 			if err != nil {
 				return err
