@@ -55,8 +55,8 @@ func newDLQListCmd() *cobra.Command {
 			defer tw.Flush()
 			fmt.Fprintln(tw, "ID\tCREATED\tKIND\tRULE\tTABLE\tKEY\tSTATUS\tATTEMPTS\tREASON")
 			for _, d := range dls {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", d.ID, d.CreatedAt.Format("2006-01-02 15:04:05"),
-					d.Kind, d.Rule, d.Table, d.Key, d.Status, d.Attempts, d.Reason)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, d.CreatedAt.Format("2006-01-02 15:04:05"),
+					d.Kind, d.Rule, d.Table, d.Key, httpStatus(d.Status), d.Attempts, d.Reason)
 			}
 			return nil
 		},
@@ -65,6 +65,15 @@ func newDLQListCmd() *cobra.Command {
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many")
 	cmd.Flags().StringVar(&kind, "kind", "", "only this kind: rule or rejected")
 	return cmd
+}
+
+// httpStatus is Bento's HTTP status of a rejected event's dead letter, "-"
+// for one with none (a rule failure never reached Bento).
+func httpStatus(status int) string {
+	if status == 0 {
+		return "-"
+	}
+	return strconv.Itoa(status)
 }
 
 func newDLQReplayCmd() *cobra.Command {
