@@ -87,4 +87,12 @@ func TestBackfillBadWhereQueuesNothingAndKeepsProgress(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, after.Requests, "nothing queued")
 	require.Equal(t, before.Backfills, after.Backfills, "progress untouched")
+	require.False(t, after.Backfills[0].Gone)
+
+	// After a rename the row under the old name says so (U19).
+	e.DB.Exec(t, `ALTER TABLE customers RENAME TO clients`)
+	renamed, err := ops.ReadStatusWith(ctx, pool, e.Cfg)
+	require.NoError(t, err)
+	require.Equal(t, "public.customers", renamed.Backfills[0].Table)
+	require.True(t, renamed.Backfills[0].Gone, "no table has the old name now")
 }
