@@ -64,6 +64,9 @@ func newBackfillCmd() *cobra.Command {
 				reqs = append(reqs, ops.BackfillRequest{Table: t, Where: where, Restart: restart, PerMinute: perMinute})
 			}
 			queued, err := ops.RequestBackfills(cmd.Context(), pool, cfg.Source.Schema, cfg.Source.Slot, reqs)
+			if bad := (*ops.BadWhereError)(nil); errors.As(err, &bad) {
+				return &exitError{code: exitConfig, err: err}
+			}
 			if err != nil {
 				return err
 			}

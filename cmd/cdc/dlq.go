@@ -55,8 +55,8 @@ func newDLQListCmd() *cobra.Command {
 			defer tw.Flush()
 			fmt.Fprintln(tw, "ID\tCREATED\tKIND\tRULE\tTABLE\tKEY\tSTATUS\tATTEMPTS\tREASON")
 			for _, d := range dls {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", d.ID, d.CreatedAt.Format("2006-01-02 15:04:05"),
-					d.Kind, d.Rule, d.Table, d.Key, d.Status, d.Attempts, d.Reason)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, d.CreatedAt.Format("2006-01-02 15:04:05"),
+					d.Kind, d.Rule, d.Table, d.Key, httpStatus(d.Status), d.Attempts, d.Reason)
 			}
 			return nil
 		},
@@ -67,6 +67,15 @@ func newDLQListCmd() *cobra.Command {
 	return cmd
 }
 
+// httpStatus is Bento's HTTP status of a rejected event's dead letter, "-"
+// for one with none (a rule failure never reached Bento).
+func httpStatus(status int) string {
+	if status == 0 {
+		return "-"
+	}
+	return strconv.Itoa(status)
+}
+
 func newDLQReplayCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "replay [ID...]",
@@ -75,14 +84,16 @@ func newDLQReplayCmd() *cobra.Command {
 			"the current rules again (fix the rule or the row first). Each dead letter is removed once what\n" +
 			"it produces is delivered; one that fails again stays (or is replaced by a new dead letter).\n" +
 			"Requests are paced by bento.requests_per_minute. While a syncer runs, the dead letters are handed\n" +
-			"to it and sent through its own paced queue; the command waits until it has handled them.",
+			"to it and sent through its own paced queue; the command waits until it has handled them. The running\n" +
+			"syncer rebuilds rule dead letters with the rules it loaded at its start: restart it after editing the config.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, ids, err := configAndIDs(cmd, args)
 			if err != nil {
 				return err
 			}
 			log := newLogger(os.Stderr, cfg.Log.Level, "text")
-			res, err := ops.Replay(cmd.Context(), cfg, log, version, ids...)
+			res, err := ops.ReplayNoting(cmd.Context(), cfg, log, version,
+				func() { fmt.Fprintln(cmd.OutOrStdout(), ops.HandedOffNote) }, ids...)
 			printReplay(cmd.OutOrStdout(), res)
 			if err != nil {
 				return err

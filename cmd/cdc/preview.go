@@ -57,8 +57,7 @@ func newPreviewCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %d rows read, %d events, %d rule failures (nothing sent)\n",
-				tables[0], rows, events, failures)
+			fmt.Fprintln(cmd.ErrOrStderr(), previewSummary(tables[0], rows, events, failures))
 			return nil
 		},
 	}
@@ -84,4 +83,16 @@ func checkRules(cmd *cobra.Command, cfg *config.Config) error {
 		return &exitError{code: exitProblem, err: fmt.Errorf("the rules do not fit the live schema: fix the errors above")}
 	}
 	return nil
+}
+
+// previewSummary is preview's last line; rows that produced nothing get the
+// reason that surprises most: only rules firing on snapshot run on existing
+// rows (insert, update and delete rules fire on live changes only).
+func previewSummary(table string, rows int64, events, failures int) string {
+	s := fmt.Sprintf("%s: %d rows read, %d events, %d rule failures (nothing sent)", table, rows, events, failures)
+	if rows > 0 && events == 0 && failures == 0 {
+		s += "; only rules with snapshot in their on: list run on existing rows (as in a backfill), " +
+			"rules on insert, update or delete fire on live changes only"
+	}
+	return s
 }

@@ -50,7 +50,7 @@ func newStatusCmd() *cobra.Command {
 					r.Finished.Format(time.RFC3339), r.DryRun, r.DriftCents, r.Customers, r.Repaired)
 			}
 			for _, b := range st.Backfills {
-				fmt.Fprintf(tw, "backfill %s\t%d rows, done=%v\n", b.Table, b.RowsDone, b.Done)
+				fmt.Fprintf(tw, "backfill %s\t%d rows, done=%v%s\n", b.Table, b.RowsDone, b.Done, goneNote(b.Gone))
 			}
 			for _, r := range st.Requests {
 				fmt.Fprintf(tw, "backfill request %d\t%s %s (%s): %d rows, %d events, %d left to the stream\n",
@@ -61,4 +61,12 @@ func newStatusCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return cmd
+}
+
+// goneNote marks a backfill row whose table no longer exists by that name.
+func goneNote(gone bool) string {
+	if gone {
+		return " (no table has this name now: renamed or dropped)"
+	}
+	return ""
 }

@@ -152,18 +152,23 @@ type TableProgress struct {
 	RowsDone  int64     `json:"rows_done"`
 	Done      bool      `json:"done"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Gone: no table has this name any more (renamed or dropped since);
+	// the row is history, a renamed table's progress starts anew under
+	// its new name.
+	Gone bool `json:"table_gone"`
 }
 
 // Progress lists every table's backfill progress, by table name.
 func Progress(ctx context.Context, pool *pgxpool.Pool, schema string) ([]TableProgress, error) {
-	rows, err := pool.Query(ctx, `SELECT table_name, rows_done, done, updated_at FROM `+
-		pgx.Identifier{schema, "backfill"}.Sanitize()+` ORDER BY table_name`)
+	rows, err := pool.Query(ctx, `SELECT table_name, rows_done, done, updated_at,
+		to_regclass(quote_ident(split_part(table_name, '.', 1)) || '.' || quote_ident(split_part(table_name, '.', 2))) IS NULL
+		FROM `+pgx.Identifier{schema, "backfill"}.Sanitize()+` ORDER BY table_name`)
 	if err != nil {
 		return nil, fmt.Errorf("read backfills: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (TableProgress, error) {
 		var p TableProgress
-		err := r.Scan(&p.Table, &p.RowsDone, &p.Done, &p.UpdatedAt)
+		err := r.Scan(&p.Table, &p.RowsDone, &p.Done, &p.UpdatedAt, &p.Gone)
 		return p, err
 	})
 }

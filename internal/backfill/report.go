@@ -88,7 +88,8 @@ func (l *LogReporter) Start(table string, total, done int64) {
 	l.table, l.total, l.first, l.lastDone = table, total, done, done
 	l.started = l.now()
 	l.lastLog = l.started
-	l.log.Info("backfill progress", "table", table, "rows_done", done, "rows_total", total)
+	// No line here: the caller's "backfill starting" comes first, progress
+	// lines follow it.
 }
 
 func (l *LogReporter) Advance(done int64) {
@@ -114,7 +115,15 @@ func (l *LogReporter) emit() {
 	if elapsed > 0 {
 		rate = float64(l.lastDone-l.first) / elapsed
 	}
-	attrs := []any{"table", l.table, "rows_done", l.lastDone, "rows_total", l.total, "rows_per_second", int64(rate)}
+	// An unknown total (a table never analyzed: -1) or a rate not measured
+	// yet is left out rather than logged as -1 or 0.
+	attrs := []any{"table", l.table, "rows_done", l.lastDone}
+	if l.total >= 0 {
+		attrs = append(attrs, "rows_total", l.total)
+	}
+	if rate > 0 {
+		attrs = append(attrs, "rows_per_second", int64(rate))
+	}
 	if rate > 0 && l.total > l.lastDone {
 		attrs = append(attrs, "eta", (time.Duration(float64(l.total-l.lastDone)/rate) * time.Second).Round(time.Second))
 	}

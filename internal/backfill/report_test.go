@@ -28,14 +28,36 @@ func TestLogReporterLogsAtMostOncePerInterval(t *testing.T) {
 		l.Advance(s.done)
 	}
 	got := lines(out.String())
-	require.Len(t, got, 3, "start, then one line at 6s and one at 12s")
-	require.Contains(t, got[0], "rows_done=1000 rows_total=10000")
-	require.Contains(t, got[1], "rows_done=4000")
-	require.Contains(t, got[1], "rows_per_second=500")
-	require.Contains(t, got[1], "eta=12s")
-	require.Contains(t, got[2], "rows_done=6000")
-	require.Contains(t, got[2], "component=backfill")
+	require.Len(t, got, 2, "one line at 6s and one at 12s; none at start (the runner's \"backfill starting\" is first)")
+	require.Contains(t, got[0], "rows_done=4000 rows_total=10000")
+	require.Contains(t, got[0], "rows_per_second=500")
+	require.Contains(t, got[0], "eta=12s")
+	require.Contains(t, got[1], "rows_done=6000")
+	require.Contains(t, got[1], "component=backfill")
 
 	l.Finish()
-	require.Len(t, lines(out.String()), 4, "finish always logs")
+	require.Len(t, lines(out.String()), 3, "finish always logs")
+}
+
+// An unknown total (never analyzed: -1) and an unmeasured rate are left out
+// of the line, not logged as rows_total=-1 rows_per_second=0 (U16).
+func TestLogReporterLeavesOutUnknownTotalAndRate(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	l := NewLogReporter(slog.New(slog.NewTextHandler(&out, nil)), 5*time.Second)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l.now = func() time.Time { return now }
+	l.Start("public.orders", -1, 0)
+	l.Finish()
+	got := lines(out.String())
+	require.Len(t, got, 1)
+	require.Contains(t, got[0], "rows_done=0")
+	require.NotContains(t, got[0], "rows_total")
+	require.NotContains(t, got[0], "rows_per_second")
+
+	now = now.Add(10 * time.Second)
+	l.Start("public.orders", -1, 0)
+	now = now.Add(10 * time.Second)
+	l.Advance(200)
+	require.Contains(t, out.String(), "rows_done=200 rows_per_second=20")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 )
 
 // health is the halt state: Bento refused the credentials or site (401,
@@ -16,6 +17,13 @@ type health struct {
 	reason string
 	store  string // why the last dead letter could not be stored; "" when it could
 	log    *slog.Logger
+	now    func() time.Time
+	// haltSince is when the halt (or the failing dead-letter store) began;
+	// retrySince when the current run of retryable failures began (zero:
+	// none), retryReason the last of them.
+	haltSince   time.Time
+	retrySince  time.Time
+	retryReason string
 }
 
 // storeFailed halts delivery visibly: a dead letter that cannot be stored
@@ -27,6 +35,7 @@ func (h *health) storeFailed(err error) {
 		return
 	}
 	h.store = "cannot store a dead letter: " + err.Error()
+	h.haltSince = h.now()
 	h.log.Error(h.store + "; delivery halted until it can, everything stays queued")
 }
 
@@ -48,12 +57,14 @@ func (h *health) halt(res result) {
 	}
 	h.halted = true
 	h.reason = haltReason(res)
+	h.haltSince = h.now()
 	h.log.Error(h.reason + "; delivery halted, everything stays queued")
 }
 
 func (h *health) recover() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.retrySince, h.retryReason = time.Time{}, ""
 	if !h.halted {
 		return
 	}

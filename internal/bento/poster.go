@@ -64,6 +64,9 @@ func (p *poster) send(ctx context.Context, source string, events []json.RawMessa
 func (p *poster) next(res result, bo interface{ NextBackOff() time.Duration }) (time.Duration, bool) {
 	switch res.outcome {
 	case outcomeRetry:
+		if p.health != nil {
+			p.health.retrying(res.reason())
+		}
 		return max(bo.NextBackOff(), res.retryAfter), false
 	case outcomeHalt:
 		if p.health == nil {

@@ -93,7 +93,7 @@ func NewSender(cfg Config, o SenderOptions) (*Sender, error) {
 	if ack == nil {
 		ack = func(stream.Position) {}
 	}
-	h := &health{log: logger}
+	h := &health{log: logger, now: time.Now}
 	s := &Sender{
 		cfg: cfg, ack: ack, dlq: o.DeadLetters, log: logger, metrics: m, health: h,
 		poster: &poster{client: c, limiter: limiter, initial: defaultInitialBackoff,

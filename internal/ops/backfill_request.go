@@ -25,13 +25,28 @@ type Queued struct {
 	Running bool // a syncer runs and will pick it up; false: it runs when one starts
 }
 
+// BadWhereError is a --where condition the server cannot plan for its
+// table: nothing was queued and no progress reset.
+type BadWhereError struct{ Err error }
+
+func (e *BadWhereError) Error() string {
+	return e.Err.Error() + " (nothing queued, progress unchanged)"
+}
+func (e *BadWhereError) Unwrap() error { return e.Err }
+
 // RequestBackfills records one request per table for the syncer, which
 // runs them in order inside its stream; without a running syncer they wait
-// for the next start (docs/decisions.md).
+// for the next start (docs/decisions.md). Every --where condition is planned
+// first: a bad one queues nothing (BadWhereError).
 func RequestBackfills(ctx context.Context, pool *pgxpool.Pool, schema, slot string, reqs []BackfillRequest) ([]Queued, error) {
 	running, err := SyncerRunning(ctx, pool, slot)
 	if err != nil {
 		return nil, err
+	}
+	for _, r := range reqs {
+		if err := backfill.CheckWhere(ctx, pool, r.Table, r.Where); err != nil {
+			return nil, &BadWhereError{Err: err}
+		}
 	}
 	store := backfill.NewRequestStore(pool, schema)
 	out := make([]Queued, 0, len(reqs))

@@ -227,6 +227,10 @@ func (t *target) checkSlot(ctx context.Context) ([]Finding, error) {
 		return nil, err
 	}
 	switch {
+	case st == nil && cfg.Backfill.OnCreate:
+		// What cdc setup says too: the slot is run's, with its snapshot.
+		return []Finding{{Severity: SevOK, What: fmt.Sprintf("replication slot %q does not exist yet: with backfill.on_create "+
+			"the first cdc run creates it and backfills the existing rows from its snapshot", cfg.Source.Slot)}}, nil
 	case st == nil:
 		return []Finding{{Severity: SevWarn, What: fmt.Sprintf("replication slot %q does not exist", cfg.Source.Slot),
 			Fix: "cdc setup (or the first cdc run) creates it"}}, nil

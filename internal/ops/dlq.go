@@ -31,6 +31,19 @@ func DeadLetters(ctx context.Context, cfg *config.Config) (*bento.DeadLetterStor
 // paced by requests_per_minute; while a syncer runs, the dead letters are
 // handed to it (bento.HandOff) so the two never exceed that budget together.
 func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger, version string, ids ...int64) (bento.ReplayResult, error) {
+	return ReplayNoting(ctx, cfg, log, version, nil, ids...)
+}
+
+// HandedOffNote is what `cdc dlq replay` says when a running syncer replays
+// for it: the syncer rebuilds rule dead letters with the rules it loaded at
+// its start, not with the file as edited since.
+const HandedOffNote = "a syncer is running: the dead letters are handed to it, and it replays them with the rules " +
+	"it loaded when it started (an edit to the config since then applies only after restarting cdc run)"
+
+// ReplayNoting is Replay calling handedOff (when not nil) before it waits
+// on a running syncer that replays the dead letters.
+func ReplayNoting(ctx context.Context, cfg *config.Config, log *slog.Logger, version string, handedOff func(),
+	ids ...int64) (bento.ReplayResult, error) {
 	pool, err := pgxpool.New(ctx, cfg.Source.DSN)
 	if err != nil {
 		return bento.ReplayResult{}, fmt.Errorf("connect: %w", err)
@@ -41,6 +54,9 @@ func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger, version s
 		return bento.ReplayResult{}, err
 	}
 	if running {
+		if handedOff != nil {
+			handedOff()
+		}
 		return bento.HandOff(ctx, bento.NewDeadLetterStore(pool, cfg.Source.Schema), time.Second, ids...)
 	}
 	client, err := bento.NewClient(cfg.Bento, nil, version)

@@ -76,6 +76,17 @@ func TestCheckReportsEveryProblemAndSetupFixesWhatItCan(t *testing.T) {
 	require.Len(t, res.Ran, 2+int(migrations.Latest()),
 		"schema, publication; the slot is left for run's snapshot backfill")
 	require.Len(t, res.Notes, 1)
+	require.Contains(t, res.Notes[0], "left for `cdc run` to create")
+	// check agrees with setup: no warning about the slot run creates (U12).
+	fs, err = ops.Check(ctx, e.Cfg)
+	require.NoError(t, err)
+	text = findingsText(fs)
+	require.Contains(t, text, "the first cdc run creates it and backfills the existing rows from its snapshot")
+	for _, f := range fs {
+		if strings.Contains(f.What, "slot") {
+			require.NotEqual(t, ops.SevWarn, f.Severity, text)
+		}
+	}
 	e.Cfg.Backfill.OnCreate = false
 	res, err = ops.Setup(ctx, e.Cfg)
 	require.NoError(t, err)

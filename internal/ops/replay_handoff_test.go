@@ -34,8 +34,10 @@ func TestReplayWhileTheSyncerRunsIsHandedToIt(t *testing.T) {
 	before := len(e.Fake.Requests())
 	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	res, err := ops.Replay(waitCtx, e.Cfg, nil, "replay-command")
+	handed := false
+	res, err := ops.ReplayNoting(waitCtx, e.Cfg, nil, "replay-command", func() { handed = true })
 	require.NoError(t, err)
+	require.True(t, handed, "the command says the running syncer replays with its own rules (U8)")
 	require.Len(t, res.Replayed, 1, "%+v", res.Failed)
 	reqs := e.Fake.Requests()[before:]
 	require.NotEmpty(t, reqs)

@@ -17,8 +17,10 @@ import (
 // Status is what `cdc status` shows.
 type Status struct {
 	Slot *replication.SlotState `json:"slot"`
-	// LagSeconds is the server's flush lag for the active reader, or the age
-	// of the checkpoint when the slot is behind and nobody reads it.
+	// LagSeconds is the server's flush lag for the active reader (0 when
+	// the server reports none: the reader confirmed everything it was sent,
+	// an idle caught-up syncer), or the age of the checkpoint when the slot
+	// is behind and nobody reads it.
 	LagSeconds  float64                  `json:"lag_seconds"`
 	Checkpoint  *Checkpoint              `json:"checkpoint"`
 	DeadLetters int64                    `json:"dead_letters"`
@@ -92,11 +94,22 @@ func readCheckpoint(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config)
 		UpdatedAt: stored.UpdatedAt}, nil
 }
 
+// lagSeconds is the active reader's flush lag as the server measures it;
+// the server clears it once the reader confirmed all it was sent, so an
+// idle, caught-up syncer has 0 even though the WAL end has moved a few
+// bytes past its last confirmation (the checkpoint's age would grow for
+// ever there). Only a slot nobody reads falls back to the checkpoint's age.
 func lagSeconds(ctx context.Context, pool *pgxpool.Pool, slot string, st Status) float64 {
-	if secs := replication.FlushLagSeconds(ctx, pool, slot); secs != nil {
-		return *secs
+	if st.Slot == nil {
+		return 0
 	}
-	if st.Slot != nil && st.Slot.LagBytes > 0 && st.Checkpoint != nil {
+	if st.Slot.Active {
+		if secs := replication.FlushLagSeconds(ctx, pool, slot); secs != nil {
+			return *secs
+		}
+		return 0
+	}
+	if st.Slot.LagBytes > 0 && st.Checkpoint != nil {
 		return time.Since(st.Checkpoint.UpdatedAt).Seconds()
 	}
 	return 0

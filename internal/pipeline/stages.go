@@ -119,8 +119,12 @@ func (st *stages) drain(ctx context.Context, timeout time.Duration) {
 	case <-st.evalDone:
 	case <-drainCtx.Done():
 	}
+	// The drain deadline may pass with nothing left (the evaluator's wait
+	// used it up): then nothing is handed back and nothing is worth a WARN.
 	if err := st.sender.Drain(drainCtx); err != nil {
-		st.s.log.Warn("shutdown: in-flight events handed back; they are re-read on restart", "pending", st.sender.Pending())
+		if pending := st.sender.Pending(); pending > 0 {
+			st.s.log.Warn("shutdown: in-flight events handed back; they are re-read on restart", "pending", pending)
+		}
 	}
 	st.abort()
 }

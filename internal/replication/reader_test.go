@@ -28,7 +28,7 @@ func TestReaderTypes(t *testing.T) {
 		"id": int64(1), "s": int64(-2), "i": int64(3), "n": stream.Numeric("19.99"),
 		"big": stream.Numeric("123456789012345678901234567890.123456789"), "t": "héllo", "b": true,
 		"tz": time.Date(2026, 11, 27, 8, 15, 0, 500000000, time.UTC), "ts": time.Date(2026, 11, 27, 10, 15, 0, 0, time.UTC),
-		"d": time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), "u": "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b",
+		"d": "2026-11-27", "u": "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b",
 		"j": map[string]any{"a": json.Number("1.10")}, "jb": map[string]any{"b": []any{json.Number("1"), "x"}},
 		"m": "sad", "ia": []any{int64(1), nil, int64(3)}, "ta": []any{"a b", "c"},
 	}, changes[0].New)

@@ -180,8 +180,22 @@ func (d valueDecoder) decodeTime(oid uint32, data []byte) (any, error) {
 		return "infinity", nil
 	case inf == pgtype.NegativeInfinity:
 		return "-infinity", nil
+	case oid == pgtype.DateOID:
+		return isoDate(t), nil
 	}
 	return t.UTC(), nil
+}
+
+// isoDate is a date as YYYY-MM-DD (what Postgres prints with DateStyle
+// ISO), not a midnight timestamp: rules, events and dead-letter keys show
+// "2026-11-30", which pastes back into SQL. Years beyond 9999 keep every
+// digit; years before 1 are written as Postgres does ("4714-11-24 BC").
+func isoDate(t time.Time) string {
+	y, m, d := t.Date()
+	if y < 1 {
+		return fmt.Sprintf("%04d-%02d-%02d BC", 1-y, m, d)
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", y, m, d)
 }
 
 // arrayElement reports the element type of an array type pgx knows.

@@ -31,7 +31,7 @@ func TestValueDecoder(t *testing.T) {
 		{pgtype.JSONOID, `{"n": 1.10}`, map[string]any{"n": json.Number("1.10")}},
 		{pgtype.TimestamptzOID, "2026-01-02 03:04:05.5+00", time.Date(2026, 1, 2, 3, 4, 5, 500000000, time.UTC)},
 		{pgtype.TimestampOID, "2026-01-02 03:04:05", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
-		{pgtype.DateOID, "2026-01-02", time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)},
+		{pgtype.DateOID, "2026-01-02", "2026-01-02"},
 		{pgtype.DateOID, "-infinity", "-infinity"},
 		{pgtype.ByteaOID, `\x00ff`, []byte{0, 255}},
 		{pgtype.Int4ArrayOID, "{1,NULL,3}", []any{int64(1), nil, int64(3)}},

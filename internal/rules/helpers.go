@@ -179,7 +179,7 @@ func withTime(name string, v any, f func(time.Time) string) (any, error) {
 	return f(t), nil
 }
 
-// toTime accepts a time.Time or an RFC 3339 string.
+// toTime accepts a time.Time, an RFC 3339 string or a date (YYYY-MM-DD).
 func toTime(v any) (time.Time, error) {
 	switch x := v.(type) {
 	case time.Time:
@@ -187,7 +187,11 @@ func toTime(v any) (time.Time, error) {
 	case string:
 		t, err := time.Parse(time.RFC3339Nano, x)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("parse time %q: want RFC 3339", x)
+			// A date column's value (YYYY-MM-DD) is midnight UTC.
+			if d, derr := time.Parse(time.DateOnly, x); derr == nil {
+				return d, nil
+			}
+			return time.Time{}, fmt.Errorf("parse time %q: want RFC 3339 or a date (YYYY-MM-DD)", x)
 		}
 		return t, nil
 	default:

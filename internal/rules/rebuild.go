@@ -3,6 +3,10 @@ package rules
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/pgbento/cdc/internal/stream"
 )
@@ -32,7 +36,51 @@ func (e *Evaluator) Rebuild(ctx context.Context, change []byte, rule string) ([]
 		}
 	}
 	if len(evs) == 0 {
-		return nil, fmt.Errorf("rule %q no longer produces an event for this row; discard it if that is intended", rule)
+		return nil, e.set.noEventReason(c, rule)
 	}
 	return evs, nil
+}
+
+// noEventReason says why rule produced nothing for the stored change c, and
+// what to do: a rule removed from the config, a rule that now reads another
+// table (the table was renamed: the stored row is not replayed against
+// another table, its current state is backfilled), or the rule's when.
+func (s *Set) noEventReason(c *stream.Change, name string) error {
+	i := slices.IndexFunc(s.rules, func(r *rule) bool { return r.name == name })
+	if i < 0 {
+		return fmt.Errorf("rule %q is no longer in the config; discard this dead letter if that is intended", name)
+	}
+	r := s.rules[i]
+	if !slices.Contains(r.tables, c.Table) {
+		return fmt.Errorf("rule %q now reads %s, not %s where this row was stored (a renamed table?): a stored row is "+
+			"not replayed against another table; send the row's current state with "+
+			"cdc backfill --table %s --where %q, then cdc dlq discard this dead letter",
+			name, strings.Join(r.tables, ", "), c.Table, r.tables[0], keyCondition(c))
+	}
+	return fmt.Errorf("rule %q no longer produces an event for this row; discard it if that is intended", name)
+}
+
+// keyCondition is the SQL condition selecting c's row by its key columns.
+func keyCondition(c *stream.Change) string {
+	row := c.New
+	if row == nil {
+		row = c.Old
+	}
+	parts := make([]string, 0, len(c.Key))
+	for _, k := range c.Key {
+		v := strings.ReplaceAll(fmt.Sprint(row[k]), "'", "''")
+		parts = append(parts, columnSQL(k)+" = '"+v+"'")
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// columnSQL is a column name as SQL reads it: bare when lower-case, quoted
+// otherwise.
+func columnSQL(k string) string {
+	for i, r := range k {
+		if !(r == '_' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			return pgx.Identifier{k}.Sanitize()
+		}
+	}
+	return k
 }

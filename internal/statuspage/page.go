@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pgbento/cdc/internal/bento"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pgbento/cdc/internal/config"
@@ -41,6 +43,9 @@ type Deps struct {
 	Ready func() (bool, string)
 	// Halted reports whether delivery is stopped on a halting Bento answer.
 	Halted func() bool
+	// Delivery reports whether delivery is retrying or halted, since when
+	// and the last error (nil: not shown).
+	Delivery func() bento.DeliveryState
 	// Registry, when set, receives cdc_ready, cdc_delivery_halted and the
 	// slot gauges (cdc_slot_retained_wal_bytes, cdc_slot_active).
 	Registry prometheus.Registerer
@@ -139,6 +144,8 @@ type view struct {
 	RefreshSeconds int
 	Streaming      bool
 	Why            string
+	Delivery       bento.DeliveryState
+	DeliveryFor    time.Duration // how long it has been retrying or halted
 	Slot           string
 	Status         *ops.Status // nil when it could not be read
 	CheckpointAge  time.Duration
@@ -161,6 +168,12 @@ func (p *Page) collect(ctx context.Context) view {
 	v := view{Now: now, Version: p.d.Version, RefreshSeconds: int(Refresh.Seconds()), Slot: cfg.Source.Slot,
 		Budget: cfg.Bento.RequestsPerMinute, ReconcileEvery: cfg.Reconcile.Every, MaskedEmails: !p.mask.off}
 	v.Streaming, v.Why = p.d.Ready()
+	if p.d.Delivery != nil {
+		v.Delivery = p.d.Delivery()
+		if !v.Delivery.Since.IsZero() {
+			v.DeliveryFor = now.Sub(v.Delivery.Since).Round(time.Second)
+		}
+	}
 	fail := func(err error) {
 		if err != nil {
 			v.Errors = append(v.Errors, err.Error())

@@ -202,3 +202,29 @@ func getPage(t *testing.T, url string) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// While Bento is unreachable the page says delivery is retrying, since when
+// and the last error, not plain "Streaming" (U9); once Bento answers again
+// it says Streaming.
+func TestStatusPageShowsDeliveryRetrying(t *testing.T) {
+	e := start(t, "")
+	page := statuspage.New(statuspage.Deps{Pool: e.DB.Pool, Config: e.Cfg, Gatherer: e.reg,
+		Ready: e.syncer.Ready, Halted: e.syncer.DeliveryHalted, Delivery: e.syncer.Delivery,
+		Registry: e.reg, Version: "test"})
+	srv := httptest.NewServer(page.Handler(pipeline.Handler(e.reg, e.syncer)))
+	t.Cleanup(srv.Close)
+
+	e.Fake.Stop()
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true)`)
+	require.Eventually(t, func() bool { return e.syncer.Delivery().State == "retrying" }, 30*time.Second, 20*time.Millisecond)
+	body := getPage(t, srv.URL)
+	require.Contains(t, body, "Streaming, delivery retrying")
+	require.Regexp(t, `Delivery retrying since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC`, body)
+	require.Contains(t, body, "last error: ")
+	require.Contains(t, body, "connection refused")
+
+	e.Fake.Start(t)
+	require.Eventually(t, func() bool { return e.syncer.Delivery().State == "delivering" }, 60*time.Second, 20*time.Millisecond)
+	body = getPage(t, srv.URL)
+	require.NotContains(t, body, "delivery retrying")
+}

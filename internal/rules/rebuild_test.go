@@ -1,0 +1,33 @@
+package rules
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/internal/stream"
+)
+
+// A dead letter stored under a table's old name, replayed after the table
+// was renamed and the rule updated, says exactly what to do: backfill the
+// row (with its key condition) from the new table, then discard (U7).
+func TestRebuildAfterTableRenameSaysWhatToDo(t *testing.T) {
+	renamed := signupSpec("signup")
+	renamed.Table = "clients"
+	e := NewEvaluator(mustCompile(t, Defaults{}, renamed), nil)
+	stored, err := stream.MarshalChange(customerInsert("ann@example.com"))
+	require.NoError(t, err)
+
+	_, err = e.Rebuild(context.Background(), stored, "signup")
+	require.EqualError(t, err, `rule "signup" now reads public.clients, not public.customers where this row was stored `+
+		`(a renamed table?): a stored row is not replayed against another table; send the row's current state with `+
+		`cdc backfill --table public.clients --where "id = '7'", then cdc dlq discard this dead letter`)
+
+	_, err = e.Rebuild(context.Background(), stored, "gone")
+	require.ErrorContains(t, err, `rule "gone" is no longer in the config`)
+
+	evs, err := NewEvaluator(mustCompile(t, Defaults{}, signupSpec("signup")), nil).Rebuild(context.Background(), stored, "signup")
+	require.NoError(t, err)
+	require.Len(t, evs, 1, "under its own table the row replays")
+}
