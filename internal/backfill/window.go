@@ -40,16 +40,16 @@ type Windows struct {
 
 // window is one chunk between its watermarks.
 type window struct {
-	table     string
-	key       []string
-	open      bool            // the low watermark went by
-	changed   map[string]bool // keys of the table changed since the low watermark
+	table   string
+	key     []string
+	open    bool            // the low watermark went by
+	changed map[string]bool // keys of the table changed since the low watermark
 	// whole drops every row of the chunk: a truncate, or a change whose row
 	// lacks the chunk's key columns (REPLICA IDENTITY USING INDEX on another
 	// index: a delete's old row carries only that index's columns).
 	whole bool
-	rows      []stream.Row // the chunk, set before the high watermark is emitted
-	done      chan chunkResult
+	rows  []stream.Row // the chunk, set before the high watermark is emitted
+	done  chan chunkResult
 }
 
 // chunkResult is what the high watermark made of a chunk: the items went
