@@ -75,7 +75,7 @@ func (s *Syncer) ensureWithBackfill(ctx context.Context, pool *pgxpool.Pool) err
 	if err != nil {
 		return err
 	}
-	defer snap.Close(context.WithoutCancel(ctx))
+	defer closeSnapshot(ctx, snap)
 	if err := replication.NewCheckpointStore(pool, cfg.Source.Schema, cfg.Source.Slot).RecordSlot(ctx, snap.ConsistentPoint); err != nil {
 		return err
 	}

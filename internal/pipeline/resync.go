@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -49,7 +50,7 @@ func (s *Syncer) resync(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return fmt.Errorf("resync: %w", err)
 	}
-	defer snap.Close(context.WithoutCancel(ctx))
+	defer closeSnapshot(ctx, snap)
 	if err := replication.NewCheckpointStore(pool, cfg.Schema, cfg.Slot).RecordSlot(ctx, snap.ConsistentPoint); err != nil {
 		return fmt.Errorf("resync: %w", err)
 	}
@@ -57,6 +58,18 @@ func (s *Syncer) resync(ctx context.Context, pool *pgxpool.Pool) error {
 		"consistent_point", snap.ConsistentPoint.String(), "tables", tables)
 	return s.backfill(ctx, pool, tables, snap.Name)
 }
+
+// closeSnapshot ends the slot's snapshot connection even if ctx ended (a
+// stop during the backfill), bounded so a hung database cannot hold the
+// stop.
+func closeSnapshot(ctx context.Context, snap *replication.SlotSnapshot) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
+	_ = snap.Close(ctx)
+}
+
+// closeTimeout bounds closing the snapshot's connection.
+const closeTimeout = 5 * time.Second
 
 // register records the tables of a first-time backfill or a resync as
 // unfinished before their slot is created (backfill.Register).
