@@ -30,6 +30,19 @@ func (e *env) failRegisterOnce(t *testing.T) {
 		` FOR EACH ROW EXECUTE FUNCTION fail_first_backfill_write()`)
 }
 
+// dropSlotWhenReleased drops the stopped syncer's slot once the server
+// has let go of it (its walsender may outlive the stop briefly).
+func (e *env) dropSlotWhenReleased(t *testing.T) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var active bool
+		err := e.DB.Pool.QueryRow(context.Background(), `SELECT active FROM pg_replication_slots WHERE slot_name = $1`,
+			e.Cfg.Source.Slot).Scan(&active)
+		return err == nil && !active
+	}, 30*time.Second, 20*time.Millisecond, "the server never released the slot")
+	e.DB.Exec(t, `SELECT pg_drop_replication_slot($1)`, e.Cfg.Source.Slot)
+}
+
 // runFails runs a syncer that must fail before it streams, with the
 // registration's error.
 func (e *env) runFails(t *testing.T) {
@@ -53,7 +66,7 @@ func TestFailedResyncRegistrationIsResyncedAgain(t *testing.T) {
 	e.waitTotals(t)
 	require.NoError(t, stop())
 
-	e.DB.Exec(t, `SELECT pg_drop_replication_slot($1)`, e.Cfg.Source.Slot)
+	e.dropSlotWhenReleased(t)
 	e.payOrders(t, 15, "7.25") // in the gap: no slot reads these
 	e.failRegisterOnce(t)
 	e.runFails(t)
