@@ -56,8 +56,9 @@
 //  4. It hands the rows to Windows, then emits the high watermark H.
 //  5. The syncer's evaluation goroutine sees every change in stream order.
 //     Between L and H it records the keys of the chunk's table that changed
-//     (insert, update with old and new key, delete; a truncate drops the
-//     whole chunk). At H it drops those rows from the chunk: their stream
+//     (insert, update with old and new key, delete; a truncate, or a row
+//     change without the key columns, e.g. a delete's old row under
+//     REPLICA IDENTITY USING INDEX on another index, drops the whole chunk). At H it drops those rows from the chunk: their stream
 //     change is already delivered or queued, and S may be older or newer
 //     than it. Each remaining row's state in S equals its state at H (no
 //     change between L and H, every earlier change visible in S), so its

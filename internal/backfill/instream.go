@@ -31,6 +31,11 @@ type StreamOptions struct {
 	PerMinute float64
 	Logger    *slog.Logger
 	Hooks     Hooks
+	// SaveTimeout bounds each write that must happen even as the syncer
+	// stops (a chunk's progress, the request's end), so a hung database
+	// cannot hold the shutdown: the syncer passes its shutdown_timeout.
+	// 0 or more than saveTimeout: saveTimeout.
+	SaveTimeout time.Duration
 	// Reconcile runs a reconcile request (kind reconcile) with the syncer's
 	// pacing and returns its summary; nil fails such requests.
 	Reconcile func(ctx context.Context, r Request) (summary string, err error)
@@ -64,6 +69,9 @@ func NewDriver(o StreamOptions) *Driver {
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 1
+	}
+	if o.SaveTimeout <= 0 || o.SaveTimeout > saveTimeout {
+		o.SaveTimeout = saveTimeout
 	}
 	return &Driver{o: o, store: NewRequestStore(o.Pool, o.Schema), log: o.Logger.With("component", "backfill"),
 		epoch: time.Now().UnixNano()}
@@ -121,9 +129,17 @@ func (d *Driver) execute(ctx context.Context, r *Request, restart bool) {
 		d.log.Info("backfill request done", "id", r.ID, "table", r.Table, "rows", r.RowsDone,
 			"events", r.Events, "left_to_stream", r.Dropped)
 	}
-	if err := d.store.finish(context.WithoutCancel(ctx), r, state, reason); err != nil {
+	saveCtx, cancel := d.saving(ctx)
+	defer cancel()
+	if err := d.store.finish(saveCtx, r, state, reason); err != nil {
 		d.log.Error("recording the end of a backfill request failed", "id", r.ID, "error", err)
 	}
+}
+
+// saving is the context of a write that must happen even if ctx just
+// ended, bounded by SaveTimeout.
+func (d *Driver) saving(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), d.o.SaveTimeout)
 }
 
 // runRequest sends the table's chunks after its saved progress; reason
@@ -276,7 +292,7 @@ func pick(keys [][]string, idx []int) [][]string {
 // saved records a delivered chunk: the table's progress, then the request's
 // counts. Delivered is delivered, so it is saved even if ctx just ended.
 func (c *chunker) saved(ctx context.Context, rows chunk, events, left int) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+	ctx, cancel := c.d.saving(ctx)
 	defer cancel()
 	c.st.LastKey = rows.last
 	c.st.RowsDone += int64(len(rows.rows))

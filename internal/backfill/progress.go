@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -44,7 +45,12 @@ func (s *progressStore) load(ctx context.Context, table string) (st state, found
 // start records a backfill of table from its first row, replacing any
 // earlier progress.
 func (s *progressStore) start(ctx context.Context, table, snapshot string) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO `+s.table+` (table_name, last_key, rows_done, done, snapshot)
+	return s.startOn(ctx, s.pool, table, snapshot)
+}
+
+// startOn is start on db: the store's pool, or Register's transaction.
+func (s *progressStore) startOn(ctx context.Context, db execer, table, snapshot string) error {
+	_, err := db.Exec(ctx, `INSERT INTO `+s.table+` (table_name, last_key, rows_done, done, snapshot)
 		VALUES ($1, NULL, 0, false, $2)
 		ON CONFLICT (table_name) DO UPDATE SET last_key = NULL, rows_done = 0, done = false,
 			snapshot = EXCLUDED.snapshot, started_at = now(), updated_at = now()`, table, snapshot)
@@ -52,6 +58,11 @@ func (s *progressStore) start(ctx context.Context, table, snapshot string) error
 		return fmt.Errorf("start backfill progress of %s: %w", table, err)
 	}
 	return nil
+}
+
+// execer runs a statement: a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // save records that every row up to lastKey is delivered.
@@ -91,14 +102,18 @@ func (s *progressStore) resume(ctx context.Context, table, snapshot string, rest
 	return state{Snapshot: snapshot}, nil
 }
 
+// registered is the snapshot column of a table registered before its slot
+// (and so its snapshot) exists: Unfinished lists it like any first-time
+// backfill, and Run replaces it with the slot's snapshot when it starts.
+const registered = "registered"
+
 // Register records, in one transaction, that each table is to be
-// backfilled from snapshot: the syncer's first-time backfill. A crash at any
-// point after it leaves every such table listed by Unfinished, including
-// tables the backfill had not reached yet.
-func Register(ctx context.Context, pool *pgxpool.Pool, schema string, tables []string, snapshot string) error {
-	if snapshot == "" {
-		return errors.New("register first-time backfill: a snapshot is required")
-	}
+// backfilled for a slot about to be created: the syncer's first-time
+// backfill or a resync. It comes before the slot is created and its
+// identity saved, so a crash or a failure at any point after it leaves
+// every such table listed by Unfinished, including tables the backfill had
+// not reached yet, and a failure before it leaves nothing behind.
+func Register(ctx context.Context, pool *pgxpool.Pool, schema string, tables []string) error {
 	store := newProgressStore(pool, schema)
 	tx, err := pool.Begin(ctx)
 	if err != nil {
@@ -106,11 +121,8 @@ func Register(ctx context.Context, pool *pgxpool.Pool, schema string, tables []s
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
 	for _, t := range tables {
-		if _, err := tx.Exec(ctx, `INSERT INTO `+store.table+` (table_name, last_key, rows_done, done, snapshot)
-			VALUES ($1, NULL, 0, false, $2)
-			ON CONFLICT (table_name) DO UPDATE SET last_key = NULL, rows_done = 0, done = false,
-				snapshot = EXCLUDED.snapshot, started_at = now(), updated_at = now()`, t, snapshot); err != nil {
-			return fmt.Errorf("register first-time backfill of %s: %w", t, err)
+		if err := store.startOn(ctx, tx, t, registered); err != nil {
+			return fmt.Errorf("register first-time backfill: %w", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

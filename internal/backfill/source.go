@@ -62,16 +62,24 @@ func (s *source) begin(ctx context.Context, snapshot string) (pgx.Tx, error) {
 		// SET TRANSACTION SNAPSHOT takes no parameters; the name is quoted.
 		_, err = tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+strings.ReplaceAll(snapshot, "'", "''")+"'")
 		if err != nil {
-			_ = tx.Rollback(context.WithoutCancel(ctx))
+			rollback(ctx, tx)
 			return nil, fmt.Errorf("import snapshot %s: %w", snapshot, err)
 		}
 	}
 	sql, args := settingsSQL()
 	if _, err := tx.Exec(ctx, sql, args...); err != nil {
-		_ = tx.Rollback(context.WithoutCancel(ctx))
+		rollback(ctx, tx)
 		return nil, fmt.Errorf("pin text settings: %w", err)
 	}
 	return tx, nil
+}
+
+// rollback ends a read-only transaction even if ctx ended, bounded by
+// saveTimeout so a hung database cannot hold a stopping syncer.
+func rollback(ctx context.Context, tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+	defer cancel()
+	_ = tx.Rollback(ctx)
 }
 
 // settingsSQL sets replication.TextSessionSettings for the transaction
@@ -89,7 +97,7 @@ func settingsSQL() (string, []any) {
 // close ends the snapshot transaction and returns the connection.
 func (s *source) close(ctx context.Context) {
 	if s.snapTx != nil {
-		_ = s.snapTx.Rollback(context.WithoutCancel(ctx))
+		rollback(ctx, s.snapTx)
 	}
 	s.conn.Release()
 }
@@ -104,7 +112,7 @@ func (s *source) next(ctx context.Context, after []string) (chunk, error) {
 	if err != nil {
 		return chunk{}, err
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }() // read-only: nothing to commit
+	defer rollback(ctx, tx) // read-only: nothing to commit
 	return s.read(ctx, tx, after)
 }
 
@@ -124,7 +132,7 @@ func (s *source) byKeys(ctx context.Context, keys [][]string) (chunk, error) {
 	if err != nil {
 		return chunk{}, err
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	defer rollback(ctx, tx)
 	args := []any{pgx.QueryResultFormats{pgx.TextFormatCode}}
 	for _, k := range keys {
 		for _, v := range k {

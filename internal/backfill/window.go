@@ -40,13 +40,16 @@ type Windows struct {
 
 // window is one chunk between its watermarks.
 type window struct {
-	table     string
-	key       []string
-	open      bool            // the low watermark went by
-	changed   map[string]bool // keys of the table changed since the low watermark
-	truncated bool
-	rows      []stream.Row // the chunk, set before the high watermark is emitted
-	done      chan chunkResult
+	table   string
+	key     []string
+	open    bool            // the low watermark went by
+	changed map[string]bool // keys of the table changed since the low watermark
+	// whole drops every row of the chunk: a truncate, or a change whose row
+	// lacks the chunk's key columns (REPLICA IDENTITY USING INDEX on another
+	// index: a delete's old row carries only that index's columns).
+	whole bool
+	rows  []stream.Row // the chunk, set before the high watermark is emitted
+	done  chan chunkResult
 }
 
 // chunkResult is what the high watermark made of a chunk: the items went
@@ -157,17 +160,36 @@ func (w *Windows) touch(c *stream.Change) {
 		switch {
 		case !win.open:
 		case c.Op == stream.OpTruncate && slices.Contains(c.Tables, win.table):
-			win.truncated = true
+			win.whole = true
 		case c.Table == win.table:
-			// The chunk's key columns, read from the change's rows: the same
-			// string as the chunk's row whatever the change's replica identity.
-			for _, row := range []stream.Row{c.New, c.Old} {
-				if row != nil {
-					win.changed[rowKey(win.key, row)] = true
-				}
-			}
+			win.mark(c)
 		}
 	}
+}
+
+// mark records the chunk's keys a row change touched: the chunk's key
+// columns, read from the change's rows, give the same string as the
+// chunk's row whatever the change's replica identity. A row without them
+// cannot be matched to the chunk, so every row of it is read again.
+func (win *window) mark(c *stream.Change) {
+	for _, row := range []stream.Row{c.New, c.Old} {
+		switch {
+		case row == nil:
+		case !hasColumns(row, win.key):
+			win.whole = true
+		default:
+			win.changed[rowKey(win.key, row)] = true
+		}
+	}
+}
+
+func hasColumns(row stream.Row, cols []string) bool {
+	for _, k := range cols {
+		if _, ok := row[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (w *Windows) watermark(ctx context.Context, c *stream.Change, eval EvalFunc, dst []stream.Item) ([]stream.Item, error) {
@@ -205,7 +227,7 @@ func closeWindow(ctx context.Context, win *window, hw *stream.Change, eval EvalF
 	start := len(dst)
 	res := chunkResult{}
 	for i, row := range win.rows {
-		if win.truncated || win.changed[rowKey(win.key, row)] {
+		if win.whole || win.changed[rowKey(win.key, row)] {
 			res.dropped = append(res.dropped, i)
 			continue
 		}

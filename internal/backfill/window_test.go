@@ -27,7 +27,7 @@ func TestRequestPace(t *testing.T) {
 // chunk into items at its own position (Sub 1..n), minus the rows whose key
 // an insert, update (old or new key) or delete touched after the low
 // watermark; a change before the low watermark does not count, and a
-// truncate drops the whole chunk.
+// truncate or a change without the key columns drops the whole chunk.
 func TestWindowDropsRowsChangedBetweenWatermarks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -77,4 +77,16 @@ func TestWindowDropsRowsChangedBetweenWatermarks(t *testing.T) {
 	w.setRows("c2", rows)
 	require.Empty(t, observe(wm("c2", true, stream.Position{CommitLSN: 40})))
 	require.Empty(t, observe(wm("unknown", true, stream.Position{CommitLSN: 50})), "a chunk of an earlier process")
+
+	// A delete under REPLICA IDENTITY USING INDEX on another index: the old
+	// row has no id, so no row can be matched and the whole chunk is dropped.
+	done = w.expect("c3", "public.t", key)
+	observe(wm("c3", false, stream.Position{CommitLSN: 60}))
+	observe(&stream.Change{Op: stream.OpDelete, Table: "public.t", Key: []string{"email"}, OldIsKey: true,
+		Old: stream.Row{"email": "a@example.com"}})
+	w.setRows("c3", rows)
+	require.Empty(t, observe(wm("c3", true, stream.Position{CommitLSN: 70})))
+	res, err = result(ctx, done)
+	require.NoError(t, err)
+	require.Equal(t, []int{0, 1, 2, 3}, res.dropped, "every row is read again")
 }

@@ -30,7 +30,7 @@ func (st *stages) useBackfills(limiter *rate.Limiter) {
 		Pool: st.pool, Schema: cfg.Source.Schema, Windows: st.windows, ChunkSize: cfg.Backfill.ChunkSize,
 		Poll: st.s.opts.BackfillPoll, Pending: st.sender.Pending, QueueSize: cfg.Bento.QueueSize,
 		BatchSize: cfg.Bento.BatchSize, PerMinute: cfg.Bento.RequestsPerMinute / 2,
-		Logger: st.s.opts.Logger, Hooks: st.s.opts.BackfillHooks,
+		Logger: st.s.opts.Logger, Hooks: st.s.opts.BackfillHooks, SaveTimeout: cfg.ShutdownTimeout,
 		Reconcile: func(ctx context.Context, r backfill.Request) (string, error) {
 			return st.reconcileRequest(ctx, r, limiter)
 		},

@@ -51,8 +51,10 @@ func (s *Syncer) ensure(ctx context.Context, pool *pgxpool.Pool) error {
 // or, when the slot exists, finishes a first-time backfill that a crash
 // interrupted (from current data: rows changed since may be sent twice;
 // purchases are deduplicated by their unique key). Every table is
-// registered before the first row is sent, so a crash never leaves a table
-// out. A table with earlier backfill progress is not sent again.
+// registered before the slot is created, so neither a crash nor a failure
+// after the slot exists leaves a table out: the next start finds the slot
+// and the unfinished tables (resync.go says why this order). A table with
+// earlier finished backfill progress is not sent again.
 func (s *Syncer) ensureWithBackfill(ctx context.Context, pool *pgxpool.Pool) error {
 	cfg := s.cfg
 	slot, err := replication.ReadSlot(ctx, pool, cfg.Source.Slot)
@@ -66,22 +68,21 @@ func (s *Syncer) ensureWithBackfill(ctx context.Context, pool *pgxpool.Pool) err
 	if err != nil {
 		return err
 	}
+	if err := s.register(ctx, pool, tables); err != nil {
+		return err
+	}
 	snap, err := replication.CreateSlotWithSnapshot(ctx, cfg.Source.Config)
 	if err != nil {
 		return err
 	}
-	defer snap.Close(context.WithoutCancel(ctx))
+	defer closeSnapshot(ctx, snap)
 	if err := replication.NewCheckpointStore(pool, cfg.Source.Schema, cfg.Source.Slot).RecordSlot(ctx, snap.ConsistentPoint); err != nil {
 		return err
 	}
-	if len(tables) == 0 {
-		return nil
+	if len(tables) > 0 {
+		s.log.Info("replication slot created; backfilling from its snapshot", "slot", cfg.Source.Slot,
+			"consistent_point", snap.ConsistentPoint.String(), "tables", tables)
 	}
-	if err := backfill.Register(ctx, pool, cfg.Source.Schema, tables, snap.Name); err != nil {
-		return err
-	}
-	s.log.Info("replication slot created; backfilling from its snapshot", "slot", cfg.Source.Slot,
-		"consistent_point", snap.ConsistentPoint.String(), "tables", tables)
 	return s.backfill(ctx, pool, tables, snap.Name)
 }
 
@@ -96,17 +97,23 @@ func (s *Syncer) ensureSlot(ctx context.Context, pool *pgxpool.Pool) error {
 	return replication.NewCheckpointStore(pool, cfg.Schema, cfg.Slot).RecordSlot(ctx, point)
 }
 
-// neverBackfilled is the rules' tables without any backfill progress: a
-// table backfilled before (by hand, or for an earlier slot) is not sent
-// again on its own; `cdc backfill --restart` does that on purpose.
+// neverBackfilled is the rules' tables without finished backfill progress
+// of their own: a table backfilled before (by hand, or for an earlier slot)
+// is not sent again on its own; `cdc backfill --restart` does that on
+// purpose. A table registered for a first-time backfill that never
+// finished (its slot was never created) is included again.
 func (s *Syncer) neverBackfilled(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
 	known, err := backfill.Known(ctx, pool, s.cfg.Source.Schema)
 	if err != nil {
 		return nil, err
 	}
+	unfinished, err := backfill.Unfinished(ctx, pool, s.cfg.Source.Schema)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
 	for _, t := range s.cfg.Compiled.Tables() {
-		if slices.Contains(known, t) {
+		if slices.Contains(known, t) && !slices.Contains(unfinished, t) {
 			s.log.Warn("not backfilling a table backfilled before; use cdc backfill --restart to send it again", "table", t)
 			continue
 		}

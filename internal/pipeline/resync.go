@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -27,11 +28,21 @@ func (s *Syncer) checkSlot(ctx context.Context, pool *pgxpool.Pool) error {
 // of the slot, creates a new one with a snapshot, records its identity with
 // the checkpoint, and backfills every table a rule reads on snapshot from
 // that snapshot before streaming starts: the current state of every row is
-// sent again, and the stream carries every change after it. The tables are
-// registered first, so a crash during the resync finishes them on the
-// next start (from current data).
+// sent again, and the stream carries every change after it.
+//
+// The order makes every interruption safe (docs/decisions.md, "Resync
+// order"): the tables are registered before the old slot is dropped and the
+// new identity is saved last, so a failure or a crash before the save
+// leaves the slot counted as lost (missing, or re-created beyond the old
+// identity) and the next start resyncs again, and one after it leaves the
+// tables unfinished, which the next start finishes (from current data)
+// before it streams.
 func (s *Syncer) resync(ctx context.Context, pool *pgxpool.Pool) error {
 	cfg := s.cfg.Source
+	tables := s.cfg.Compiled.SnapshotTables()
+	if err := s.register(ctx, pool, tables); err != nil {
+		return fmt.Errorf("resync: %w", err)
+	}
 	if _, err := pool.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, cfg.Slot); err != nil {
 		return fmt.Errorf("resync: drop the lost slot %s: %w", cfg.Slot, err)
 	}
@@ -39,20 +50,34 @@ func (s *Syncer) resync(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return fmt.Errorf("resync: %w", err)
 	}
-	defer snap.Close(context.WithoutCancel(ctx))
+	defer closeSnapshot(ctx, snap)
 	if err := replication.NewCheckpointStore(pool, cfg.Schema, cfg.Slot).RecordSlot(ctx, snap.ConsistentPoint); err != nil {
 		return fmt.Errorf("resync: %w", err)
 	}
-	tables := s.cfg.Compiled.SnapshotTables()
 	s.log.Info("resync: new slot created; backfilling from its snapshot", "slot", cfg.Slot,
 		"consistent_point", snap.ConsistentPoint.String(), "tables", tables)
+	return s.backfill(ctx, pool, tables, snap.Name)
+}
+
+// closeSnapshot ends the slot's snapshot connection even if ctx ended (a
+// stop during the backfill), bounded so a hung database cannot hold the
+// stop.
+func closeSnapshot(ctx context.Context, snap *replication.SlotSnapshot) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
+	_ = snap.Close(ctx)
+}
+
+// closeTimeout bounds closing the snapshot's connection.
+const closeTimeout = 5 * time.Second
+
+// register records the tables of a first-time backfill or a resync as
+// unfinished before their slot is created (backfill.Register).
+func (s *Syncer) register(ctx context.Context, pool *pgxpool.Pool, tables []string) error {
 	if len(tables) == 0 {
 		return nil
 	}
-	if err := backfill.Register(ctx, pool, cfg.Schema, tables, snap.Name); err != nil {
-		return fmt.Errorf("resync: %w", err)
-	}
-	return s.backfill(ctx, pool, tables, snap.Name)
+	return backfill.Register(ctx, pool, s.cfg.Source.Schema, tables)
 }
 
 // resumeUnfinished finishes a snapshot backfill (first start or resync)
