@@ -337,7 +337,7 @@ func (s *Sender) replayRequested(ctx context.Context) {
 	}
 	p := *s.poster
 	p.health = nil // a halt ends this replay; the stream's own requests report it
-	res, err := replayIDs(ctx, s.dlq, &p, s.replays.Rebuild, ids)
+	res, err := replayIDs(ctx, s.dlq, &p, *s.replays, ids)
 	if err != nil {
 		s.log.WarnContext(ctx, "replaying dead letters on request failed; trying again", slog.String("error", err.Error()))
 		return
