@@ -254,6 +254,9 @@ func (s *Sender) failureLoop(ctx context.Context) {
 // deadLetter writes d, retrying until it is durable (the item is only done
 // then), and marks the entry done.
 func (s *Sender) deadLetter(ctx context.Context, e *entry, d DeadLetter) error {
+	if s.origin != "" {
+		d.Pos, d.Reason = stream.Position{}, s.origin+": "+d.Reason
+	}
 	bo := retry.Backoff(s.poster.initial, s.cfg.MaxBackoff)
 	for {
 		err := errors.New("no dead-letter store configured")
