@@ -23,15 +23,7 @@ func TestReplayedPurchaseIsInTheLedger(t *testing.T) {
 			e := newEnv(t, "")
 			ctx := context.Background()
 			stop := e.Start(t)
-			e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('broken-address', false)`)
-			e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 10.00, now())`)
-			store, closeStore, err := ops.DeadLetters(ctx, e.Cfg)
-			require.NoError(t, err)
-			defer closeStore()
-			require.Eventually(t, func() bool {
-				n, err := store.Count(ctx)
-				return err == nil && n == 2
-			}, 30*time.Second, 20*time.Millisecond)
+			purchaseDeadLetters(t, e)
 			if !handOff {
 				require.NoError(t, stop())
 			}
