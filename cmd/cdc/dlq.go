@@ -212,7 +212,7 @@ type deadLetterJSON struct {
 	Status      int             `json:"status"`
 	Response    string          `json:"response"`
 	Attempts    int             `json:"attempts"`
-	CommitLSN   string          `json:"commit_lsn"`
+	CommitLSN   string          `json:"commit_lsn,omitempty"` // empty: no stream position (a reconcile repair)
 	ChangeIndex int             `json:"change_index"`
 	EventSub    int             `json:"event_sub"`
 	Source      string          `json:"source"`
@@ -223,8 +223,12 @@ type deadLetterJSON struct {
 func deadLettersJSON(dls []bento.DeadLetter) []deadLetterJSON {
 	out := make([]deadLetterJSON, len(dls))
 	for i, d := range dls {
+		lsn := ""
+		if d.Pos.CommitLSN != 0 {
+			lsn = d.Pos.CommitLSN.String()
+		}
 		out[i] = deadLetterJSON{ID: d.ID, CreatedAt: d.CreatedAt, Kind: d.Kind, Rule: d.Rule, Table: d.Table, Key: d.Key,
-			Reason: d.Reason, Status: d.Status, Response: d.Response, Attempts: d.Attempts, CommitLSN: d.Pos.CommitLSN.String(),
+			Reason: d.Reason, Status: d.Status, Response: d.Response, Attempts: d.Attempts, CommitLSN: lsn,
 			ChangeIndex: d.Pos.Index, EventSub: d.Pos.Sub, Source: d.Source, Event: d.Event, Change: d.Change}
 	}
 	return out

@@ -44,6 +44,9 @@ func newStatusCmd() *cobra.Command {
 				fmt.Fprintf(tw, "checkpoint\tcommit %s end %s change %d event %d\n", c.CommitLSN, c.EndLSN, c.Index, c.Sub)
 				fmt.Fprintf(tw, "last delivery\t%s (%s ago)\n", c.UpdatedAt.Format(time.RFC3339), time.Since(c.UpdatedAt).Round(time.Second))
 			}
+			if r := st.Syncer; r != nil {
+				fmt.Fprintf(tw, "syncer\tready=%v: %s\n", r.Ready, r.Reason)
+			}
 			fmt.Fprintf(tw, "dead letters\t%d\n", st.DeadLetters)
 			if r := st.Reconcile; r != nil {
 				fmt.Fprintf(tw, "last reconcile\t%s (dry run=%v): %d cents of drift across %d customers, %d repaired\n",

@@ -272,6 +272,9 @@ func (s *Sender) failureLoop(ctx context.Context) {
 // deadLetter writes d, retrying until it is durable (the item is only done
 // then), and marks the entry done.
 func (s *Sender) deadLetter(ctx context.Context, e *entry, d DeadLetter) error {
+	if s.origin != "" {
+		d.Pos, d.Reason = stream.Position{}, s.origin+": "+d.Reason
+	}
 	bo := retry.Backoff(s.poster.initial, s.cfg.MaxBackoff)
 	for {
 		err := errors.New("no dead-letter store configured")
@@ -355,7 +358,7 @@ func (s *Sender) replayRequested(ctx context.Context) {
 	}
 	p := *s.poster
 	p.health = nil // a halt ends this replay; the stream's own requests report it
-	res, err := replayIDs(ctx, s.dlq, &p, s.replays.Rebuild, ids)
+	res, err := replayIDs(ctx, s.dlq, &p, *s.replays, ids)
 	if err != nil {
 		s.log.WarnContext(ctx, "replaying dead letters on request failed; trying again", slog.String("error", err.Error()))
 		return

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgbento/cdc/internal/pgtext"
 )
 
 // How a dead letter's content is stored (issue 10.7). Storing a dead letter
@@ -74,10 +76,8 @@ func isWrapped(b []byte) bool {
 	return ok
 }
 
-// storedText is s as a text column takes it.
-func storedText(s string) string {
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", `\x00`)
-}
+// storedText is s as a text column takes it (pgtext.Safe).
+func storedText(s string) string { return pgtext.Safe(s) }
 
 // refusedContent reports whether the server refused a value for what it is
 // (a data exception, SQLSTATE class 22, or a limit such as nesting depth,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"golang.org/x/time/rate"
 
@@ -30,6 +31,11 @@ type ReplayOptions struct {
 	// decoding d.Change with stream.UnmarshalChange and evaluating the
 	// fixed rules). Nil: rule dead letters stay where they are.
 	Rebuild func(ctx context.Context, d DeadLetter) ([]*stream.Event, error)
+	// Accepted receives the events of each request Bento accepted, before
+	// the dead letter is removed, so they can be recorded in the delivery
+	// ledger (origin replay). It should persist before it returns. Nil:
+	// nothing is recorded.
+	Accepted func(ctx context.Context, accepted []stream.Delivered)
 }
 
 // ReplayFailure is a dead letter that stayed.
@@ -60,18 +66,18 @@ func Replay(ctx context.Context, store *DeadLetterStore, client *Client, opts Re
 	}
 	p := &poster{client: client, limiter: limiter, initial: defaultInitialBackoff,
 		maxBackoff: client.cfg.MaxBackoff, log: logger.With(slog.String("component", "bento")), metrics: m, sleep: retry.Sleep}
-	return replayIDs(ctx, store, p, opts.Rebuild, ids)
+	return replayIDs(ctx, store, p, opts, ids)
 }
 
 // replayIDs replays the given dead letters (all when ids is empty) with p.
-func replayIDs(ctx context.Context, store *DeadLetterStore, p *poster, rebuild rebuildFunc, ids []int64) (ReplayResult, error) {
+func replayIDs(ctx context.Context, store *DeadLetterStore, p *poster, opts ReplayOptions, ids []int64) (ReplayResult, error) {
 	var out ReplayResult
 	dls, err := store.List(ctx, ListOptions{IDs: ids})
 	if err != nil {
 		return out, fmt.Errorf("replay dead letters: %w", err)
 	}
 	for _, d := range dls {
-		reason, err := replayOne(ctx, store, p, rebuild, d)
+		reason, err := replayOne(ctx, store, p, opts, d)
 		if err != nil {
 			return out, fmt.Errorf("replay dead letter %d: %w", d.ID, err)
 		}
@@ -85,19 +91,25 @@ func replayIDs(ctx context.Context, store *DeadLetterStore, p *poster, rebuild r
 }
 
 // replayOne sends one dead letter's events and settles it; a non-empty
-// reason means it stays.
-func replayOne(ctx context.Context, store *DeadLetterStore, p *poster, rebuild rebuildFunc, d DeadLetter) (string, error) {
-	sends, reason := replayable(ctx, rebuild, d)
+// reason means it stays. Its events go in one request per webhook source
+// (one request unless a rule makes a $change_email and events of the same
+// change), so a dead letter is accepted or rejected as a whole; what Bento
+// accepted is handed to opts.Accepted before the dead letter is removed.
+func replayOne(ctx context.Context, store *DeadLetterStore, p *poster, opts ReplayOptions, d DeadLetter) (string, error) {
+	sends, reason := replayable(ctx, opts.Rebuild, d)
 	if reason != "" {
 		return reason, store.RecordAttempt(ctx, d.ID, d.Status, keptReason(d, reason), d.Response)
 	}
-	for _, sd := range sends {
-		res, _, err := p.send(ctx, sd.source, []json.RawMessage{sd.event}, false)
+	for _, rq := range bySource(sends) {
+		res, _, err := p.send(ctx, rq.source, rq.events, false)
 		if err != nil {
 			return "", err
 		}
 		switch res.outcome {
 		case outcomeOK:
+			if opts.Accepted != nil {
+				opts.Accepted(ctx, rq.accepted(d, requestID(), time.Now()))
+			}
 			continue
 		case outcomeHalt:
 			return "", errors.New(res.reason() + ": check bento.site_uuid and keys")
@@ -121,23 +133,25 @@ func keptReason(d DeadLetter, reason string) string {
 
 type rebuildFunc = func(ctx context.Context, d DeadLetter) ([]*stream.Event, error)
 
-// send is one event to re-send and its webhook source.
+// send is one event to re-send, its webhook source and, when it was
+// rebuilt, the event itself.
 type send struct {
 	event  json.RawMessage
 	source string
+	ev     *stream.Event // nil: a stored wire event
 }
 
 // replayable lists what to send for d, or why it cannot be replayed.
 func replayable(ctx context.Context, rebuild rebuildFunc, d DeadLetter) ([]send, string) {
 	if d.Kind == KindRejected && isCommand(d.Event) {
-		return []send{{d.Event, commandsSource}}, ""
+		return []send{{d.Event, commandsSource, nil}}, ""
 	}
 	if d.Kind == KindRejected && sendable(d.Event) {
 		src := d.Source
 		if src == "" {
 			src = DefaultSource
 		}
-		return []send{{d.Event, src}}, ""
+		return []send{{d.Event, src, nil}}, ""
 	}
 	if d.Kind != KindRule || rebuild == nil {
 		return nil, "not replayable: no complete event (fix the rule or row, then backfill)"
@@ -156,7 +170,7 @@ func replayable(ctx context.Context, rebuild rebuildFunc, d DeadLetter) ([]send,
 		if ev.Type == stream.TypeChangeEmail {
 			src = commandsSource
 		}
-		out = append(out, send{raw, src})
+		out = append(out, send{raw, src, ev})
 	}
 	return out, ""
 }

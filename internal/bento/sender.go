@@ -41,6 +41,7 @@ type Sender struct {
 	failures *queue         // rule failures and unencodable events
 	running  atomic.Bool
 	replays  *ReplayOptions // nil: no replay hand-off served
+	origin   string         // SenderOptions.Origin
 	poll     time.Duration  // how often marked dead letters are looked for
 
 	onDelivered DeliveredFunc // nil: plain ack
@@ -64,7 +65,12 @@ type SenderOptions struct {
 	// replays the dead letters marked for it (HandOff) through Limiter,
 	// so a replay never adds requests beyond the syncer's budget. Set it on
 	// the syncer's sender only.
-	Replays  *ReplayOptions
+	Replays *ReplayOptions
+	// Origin, when set, says the items carry no stream position (their
+	// positions only order the acknowledgements, as for reconcile repairs):
+	// their dead letters are stored without a position and their reason
+	// starts with "<Origin>: ", so `cdc dlq list` names where they came from.
+	Origin   string
 	Logger   *slog.Logger          // nil: discard
 	Registry prometheus.Registerer // nil: unregistered
 	Version  string                // for the User-Agent
@@ -103,6 +109,7 @@ func NewSender(cfg Config, o SenderOptions) (*Sender, error) {
 		bytes:    stream.NewBudget(cfg.QueueBytes),
 		failures: newQueue(),
 		replays:  o.Replays,
+		origin:   o.Origin,
 		poll:     replayPollInterval,
 	}
 	for range cfg.Concurrency {

@@ -15,7 +15,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-func newDB(t *testing.T) *pgtest.DB {
+func newDB(t testing.TB) *pgtest.DB {
 	t.Helper()
 	db := pgtest.NewDB(t)
 	db.Migrate(t, "cdc")

@@ -66,3 +66,13 @@ func (r *Recorder) Write(ctx context.Context, recs []Record) {
 		}
 	}
 }
+
+// Accepted records ds (as the mode filters them) with the recorder's
+// origin, retrying like Func; it is bento.ReplayOptions.Accepted for a
+// replay. A nil Recorder (ledger off) records nothing.
+func (r *Recorder) Accepted(ctx context.Context, ds []stream.Delivered) {
+	if r == nil {
+		return
+	}
+	r.Func(ctx)(stream.Position{}, ds)
+}

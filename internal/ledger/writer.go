@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/pgbento/cdc/internal/pgtext"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -16,6 +17,7 @@ const (
 	OriginStream    = "stream"    // the replication stream; the position is the WAL's
 	OriginBackfill  = "backfill"  // a backfill; no WAL position
 	OriginReconcile = "reconcile" // a reconcile repair; no WAL position
+	OriginReplay    = "replay"    // a dead-letter replay (cdc dlq replay); no WAL position
 )
 
 // Execer is a pool, connection or transaction.
@@ -71,7 +73,9 @@ func (w *Writer) InTx(ds []stream.Delivered) func(context.Context, pgx.Tx) error
 	return func(ctx context.Context, tx pgx.Tx) error { return w.Write(ctx, tx, recs) }
 }
 
-// columns turns records into the sixteen arrays of the insert.
+// columns turns records into the sixteen arrays of the insert. Text is
+// made safe first (pgtext.Safe): a ledger row must never be refused for its
+// content, or the checkpoint transaction it rides in never commits.
 func columns(recs []Record) []any {
 	n := len(recs)
 	var (
@@ -85,8 +89,8 @@ func columns(recs []Record) []any {
 	)
 	for i := range recs {
 		r := &recs[i]
-		acc[i], origin[i], req[i], rule[i], typ[i], email[i] = r.Accepted, r.Origin, r.Request, r.Rule, r.Type, r.Email
-		tbl[i], rowKey[i] = r.Table, r.Key
+		acc[i], origin[i], req[i], rule[i], typ[i], email[i] = r.Accepted, pgtext.Safe(r.Origin), pgtext.Safe(r.Request), pgtext.Safe(r.Rule), pgtext.Safe(r.Type), pgtext.Safe(r.Email)
+		tbl[i], rowKey[i] = pgtext.Safe(r.Table), pgtext.Safe(r.Key)
 		if !r.Date.IsZero() {
 			evAt[i] = &r.Date
 		}
@@ -102,9 +106,11 @@ func columns(recs []Record) []any {
 	return []any{acc, evAt, origin, req, rule, typ, email, tbl, rowKey, uk, amount, cur, adj, lsn, idx, sub}
 }
 
+// nonEmpty is s as a nullable text column takes it (nil: NULL).
 func nonEmpty(s string) *string {
 	if s == "" {
 		return nil
 	}
+	s = pgtext.Safe(s)
 	return &s
 }

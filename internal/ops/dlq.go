@@ -10,6 +10,7 @@ import (
 
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/config"
+	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/internal/rules"
 	"github.com/pgbento/cdc/internal/stream"
 )
@@ -68,5 +69,6 @@ func ReplayNoting(ctx context.Context, cfg *config.Config, log *slog.Logger, ver
 		return eval.Rebuild(ctx, d.Change, d.Rule)
 	}
 	store := bento.NewDeadLetterStore(pool, cfg.Source.Schema)
-	return bento.Replay(ctx, store, client, bento.ReplayOptions{Logger: log, Rebuild: rebuild}, ids...)
+	rec := ledger.NewRecorder(pool, cfg.Source.Schema, cfg.Ledger, ledger.OriginReplay, log)
+	return bento.Replay(ctx, store, client, bento.ReplayOptions{Logger: log, Rebuild: rebuild, Accepted: rec.Accepted}, ids...)
 }

@@ -131,19 +131,29 @@ func TestStatusShowsCheckpointLagAndDeadLetters(t *testing.T) {
 	require.Nil(t, st.Reconcile, "no reconcile ran")
 }
 
-func TestReplayRuleDeadLetterAfterFixingTheRow(t *testing.T) {
-	e := newEnv(t, "")
+// purchaseDeadLetters makes, with a syncer running, a paid order of a
+// customer without a valid email: two dead letters (purchase_on_paid and
+// lifetime_value both need the email). It returns their store.
+func purchaseDeadLetters(t *testing.T, e *env) *bento.DeadLetterStore {
+	t.Helper()
 	ctx := context.Background()
-	stop := e.Start(t)
 	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('broken-address', false)`)
 	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 10.00, now())`)
 	store, closeStore, err := ops.DeadLetters(ctx, e.Cfg)
 	require.NoError(t, err)
-	defer closeStore()
+	t.Cleanup(closeStore)
 	require.Eventually(t, func() bool {
 		n, err := store.Count(ctx)
-		return err == nil && n == 2 // purchase_on_paid and lifetime_value: both need the email
+		return err == nil && n == 2
 	}, 30*time.Second, 20*time.Millisecond)
+	return store
+}
+
+func TestReplayRuleDeadLetterAfterFixingTheRow(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	stop := e.Start(t)
+	store := purchaseDeadLetters(t, e)
 	require.NoError(t, stop())
 	require.Empty(t, e.Fake.PurchaseTotals())
 

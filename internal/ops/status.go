@@ -31,6 +31,9 @@ type Status struct {
 	// Reconcile is the newest reconcile run (cdc reconcile or
 	// reconcile.every); nil when none ran.
 	Reconcile *reconcile.LastRun `json:"last_reconcile"`
+	// Syncer is the running syncer's /readyz answer (cdc status only; nil
+	// on the status page, which shows its own).
+	Syncer *Readiness `json:"syncer,omitempty"`
 }
 
 // Checkpoint is the stored position.
@@ -54,7 +57,13 @@ func ReadStatus(ctx context.Context, cfg *config.Config) (*Status, error) {
 	if err := pool.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	return ReadStatusWith(ctx, pool, cfg)
+	st, err := ReadStatusWith(ctx, pool, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := ReadReady(ctx, cfg.HTTP.Addr)
+	st.Syncer = &r
+	return st, nil
 }
 
 // ReadStatusWith is ReadStatus on an open pool (the status page's).

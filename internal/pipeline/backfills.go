@@ -44,7 +44,7 @@ func (st *stages) reconcileRequest(ctx context.Context, r backfill.Request, limi
 	cfg := st.s.cfg
 	opts := reconcile.Options{Pool: st.pool, Rules: cfg.Compiled, Schema: cfg.Source.Schema, Bento: cfg.Bento,
 		Limiter: limiter, HTTPClient: st.s.opts.HTTPClient, Version: st.s.opts.Version, Ledger: cfg.Ledger,
-		Logger: st.s.opts.Logger}
+		Logger: st.s.opts.Logger, Health: &st.s.repairs}
 	if r.Since != nil {
 		opts.Since = *r.Since
 	}

@@ -2,12 +2,14 @@ package pipeline_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pgbento/cdc/internal/bento/bentotest"
 	"github.com/pgbento/cdc/internal/ledger"
 	"github.com/pgbento/cdc/internal/pipeline"
 )
@@ -149,4 +151,23 @@ func metricSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// A reconcile repair inside the syncer that Bento halts (401) makes the
+// syncer not ready, with the reason, while it lasts (R7).
+func TestHaltedReconcileRepairMakesReadyFail(t *testing.T) {
+	e := newEnv(t, "reconcile:\n  every: 1s\n")
+	s, stop := e.StartWith(t, pipeline.Options{})
+	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true)`)
+	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 3.50, now())`)
+	e.waitTotals(t)
+	ok, why := s.Ready()
+	require.True(t, ok, why)
+	e.Fake.SetFault(&bentotest.Response{Status: 401, Body: `{"error":"unauthorized"}`})
+	e.DB.Exec(t, `DELETE FROM cdc.ledger WHERE unique_key = '1'`)
+	require.Eventually(t, func() bool {
+		ok, why := s.Ready()
+		return !ok && strings.HasPrefix(why, "reconcile: ") && strings.Contains(why, "401")
+	}, 60*time.Second, 20*time.Millisecond, "the halted repair shows in Ready")
+	require.NoError(t, stop())
 }

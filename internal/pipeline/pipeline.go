@@ -64,7 +64,8 @@ type Syncer struct {
 	waiting bool   // a standby waiting for the lock
 	phase   string // while not streaming yet: what the syncer is doing
 
-	reconcile *reconcile.Loop // nil unless reconcile.every is set; made once, kept across leaderships
+	reconcile *reconcile.Loop  // nil unless reconcile.every is set; made once, kept across leaderships
+	repairs   reconcile.Health // the running reconcile repairs' senders, for Ready
 }
 
 // New returns a Syncer. It does no I/O.
@@ -256,6 +257,9 @@ func (s *Syncer) Ready() (bool, string) {
 	}
 	if ok, why := sender.Healthy(); !ok {
 		return false, "bento: " + why
+	}
+	if ok, why := s.repairs.Healthy(); !ok {
+		return false, "reconcile: " + why
 	}
 	if stalled, why := s.lookups.Stalled(); stalled {
 		return false, "lookup: " + why

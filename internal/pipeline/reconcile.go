@@ -20,6 +20,7 @@ func (st *stages) useReconcile(limiter *rate.Limiter) {
 		st.s.reconcile = reconcile.NewLoop(reconcile.Options{
 			Pool: st.pool, Rules: cfg.Compiled, Schema: cfg.Source.Schema, Bento: cfg.Bento, Limiter: limiter,
 			HTTPClient: st.s.opts.HTTPClient, Version: st.s.opts.Version, Ledger: cfg.Ledger, Logger: st.s.opts.Logger,
+			Health: &st.s.repairs,
 		}, cfg.Reconcile.Every, cfg.LedgerRetention, st.s.opts.Registry)
 	}
 	loop := st.s.reconcile

@@ -51,7 +51,7 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	replayEval := rules.NewEvaluator(s.cfg.Compiled, pool) // the replay hand-off's own, off the stream's goroutine
 	replays := &bento.ReplayOptions{Rebuild: func(ctx context.Context, d bento.DeadLetter) ([]*stream.Event, error) {
 		return replayEval.Rebuild(ctx, d.Change, d.Rule)
-	}}
+	}, Accepted: ledger.NewRecorder(pool, s.cfg.Source.Schema, s.cfg.Ledger, ledger.OriginReplay, s.opts.Logger).Accepted}
 	sender, err := bento.NewSender(s.cfg.Bento, bento.SenderOptions{Ack: st.ackFunc(), DeadLetters: dlq,
 		Limiter: limiter, Replays: replays, HTTPClient: s.opts.HTTPClient, Logger: s.opts.Logger, Registry: s.opts.Registry,
 		Version: s.opts.Version})

@@ -33,6 +33,9 @@ type Options struct {
 	HTTPClient *http.Client
 	Version    string
 	Ledger     ledger.Mode // how repairs are recorded; off still records nothing
+	// Health, when set, reports the repair sender's health while it runs
+	// (the syncer's Ready reads it); nil: not reported.
+	Health *Health
 
 	Logger *slog.Logger
 	Now    func() time.Time

@@ -10,15 +10,21 @@ import (
 	"github.com/pgbento/cdc/internal/stream"
 )
 
+// DeadLetterOrigin starts the reason of a repair Bento rejected; such dead
+// letters have no stream position.
+const DeadLetterOrigin = "reconcile repair"
+
 // send delivers the repairs through a sender of its own (paced by
 // o.Limiter, rejected events dead-lettered) and records what Bento accepted
 // in the ledger. It returns the purchase keys whose repair was accepted.
 func (o Options) send(ctx context.Context, repairs []repair) (map[string]bool, error) {
 	s, err := bento.NewSender(o.Bento, bento.SenderOptions{DeadLetters: bento.NewDeadLetterStore(o.Pool, o.Schema),
-		Limiter: o.Limiter, HTTPClient: o.HTTPClient, Logger: o.Logger, Registry: o.Registry, Version: o.Version})
+		Limiter: o.Limiter, HTTPClient: o.HTTPClient, Logger: o.Logger, Registry: o.Registry, Version: o.Version,
+		Origin: DeadLetterOrigin})
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: %w", err)
 	}
+	defer o.Health.watch(s)()
 	byWireKey := make(map[string]repair, len(repairs))
 	for _, rp := range repairs {
 		byWireKey[stream.ValueOf(rp.ev.Details).UniqueKey] = rp
@@ -55,7 +61,8 @@ func (o Options) send(ctx context.Context, repairs []repair) (map[string]bool, e
 
 func enqueueAll(ctx context.Context, s *bento.Sender, repairs []repair) error {
 	for i, rp := range repairs {
-		// Positions only order the sender's acknowledgements here.
+		// Positions only order the sender's acknowledgements here; the
+		// sender's Origin keeps them out of the dead letters.
 		it := stream.Item{Kind: stream.ItemEvent, Pos: stream.Position{CommitLSN: stream.LSN(i + 1)}, Event: rp.ev}
 		if err := s.Enqueue(ctx, it); err != nil {
 			return err

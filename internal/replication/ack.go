@@ -100,7 +100,7 @@ func (r *Reader) saveUntilDone(ctx context.Context) {
 // is logged once per outage.
 func (r *Reader) retrySave(ctx context.Context, save func() error) bool {
 	b := retry.Backoff(saveRetryInitial, saveRetryMax)
-	failing := false
+	var out saveOutage
 	for {
 		err := save()
 		if errors.Is(err, ErrFenced) {
@@ -109,15 +109,12 @@ func (r *Reader) retrySave(ctx context.Context, save func() error) bool {
 			return false
 		}
 		if err == nil || ctx.Err() != nil {
-			if err == nil && failing {
-				r.log.Info("save checkpoint recovered")
+			if err == nil {
+				r.saveRecovered(&out)
 			}
 			return err == nil
 		}
-		if !failing {
-			r.log.Warn("saving the checkpoint failed; delivery waits and retries", "error", err)
-			failing = true
-		}
+		r.saveFailed(&out, err)
 		if retry.Sleep(ctx, b.NextBackOff()) != nil {
 			return false
 		}

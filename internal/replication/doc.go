@@ -36,8 +36,9 @@
 //     is done). The reader is the one place that holds the last acknowledged
 //     position (ackState).
 //  2. The ack function saves p to <schema>.checkpoint before it returns,
-//     retrying while the save fails until it works or delivery stops; the
-//     delivery side sends its next request only after its ack returned, so a
+//     retrying while the save fails until it works or delivery stops (saves
+//     failing for SaveFailingAfter make the reader unhealthy with the
+//     reason until one works: savehealth.go); the delivery side sends its next request only after its ack returned, so a
 //     crash re-sends at most the requests in flight. Reader.Close is the one
 //     final save, for what a retry cut short by the end of delivery left.
 //     Saves never move the stored position backwards. The replication

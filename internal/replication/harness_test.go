@@ -30,6 +30,8 @@ type harness struct {
 	reg    *prometheus.Registry
 	cancel context.CancelFunc
 	done   chan error
+
+	saveFailingAfter time.Duration // Options.SaveFailingAfter of the readers it starts
 }
 
 // newHarness creates a database with ddl, the syncer schema, and a slot and
@@ -71,7 +73,7 @@ func (h *harness) startLogging(logger *slog.Logger) {
 	h.t.Helper()
 	h.out = make(chan stream.Change, h.cfg.QueueSize)
 	h.reg = prometheus.NewRegistry()
-	h.reader = NewReader(h.cfg, h.store, Options{Logger: logger, Registry: h.reg})
+	h.reader = NewReader(h.cfg, h.store, Options{Logger: logger, Registry: h.reg, SaveFailingAfter: h.saveFailingAfter})
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func(r *Reader, out chan stream.Change) { h.done <- r.Run(ctx, out) }(h.reader, h.out)

@@ -52,6 +52,9 @@ type Reader struct {
 
 	healthy atomic.Bool
 	reason  atomic.Value // string: why not healthy
+
+	saveFailingAfter time.Duration // how long saves may fail before the reader is unhealthy
+	saveProblem      atomic.Value  // string: why saves fail for too long ("" none; savehealth.go)
 }
 
 // Options are the reader's collaborators; zero values take the defaults.
@@ -59,6 +62,9 @@ type Options struct {
 	Logger   *slog.Logger          // nil: discard
 	Registry prometheus.Registerer // nil: metrics are kept but not served
 	Now      func() time.Time      // nil: time.Now; when status updates and keepalives are due
+	// SaveFailingAfter is how long checkpoint saves may keep failing before
+	// the reader reports unhealthy (0: DefaultSaveFailingAfter).
+	SaveFailingAfter time.Duration
 }
 
 // NewReader does no I/O. cfg should have had SetDefaults applied.
@@ -70,7 +76,11 @@ func NewReader(cfg Config, store *CheckpointStore, opts Options) *Reader {
 		opts.Now = time.Now
 	}
 	r := &Reader{cfg: cfg, store: store, log: opts.Logger.With("component", "replication"), now: opts.Now,
-		fenced: make(chan struct{}), queue: stream.NewBudget(cfg.QueueBytes)}
+		fenced: make(chan struct{}), queue: stream.NewBudget(cfg.QueueBytes), saveFailingAfter: opts.SaveFailingAfter}
+	if r.saveFailingAfter <= 0 {
+		r.saveFailingAfter = DefaultSaveFailingAfter
+	}
+	r.saveProblem.Store("")
 	r.metrics = newMetrics(opts.Registry, func() float64 { return float64(r.queue.Used()) })
 	r.reason.Store("not started")
 	return r
@@ -81,8 +91,12 @@ func NewReader(cfg Config, store *CheckpointStore, opts Options) *Reader {
 // done with it.
 func (r *Reader) Release(ch *stream.Change) { r.queue.Release(ch.QueuedBytes) }
 
-// Healthy reports whether the reader is connected and streaming.
+// Healthy reports whether the reader is connected and streaming and its
+// checkpoint saves work (savehealth.go).
 func (r *Reader) Healthy() (ok bool, reason string) {
+	if p := r.saveProblem.Load().(string); p != "" {
+		return false, p
+	}
 	if r.healthy.Load() {
 		return true, ""
 	}

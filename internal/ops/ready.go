@@ -1,0 +1,46 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Readiness is what the running syncer's /readyz answers: whether it
+// streams and, when not, why (a halt, a checkpoint save that keeps failing).
+type Readiness struct {
+	Ready  bool   `json:"ready"`
+	Reason string `json:"reason"` // the answer's text; "no answer: ..." when no syncer answered
+}
+
+// readyTimeout bounds asking the syncer.
+const readyTimeout = 2 * time.Second
+
+// ReadReady asks the syncer serving at addr (http.addr; an unspecified
+// host means this machine) for /readyz.
+func ReadReady(ctx context.Context, addr string) Readiness {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return Readiness{Reason: fmt.Sprintf("no answer: http.addr %q: %v", addr, err)}
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	if err != nil {
+		return Readiness{Reason: "no answer: " + err.Error()}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return Readiness{Reason: "no answer: " + err.Error()}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return Readiness{Ready: resp.StatusCode == http.StatusOK, Reason: strings.TrimSpace(string(body))}
+}
