@@ -26,8 +26,15 @@ func TestStatusShowsWhyTheSyncerIsNotReady(t *testing.T) {
 	defer func() { require.NoError(t, stop()) }()
 	srv := httptest.NewServer(pipeline.Handler(prometheus.NewRegistry(), s))
 	e.Cfg.HTTP.Addr = strings.TrimPrefix(srv.URL, "http://")
-	st, err := ops.ReadStatus(ctx, e.Cfg)
-	require.NoError(t, err)
+	// Streaming has started (StartWith); /readyz turns ok once the reader
+	// has its connection, a moment later.
+	var st *ops.Status
+	require.Eventually(t, func() bool {
+		var err error
+		st, err = ops.ReadStatus(ctx, e.Cfg)
+		require.NoError(t, err)
+		return st.Syncer.Ready
+	}, 30*time.Second, 50*time.Millisecond, "the syncer never answered ready")
 	require.Equal(t, &ops.Readiness{Ready: true, Reason: "ok"}, st.Syncer)
 
 	e.Fake.SetFault(&bentotest.Response{Status: 401, Body: `{"error":"unauthorized"}`})
@@ -39,7 +46,7 @@ func TestStatusShowsWhyTheSyncerIsNotReady(t *testing.T) {
 	}, 30*time.Second, 50*time.Millisecond)
 
 	srv.Close()
-	st, err = ops.ReadStatus(ctx, e.Cfg)
+	st, err := ops.ReadStatus(ctx, e.Cfg)
 	require.NoError(t, err)
 	require.False(t, st.Syncer.Ready)
 	require.True(t, strings.HasPrefix(st.Syncer.Reason, "no answer: "), st.Syncer.Reason)
