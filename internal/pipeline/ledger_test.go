@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/bento/bentotest"
@@ -122,6 +123,7 @@ func TestPeriodicReconcileRepairsInsideRun(t *testing.T) {
 	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true)`)
 	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 3.50, now()), (1, 'paid', 1.25, now())`)
 	e.waitTotals(t)
+	e.waitLedgerKey(t, "1")
 	e.DB.Exec(t, `DELETE FROM cdc.ledger WHERE unique_key = '1'`)
 	require.Eventually(t, func() bool {
 		var n int
@@ -163,11 +165,29 @@ func TestHaltedReconcileRepairMakesReadyFail(t *testing.T) {
 	e.waitTotals(t)
 	ok, why := s.Ready()
 	require.True(t, ok, why)
+	e.waitLedgerKey(t, "1")
 	e.Fake.SetFault(&bentotest.Response{Status: 401, Body: `{"error":"unauthorized"}`})
 	e.DB.Exec(t, `DELETE FROM cdc.ledger WHERE unique_key = '1'`)
-	require.Eventually(t, func() bool {
-		ok, why := s.Ready()
-		return !ok && strings.HasPrefix(why, "reconcile: ") && strings.Contains(why, "401")
-	}, 60*time.Second, 20*time.Millisecond, "the halted repair shows in Ready")
+	var last string
+	shown := assert.Eventually(t, func() bool {
+		var ok bool
+		ok, last = s.Ready()
+		return !ok && strings.HasPrefix(last, "reconcile: ") && strings.Contains(last, "401")
+	}, 60*time.Second, 20*time.Millisecond)
+	require.True(t, shown, "the halted repair shows in Ready; last answer: %q", last)
 	require.NoError(t, stop())
+}
+
+// waitLedgerKey waits until the stream's ledger row of the purchase key is
+// written: Bento has the event before the acknowledgement (and with it the
+// ledger row) is saved, so deleting the row right after delivery could
+// delete nothing.
+func (e *env) waitLedgerKey(t *testing.T, key string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, e.DB.Pool.QueryRow(context.Background(),
+			`SELECT count(*) FROM cdc.ledger WHERE unique_key = $1`, key).Scan(&n))
+		return n == 1
+	}, 30*time.Second, 20*time.Millisecond, "the ledger row of key %s was never written", key)
 }
