@@ -22,8 +22,9 @@ func newBenchCmd() *cobra.Command {
 			"  cdc bench --large-tx 1000000          one transaction of 1,000,000 rows (bounded memory)\n" +
 			"  cdc bench --steady 500,1500 --duration 30s   live commit-to-delivery latency p50/p99/max\n" +
 			"  cdc bench --wide-rows 400 --sink-delay 5s   orders with a 2 MB note behind a slow Bento (byte-bounded queues)\n" +
-			"  cdc bench --paced 30000 --rpm 120     catch-up under Bento's cap: request sizes, drain time vs the bound\n\n" +
-			"Giving --large-tx, --wide-rows, --steady or --paced runs only those modes unless --backlog is given too. Missing a\n" +
+			"  cdc bench --paced 30000 --rpm 120     catch-up under Bento's cap: request sizes, drain time vs the bound\n" +
+			"  cdc bench --outage 5m --rpm 60        a live Bento outage (503) at --outage-rate tx/s, then the catch-up vs the bound\n\n" +
+			"Giving --large-tx, --wide-rows, --steady, --paced or --outage runs only those modes unless --backlog is given too. Missing a\n" +
 			"target is reported (MISS), not an error; the exit code is non-zero only when a run fails.\n" +
 			"See docs/benchmarks.md.",
 		Args: cobra.NoArgs,
@@ -31,7 +32,7 @@ func newBenchCmd() *cobra.Command {
 			// The stand-in Bento runs in this process and shares the 2 CPUs
 			// with the syncer under test: keep its GC as light as run's.
 			tuneGC()
-			if !cmd.Flags().Changed("backlog") && (o.LargeTx > 0 || o.WideRows > 0 || len(o.Steady) > 0 || o.Paced > 0) {
+			if !cmd.Flags().Changed("backlog") && (o.LargeTx > 0 || o.WideRows > 0 || len(o.Steady) > 0 || o.Paced > 0 || o.Outage > 0) {
 				o.Backlog = 0
 			}
 			o.Syncer = strings.Fields(syncer)
@@ -56,7 +57,10 @@ func newBenchCmd() *cobra.Command {
 	f.IntSliceVar(&o.Steady, "steady", nil, "steady-load rates in transactions/s, e.g. 500,1500")
 	f.IntVar(&o.Paced, "paced", 0, "catch up a backlog of this many single-row transactions paced at --rpm with batches of 1000 "+
 		"(e.g. 30000); prints the request-size histogram and the drain time against backlog / (rpm x 1000)")
-	f.IntVar(&o.RPM, "rpm", bench.DefaultPacedRPM, "the paced mode's bento.requests_per_minute")
+	f.IntVar(&o.RPM, "rpm", bench.DefaultPacedRPM, "the paced and outage modes' bento.requests_per_minute")
+	f.DurationVar(&o.Outage, "outage", 0, "the stand-in answers 503 this long (e.g. 5m) while --outage-rate single-row "+
+		"transactions/s are committed, then answers again; prints the catch-up from that moment against backlog / (rpm x 1000)")
+	f.IntVar(&o.OutageRate, "outage-rate", bench.DefaultOutageRate, "transactions/s committed during --outage")
 	f.DurationVar(&o.Duration, "duration", bench.DefaultDuration, "length of each steady-load run")
 	f.IntVar(&o.Writers, "writers", bench.DefaultWriters, "connections the steady writer commits on")
 	f.IntVar(&o.BatchSize, "batch-size", bench.DefaultBatchSize, "the syncer's bento.batch_size (1-1000)")

@@ -86,6 +86,13 @@ func (r *runner) all(ctx context.Context, rep *Report) error {
 		}
 		rep.Paced = append(rep.Paced, res)
 	}
+	if r.o.Outage > 0 {
+		res, err := r.outage(ctx)
+		if err != nil {
+			return err
+		}
+		rep.Paced = append(rep.Paced, res)
+	}
 	for _, rate := range r.o.Steady {
 		res, err := r.steady(ctx, rate)
 		if err != nil {

@@ -148,3 +148,16 @@ func TestWideRowsDeliversEveryOrder(t *testing.T) {
 	require.Positive(t, rep.Drains[0].PeakRSS)
 	require.Contains(t, out, "wide-rows")
 }
+
+// TestOutageCatchesUpAfterBentoReturns runs the outage mode briefly: while
+// the stand-in answers 503 nothing is accepted, and every order committed
+// meanwhile arrives once it answers again.
+func TestOutageCatchesUpAfterBentoReturns(t *testing.T) {
+	rep, out := run(t, pgtest.NewDB(t), Options{Outage: 2 * time.Second, OutageRate: 50, RPM: 600, Writers: 2})
+	require.Len(t, rep.Paced, 1)
+	r := rep.Paced[0]
+	require.Equal(t, 100, r.Backlog, "50 orders/s for 2 s")
+	require.Equal(t, r.Backlog, r.Events)
+	require.GreaterOrEqual(t, r.Startup, time.Duration(0), "nothing was accepted before the stand-in answered again")
+	require.Contains(t, out, "Outage: the stand-in answered 503 for 2s")
+}

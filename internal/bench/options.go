@@ -18,7 +18,10 @@ const (
 	DefaultWriters   = 4
 	DefaultCustomers = 1000
 	DefaultPacedRPM  = 120
-	PacedBatchSize   = 1000 // Bento's limit: the paced mode's bento.batch_size
+	// DefaultOutageRate is the outage mode's write rate (issue 14, item 5:
+	// a 5-minute outage at 200 transactions/s).
+	DefaultOutageRate = 200
+	PacedBatchSize    = 1000 // Bento's limit: the paced mode's bento.batch_size
 	// WideRowBytes is the note of each order in the wide-rows mode (issue
 	// 10.8: rows this wide behind a slow Bento must stay within the queues'
 	// byte budgets).
@@ -53,7 +56,12 @@ type Options struct {
 	Ledger    string        // the syncer's ledger mode ("off", "purchases", "all"); "": its default
 	Customers int           // distinct customers (emails) orders spread over
 	Paced     int           // events of the paced mode's backlog; 0 skips it
-	RPM       int           // the paced mode's bento.requests_per_minute
+	RPM       int           // the paced and outage modes' bento.requests_per_minute
+	// Outage is how long the stand-in answers 503 in the outage mode
+	// while OutageRate single-row transactions a second are committed;
+	// 0 skips it.
+	Outage     time.Duration
+	OutageRate int
 
 	// Timeout bounds each drain: a consumer that has not finished by then
 	// is a failure to run, not a slow result.
@@ -83,6 +91,9 @@ func (o *Options) setDefaults() error {
 	if o.RPM == 0 {
 		o.RPM = DefaultPacedRPM
 	}
+	if o.OutageRate == 0 {
+		o.OutageRate = DefaultOutageRate
+	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
 	}
@@ -101,12 +112,12 @@ func (o *Options) setDefaults() error {
 
 func (o *Options) validate() error {
 	var errs []error
-	if o.Backlog < 0 || o.LargeTx < 0 || o.WideRows < 0 || o.SinkDelay < 0 || o.Paced < 0 || o.RPM < 1 ||
+	if o.Backlog < 0 || o.LargeTx < 0 || o.WideRows < 0 || o.SinkDelay < 0 || o.Paced < 0 || o.RPM < 1 || o.Outage < 0 || o.OutageRate < 1 ||
 		o.TxSize < 1 || o.Writers < 1 || o.Customers < 1 || o.Repeat < 1 || o.Repeat > 10 {
-		errs = append(errs, errors.New("backlog, large-tx, wide-rows, sink-delay, paced, rpm, tx-size, writers and customers must be positive; repeat 1 to 10"))
+		errs = append(errs, errors.New("backlog, large-tx, wide-rows, sink-delay, paced, rpm, outage, outage-rate, tx-size, writers and customers must be positive; repeat 1 to 10"))
 	}
-	if o.Backlog == 0 && o.LargeTx == 0 && o.WideRows == 0 && o.Paced == 0 && len(o.Steady) == 0 {
-		errs = append(errs, errors.New("nothing to run: set a backlog, a large transaction, wide rows, a paced backlog or steady rates"))
+	if o.Backlog == 0 && o.LargeTx == 0 && o.WideRows == 0 && o.Paced == 0 && o.Outage == 0 && len(o.Steady) == 0 {
+		errs = append(errs, errors.New("nothing to run: set a backlog, a large transaction, wide rows, a paced backlog, an outage or steady rates"))
 	}
 	for _, r := range o.Steady {
 		if r < 1 {

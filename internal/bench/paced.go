@@ -15,8 +15,14 @@ type PacedResult struct {
 	Backlog, RPM, Batch int
 	Events              int   // events the stand-in accepted
 	Sizes               []int // events per request, in arrival order
-	// Startup runs from starting the process to the first request; Drain
-	// from the first request to the last; Total is both.
+	// Outage is how long the stand-in answered 503 while Rate single-row
+	// transactions a second built the backlog up (the outage mode); zero
+	// in the paced mode, whose backlog is written before the syncer starts.
+	Outage time.Duration
+	Rate   int
+	// Startup runs from the start (of the process; in the outage mode, of
+	// Bento answering again) to the first accepted request; Drain from the
+	// first request to the last; Total is both.
 	Startup, Drain, Total time.Duration
 	PeakRSS               int64
 	SyncerCPU             time.Duration
@@ -98,7 +104,14 @@ const (
 )
 
 func printPaced(w io.Writer, r PacedResult) {
-	fmt.Fprintf(w, "\nPaced catch-up: %d events in single-row transactions, requests_per_minute %d, batch_size %d\n", r.Backlog, r.RPM, r.Batch)
+	start := "process start"
+	if r.Outage > 0 {
+		start = "Bento back"
+		fmt.Fprintf(w, "\nOutage: the stand-in answered 503 for %s while %d single-row transactions/s were committed; "+
+			"%d events waited when it answered again; requests_per_minute %d, batch_size %d\n", r.Outage, r.Rate, r.Backlog, r.RPM, r.Batch)
+	} else {
+		fmt.Fprintf(w, "\nPaced catch-up: %d events in single-row transactions, requests_per_minute %d, batch_size %d\n", r.Backlog, r.RPM, r.Batch)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "events per request\trequests\t")
 	for _, row := range r.histogram() {
@@ -114,8 +127,8 @@ func printPaced(w io.Writer, r PacedResult) {
 	fmt.Fprintf(w, "full among those sent while >= %d events were pending: %d of %d = %s\n", r.Batch, full, eligible,
 		verdict(fmt.Sprintf("%.1f%% (>= 95%%)", 100*share), share >= targetFullShare))
 	bound := r.Bound()
-	fmt.Fprintf(w, "catch-up: startup %s, first to last request %s, process start to last event %s; "+
-		"bound backlog / (rpm x batch) = %s: %s\n", secs(r.Startup), secs(r.Drain), secs(r.Total), secs(bound),
+	fmt.Fprintf(w, "catch-up: %s to first request %s, first to last request %s, %s to last event %s; "+
+		"bound backlog / (rpm x batch) = %s: %s\n", start, secs(r.Startup), secs(r.Drain), start, secs(r.Total), secs(bound),
 		verdict(fmt.Sprintf("%.3fx (within 10%%)", r.Total.Seconds()/bound.Seconds()), within(r.Total, bound, targetBound)))
 	fmt.Fprintf(w, "peak RSS %s, CPU %s\n", mib(r.PeakRSS), secs(r.SyncerCPU))
 }

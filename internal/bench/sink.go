@@ -62,7 +62,7 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	s.fake.ServeHTTP(w, r)
 	events, requests := s.fake.Received(), s.fake.Requests()
-	s.fake.Reset()
+	s.fake.Forget()
 	if len(events) == 0 || len(requests) == 0 {
 		return
 	}

@@ -50,7 +50,7 @@ const (
 	DefaultBatchBytes        = 1 << 20
 	DefaultRequestsPerMinute = 60
 	DefaultTimeout           = 30 * time.Second
-	DefaultMaxBackoff        = 60 * time.Second
+	DefaultMaxBackoff        = 5 * time.Second
 	DefaultQueueSize         = 2000
 	DefaultQueueBytes        = 32 << 20
 )

@@ -15,7 +15,7 @@ func TestSetDefaults(t *testing.T) {
 	c.SetDefaults()
 	require.Equal(t, Config{
 		Transport: TransportWebhook, BatchSize: 500, BatchBytes: 1 << 20, RequestsPerMinute: 60,
-		Concurrency: 1, Timeout: 30 * time.Second, MaxBackoff: 60 * time.Second, QueueSize: 2000, QueueBytes: 32 << 20,
+		Concurrency: 1, Timeout: 30 * time.Second, MaxBackoff: 5 * time.Second, QueueSize: 2000, QueueBytes: 32 << 20,
 	}, c)
 	require.Equal(t, DefaultWebhookURL, c.baseURL())
 	c.Transport = TransportEventsAPI

@@ -170,6 +170,16 @@ func (b *Bento) Reset() {
 	b.maxEvents, b.maxBytes = 0, 0
 }
 
+// Forget forgets received events, commands and requests, keeping
+// everything that says how to answer (script, fault, rejections, limits)
+// and the subscribers: a long benchmark run calls it after each request so
+// that a million events do not pile up in memory.
+func (b *Bento) Forget() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.received, b.commands, b.requests = nil, nil, nil
+}
+
 // Interrupt releases handlers that hang or delay (server shutdown).
 func (b *Bento) Interrupt() {
 	b.mu.Lock()
