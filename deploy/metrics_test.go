@@ -76,7 +76,7 @@ func TestAlertRulesUseRealMetricsAndCoverWhatMatters(t *testing.T) {
 		}
 	}
 	for alert, metric := range map[string]string{
-		"CdcSlotLagHigh": "cdc_replication_lag_bytes", "CdcRetainedWALHigh": "cdc_slot_retained_wal_bytes",
+		"CdcSlotLagHigh": "cdc_replication_lag_bytes", "CdcRetainedWALHigh": "cdc_replication_retained_wal_bytes",
 		"CdcNotReady": "cdc_ready", "CdcDeliveryHalted": "cdc_delivery_halted",
 		"CdcDeadLettersGrowing": "cdc_dead_letters_total", "CdcReconcileFoundDrift": "cdc_reconcile_drift_cents",
 	} {

@@ -6,7 +6,7 @@
 // (read-only queries on the syncer's pool, the process's metrics) and
 // rendering them with html/template and embedded assets: no JavaScript, a
 // meta refresh. Emails are masked unless log.level is debug. It also
-// exports what only it reads as metrics: cdc_ready, cdc_delivery_halted,
-// cdc_slot_retained_wal_bytes and cdc_slot_active. It does not own the
-// syncer, the other metrics or the tables it reads.
+// exports what only it reads as metrics: cdc_ready and
+// cdc_delivery_halted. It does not own the syncer, the other metrics (the
+// slot's are the reader's) or the tables it reads.
 package statuspage

@@ -46,8 +46,7 @@ type Deps struct {
 	// Delivery reports whether delivery is retrying or halted, since when
 	// and the last error (nil: not shown).
 	Delivery func() bento.DeliveryState
-	// Registry, when set, receives cdc_ready, cdc_delivery_halted and the
-	// slot gauges (cdc_slot_retained_wal_bytes, cdc_slot_active).
+	// Registry, when set, receives cdc_ready and cdc_delivery_halted.
 	Registry prometheus.Registerer
 	Version  string
 	Logger   *slog.Logger
@@ -61,7 +60,6 @@ type Page struct {
 	mask  masker
 	rates rates
 	files http.Handler
-	g     *gauges
 }
 
 // New parses the embedded template; it does no I/O.
@@ -73,12 +71,12 @@ func New(d Deps) *Page {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	sub, _ := fs.Sub(assets, "assets")
+	registerGauges(d)
 	return &Page{
 		d:     d,
 		tmpl:  template.Must(template.New("page.html").Funcs(funcs).ParseFS(assets, "assets/page.html")),
 		mask:  masker{off: d.Config.Log.Level == "debug"},
 		files: http.StripPrefix("/assets/", http.FileServerFS(sub)),
-		g:     newGauges(d),
 	}
 }
 
@@ -97,9 +95,8 @@ func (p *Page) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// Run samples the delivery counters and the slot every few seconds until
-// ctx ends, so the per-minute rates and the slot gauges are current even
-// when nobody looks.
+// Run samples the delivery counters every few seconds until ctx ends, so
+// the per-minute rates are current even when nobody looks.
 func (p *Page) Run(ctx context.Context) {
 	t := time.NewTicker(Refresh / 2)
 	defer t.Stop()
@@ -107,7 +104,6 @@ func (p *Page) Run(ctx context.Context) {
 		if s, _, err := p.counters(); err == nil {
 			p.rates.add(s)
 		}
-		p.sampleSlot(ctx)
 		select {
 		case <-ctx.Done():
 			return

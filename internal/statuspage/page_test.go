@@ -143,7 +143,7 @@ func TestStatusPageInABrowser(t *testing.T) {
 	require.Regexp(t, `rejected \((200|422)\)`, dead, "the newest dead letter comes first")
 	require.Equal(t, 1.0, e.gauge(t, "cdc_ready"))
 	require.Equal(t, 0.0, e.gauge(t, "cdc_delivery_halted"))
-	require.Eventually(t, func() bool { return e.gauge(t, "cdc_slot_retained_wal_bytes") > 0 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return e.gauge(t, "cdc_replication_retained_wal_bytes") > 0 }, 30*time.Second, 20*time.Millisecond)
 
 	// Bento refuses the site: delivery halts and the page says why.
 	e.Fake.SetOptions(bentotest.Options{SiteUUID: "another-site"})
