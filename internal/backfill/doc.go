@@ -33,7 +33,8 @@
 //     historical date; a rule without one is dated when the backfill runs.
 //
 // Positions are synthetic: change i of chunk c has Pos{CommitLSN: c, Index:
-// i}; they order the sender's acknowledgements and name dead letters.
+// i}; they only order the sender's acknowledgements. Its dead letters are
+// stored with no position and a reason starting "backfill: ".
 //
 // # Inside the stream (issue 12)
 //

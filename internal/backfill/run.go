@@ -40,8 +40,10 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		o.Logger.Info("backfill already done; use restart to run it again", "table", t.name, "rows", st.RowsDone)
 		return res, nil
 	}
+	// Origin: the chunk positions below order acknowledgements only; a dead
+	// letter must not show one as if it were a WAL position.
 	sender, err := bento.NewSender(o.Bento, bento.SenderOptions{DeadLetters: bento.NewDeadLetterStore(o.Pool, o.Schema),
-		Limiter: o.Limiter, HTTPClient: o.HTTPClient, Logger: o.baseLogger, Registry: o.Registry, Version: o.Version})
+		Origin: "backfill", Limiter: o.Limiter, HTTPClient: o.HTTPClient, Logger: o.baseLogger, Registry: o.Registry, Version: o.Version})
 	if err != nil {
 		return res, fmt.Errorf("backfill %s: %w", t.name, err)
 	}

@@ -154,6 +154,8 @@ func TestBackfillWhereAndDeadLetters(t *testing.T) {
 	require.Len(t, fb.Received(), int(wantEvents))
 	require.Equal(t, int(wantFailures), res.Failures)
 	require.Equal(t, wantFailures, count(t, db, `SELECT count(*) FROM cdc.dead_letters WHERE kind = 'rule' AND rule = 'purchase_on_paid'`))
+	require.Equal(t, wantFailures, count(t, db, `SELECT count(*) FROM cdc.dead_letters WHERE commit_lsn IS NULL AND reason LIKE 'backfill: %'`),
+		"a backfill's dead letters name no WAL position they never had")
 }
 
 func TestBackfillNeedsPrimaryKey(t *testing.T) {
