@@ -1,10 +1,8 @@
 package demo_test
 
 import (
-	"bytes"
 	"context"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,26 +10,9 @@ import (
 
 	"github.com/pgbento/cdc/internal/bento/bentofake"
 	"github.com/pgbento/cdc/internal/demo"
+	"github.com/pgbento/cdc/internal/logtest"
 	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
 )
-
-// lockedBuffer is the stand-in's output, written by its goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // `cdc demo --stand-in ADDR` serves the stand-in alone: a syncer on one's
 // own database delivers to it, and on Ctrl-C it prints what it received
@@ -41,7 +22,7 @@ func TestStandInServesASyncerOnOwnDatabase(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	fake := bentofake.New(bentofake.Options{})
-	var out lockedBuffer
+	var out logtest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- demo.StandIn(ctx, ln, &out, fake) }()

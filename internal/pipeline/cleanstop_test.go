@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/pgbento/cdc/internal/logtest"
 	"github.com/pgbento/cdc/internal/pipeline"
 	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
 )
@@ -15,11 +16,11 @@ import (
 // handed back (U18): there are none.
 func TestCleanStopWarnsOfNothingHandedBack(t *testing.T) {
 	e := pipelinetest.NewEnv(t, "")
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	_, stop := e.StartWith(t, pipeline.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true)`)
 	require.Eventually(t, func() bool { return len(e.Fake.Received()) == 1 }, 30*time.Second, 20*time.Millisecond)
 	require.NoError(t, stop())
-	require.Zero(t, logs.count("handed back"), "a clean stop hands nothing back")
-	require.Zero(t, logs.count("level=WARN"), "a clean stop warns of nothing")
+	require.Zero(t, logs.Count("handed back"), "a clean stop hands nothing back")
+	require.Zero(t, logs.Count("level=WARN"), "a clean stop warns of nothing")
 }

@@ -1,14 +1,11 @@
 package pipeline_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,27 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/examples"
+	"github.com/pgbento/cdc/internal/logtest"
 	"github.com/pgbento/cdc/internal/pipeline"
 	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
 )
-
-// lockedBuffer is a log sink the syncer's goroutines and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
-}
 
 const tierRules = `
 defaults:
@@ -69,7 +49,7 @@ func TestLookupBlockedBehindALock(t *testing.T) {
 	db, fake := e.DB, e.Fake
 
 	reg := prometheus.NewRegistry()
-	var logs lockedBuffer
+	var logs logtest.Buffer
 	ready := make(chan struct{})
 	s := pipeline.New(e.Cfg, pipeline.Options{Registry: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Ready: func() { close(ready) }})
@@ -110,7 +90,7 @@ func TestLookupBlockedBehindALock(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, code)
 	require.Contains(t, why, "lookup: lookup loyalty: ")
 	require.Contains(t, why, "timed out after 200ms (defaults.lookup_timeout)")
-	require.Equal(t, 1, logs.count(failed), "one log line per episode, not per retry")
+	require.Equal(t, 1, logs.Count(failed), "one log line per episode, not per retry")
 	require.Empty(t, fake.Received(), "nothing is delivered past the blocked row")
 
 	require.NoError(t, lock.Rollback(ctx))
@@ -120,8 +100,8 @@ func TestLookupBlockedBehindALock(t *testing.T) {
 	require.Equal(t, "signed_up", ev.Type)
 	require.Equal(t, "gold", ev.Fields["tier"])
 	require.Eventually(t, func() bool { code, _ := readyz(); return code == http.StatusOK }, 10*time.Second, 20*time.Millisecond)
-	require.Equal(t, 1, logs.count(failed))
-	require.Equal(t, 1, logs.count("lookup works again"))
+	require.Equal(t, 1, logs.Count(failed))
+	require.Equal(t, 1, logs.Count("lookup works again"))
 }
 
 // counterValue is the value of an unlabelled counter in reg (0 if absent).

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/examples"
+	"github.com/pgbento/cdc/internal/logtest"
 	"github.com/pgbento/cdc/internal/ops"
 	"github.com/pgbento/cdc/internal/pipeline"
 	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
@@ -22,7 +23,7 @@ func TestRenamedTableIsFollowedByIdentity(t *testing.T) {
 	// Only the purchase rule: the example's other rules have lookups whose
 	// SQL names orders, which a rename breaks (visibly: the stream holds).
 	e := newEnvWith(t, examples.Schema, pipelinetest.PurchaseRule(), "")
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	e.StartWith(t, pipeline.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('ann@example.com', true)`)
 	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 5.00, now())`)
@@ -31,8 +32,8 @@ func TestRenamedTableIsFollowedByIdentity(t *testing.T) {
 	e.DB.Exec(t, `ALTER TABLE orders RENAME TO orders_v2`)
 	e.DB.Exec(t, `INSERT INTO orders_v2 (customer_id, status, total, paid_at) VALUES (1, 'paid', 10.00, now())`)
 	e.waitTotal(t, "ann@example.com", 1500)
-	require.Equal(t, 1, logs.count(`level=WARN msg="a watched table's changes arrive under another name (renamed)`))
-	require.Equal(t, 1, logs.count("table=public.orders arrives_as=public.orders_v2"))
+	require.Equal(t, 1, logs.Count(`level=WARN msg="a watched table's changes arrive under another name (renamed)`))
+	require.Equal(t, 1, logs.Count("table=public.orders arrives_as=public.orders_v2"))
 }
 
 // TestPartitionedTable: issue 10.3. With a publication made by hand without

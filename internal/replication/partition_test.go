@@ -1,14 +1,14 @@
 package replication
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/internal/logtest"
 )
 
 const salesDDL = `CREATE TABLE public.sales (id int, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
@@ -41,7 +41,7 @@ func TestPartitionChangesWithoutViaRootMapToTheRoot(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, salesDDL, "public.sales")
 	h.db.Exec(t, `ALTER PUBLICATION pub SET (publish_via_partition_root = false)`)
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	h.startLogging(slog.New(slog.NewTextHandler(logs, nil)))
 	requireSale(t, h, `INSERT INTO public.sales VALUES (1, '2024-03-01')`, 1)
 	require.Contains(t, logs.String(), "partition=public.sales_2024")
@@ -61,7 +61,7 @@ func TestPartitionChangesWithoutViaRootMapToTheRoot(t *testing.T) {
 func TestViaRootPartitionRelationIsNoWarning(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, salesDDL, "public.sales")
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	h.startLogging(slog.New(slog.NewTextHandler(logs, nil)))
 	requireSale(t, h, `INSERT INTO public.sales VALUES (1, '2024-03-01')`, 1)
 	requireSale(t, h, `UPDATE public.sales SET id = 2 WHERE id = 1`, 2)
@@ -80,24 +80,6 @@ func requireSale(t *testing.T, h *harness, sql string, id int) {
 	require.EqualValues(t, id, changes[0].New["id"])
 }
 
-// lockedBuffer is a log destination safe for concurrent writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestRenamedTableKeepsItsIdentity (issue 10.4): a watched table renamed
 // while the reader runs arrives under its new name and is matched to the
 // name the config uses, with a warning; once the config names the new
@@ -105,7 +87,7 @@ func (b *lockedBuffer) String() string {
 func TestRenamedTableKeepsItsIdentity(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, `CREATE TABLE public.orders (id int PRIMARY KEY)`, "public.orders")
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	h.startLogging(slog.New(slog.NewTextHandler(logs, nil)))
 	h.db.Exec(t, `INSERT INTO public.orders VALUES (1)`)
 	changes, _ := h.tx()

@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgbento/cdc/internal/logtest"
 )
 
 // TestSaveKeepsFailingMakesReaderUnhealthy (R2): a checkpoint save whose
@@ -21,7 +23,7 @@ func TestSaveKeepsFailingMakesReaderUnhealthy(t *testing.T) {
 	h := newHarness(t, `CREATE TABLE public.orders (id int PRIMARY KEY);
 		CREATE TABLE public.guard (ok bool CONSTRAINT must_be_ok CHECK (ok))`, "public.orders")
 	h.saveFailingAfter = 300 * time.Millisecond
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	h.startLogging(slog.New(slog.NewTextHandler(logs, nil)))
 	h.db.Exec(t, `INSERT INTO public.orders VALUES (1)`)
 	_, commit := h.tx()
