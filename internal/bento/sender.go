@@ -7,7 +7,6 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -216,6 +215,9 @@ func (s *Sender) prepare(it stream.Item) (*entry, error) {
 			// event's maps for every queued item would dominate memory.
 			slim := *it.Event
 			slim.Fields, slim.Details = nil, nil
+			if e.merge = s.cfg.CoalesceFields && mergeable(it.Event); e.merge {
+				slim.Fields = it.Event.Fields // a merge needs them, nulls included (coalesce.go)
+			}
 			e.item.Event = &slim
 		}
 	default:
@@ -231,7 +233,7 @@ func partition(email string, n int) int {
 		return 0
 	}
 	h := fnv.New32a()
-	h.Write([]byte(strings.ToLower(strings.TrimSpace(email))))
+	h.Write([]byte(emailKey(email)))
 	return int(h.Sum32() % uint32(n))
 }
 
