@@ -291,3 +291,42 @@ func TestCoalescedEventRejected(t *testing.T) {
 		})
 	}
 }
+
+// A merged event whose request is abandoned (Run cancelled) acknowledges
+// none of its parts; they go back to the queue and the next Run merges and
+// sends them again.
+func TestCoalescedBatchAbandoned(t *testing.T) {
+	noLeaks(t)
+	h := newHarness(t, options{noRun: true, fake: func(s *bentotest.Server) {
+		eventsAPIFake(s)
+		s.SetFault(&bentotest.Response{Hang: true})
+	}, cfg: func(c *bento.Config) { eventsAPI(c); c.CoalesceFields = true }})
+	items := []stream.Item{
+		upd(0, "ann@example.com", map[string]any{"a": 1}, time.Time{}),
+		upd(1, "bob@example.com", map[string]any{"a": 1}, time.Time{}),
+		upd(2, "ann@example.com", map[string]any{"a": 2}, time.Time{}),
+	}
+	for _, it := range items {
+		h.expectDead(it.Pos)
+	}
+	h.enqueue(items...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.sender.Run(ctx) }()
+	require.Eventually(t, func() bool { return len(h.bento.Requests()) == 1 }, 5*time.Second, time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+	require.True(t, h.lastAck().IsZero())
+	require.Equal(t, 3, h.sender.Pending())
+	require.Equal(t, 3, bento.Queued(h.sender), "every part is back in the queue")
+
+	h.bento.SetFault(nil)
+	h.run()
+	h.drain()
+	require.Equal(t, pos(2), h.lastAck())
+	requireEvents(t, []string{
+		`{"type":"$update_fields","email":"ann@example.com","fields":{"a":2}}`,
+		`{"type":"$update_fields","email":"bob@example.com","fields":{"a":1}}`,
+	}, received(h))
+	require.EqualValues(t, 1, h.counter("cdc_bento_events_coalesced_total", "", ""))
+}

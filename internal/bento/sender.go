@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -216,7 +217,10 @@ func (s *Sender) prepare(it stream.Item) (*entry, error) {
 			slim := *it.Event
 			slim.Fields, slim.Details = nil, nil
 			if e.merge = s.cfg.CoalesceFields && mergeable(it.Event); e.merge {
-				slim.Fields = it.Event.Fields // a merge needs them, nulls included (coalesce.go)
+				// A merge needs them, nulls included (coalesce.go). A copy:
+				// the producer may reuse its maps once Enqueue returns; fields
+				// are flat, so one level is the whole map.
+				slim.Fields = maps.Clone(it.Event.Fields)
 			}
 			e.item.Event = &slim
 		}
