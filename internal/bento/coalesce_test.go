@@ -330,3 +330,24 @@ func TestCoalescedBatchAbandoned(t *testing.T) {
 	}, received(h))
 	require.EqualValues(t, 1, h.counter("cdc_bento_events_coalesced_total", "", ""))
 }
+
+// A $change_email between two updates for its old address breaks the run:
+// the command goes alone to the commands endpoint, between them.
+func TestCoalesceBrokenByChangeEmail(t *testing.T) {
+	noLeaks(t)
+	move := typed(1, stream.TypeChangeEmail, "ann@example.com", nil)
+	move.Event.NewEmail = "ann@new.example"
+	items := []stream.Item{
+		upd(0, "ann@example.com", map[string]any{"a": 1}, time.Time{}), move,
+		upd(2, "ann@example.com", map[string]any{"a": 2}, time.Time{}),
+	}
+	h := coalesceHarness(t, true, false, 0, items)
+	requireEvents(t, []string{
+		`{"type":"$update_fields","email":"ann@example.com","fields":{"a":1}}`,
+		`{"type":"$update_fields","email":"ann@example.com","fields":{"a":2}}`,
+	}, received(h))
+	require.Equal(t, []int{0, 2}, requestOf(h.bento.Received()))
+	require.Len(t, h.bento.Commands(), 1)
+	require.Equal(t, 1, h.bento.Commands()[0].Request, "the command between the updates")
+	require.Zero(t, h.counter("cdc_bento_events_coalesced_total", "", ""))
+}
