@@ -42,6 +42,7 @@ type Config struct {
 	QueueSize         int               `yaml:"queue_size"`          // items held before Enqueue blocks
 	SendNulls         bool              `yaml:"send_nulls"`          // send null fields/details values (default: left out)
 	QueueBytes        int64             `yaml:"queue_bytes"`         // estimated bytes held before Enqueue blocks
+	CoalesceFields    bool              `yaml:"coalesce_fields"`     // merge consecutive $update_fields per subscriber in a batch (coalesce.go)
 }
 
 // Defaults.

@@ -96,15 +96,28 @@ func (s *Sender) sendLoop(ctx context.Context, q *queue) {
 		if s.awaitPartner(ctx, q) != nil || s.poster.limiter.Wait(ctx) != nil {
 			return
 		}
-		batch := q.take(s.cfg.BatchSize, s.cfg.BatchBytes)
+		taken, batch := s.take(q)
 		if s.deliver(ctx, batch, true, 0) != nil {
-			q.requeue(batch) // abandoned: not acknowledged, sent again by a later Run
+			q.requeue(taken) // abandoned: not acknowledged, sent again by a later Run
 			return
 		}
-		if s.track.waitAcked(ctx, batch[len(batch)-1].seq) != nil {
+		if s.track.waitAcked(ctx, taken[len(taken)-1].seq) != nil {
 			return
 		}
 	}
+}
+
+// take removes the next batch from q: the entries taken, in queue order,
+// and what the request carries (the same, unless bento.coalesce_fields
+// merged some of them: coalesce.go).
+func (s *Sender) take(q *queue) (taken, batch []*entry) {
+	if !s.cfg.CoalesceFields {
+		taken = q.take(s.cfg.BatchSize, s.cfg.BatchBytes, nil)
+		return taken, taken
+	}
+	r := newRuns()
+	taken = q.take(s.cfg.BatchSize, s.cfg.BatchBytes, r)
+	return taken, r.batch(s.cfg.SendNulls)
 }
 
 // passGate holds the partition at a change_email's gate until the command,
@@ -164,7 +177,7 @@ func (s *Sender) deliver(ctx context.Context, batch []*entry, tokenHeld bool, pr
 	case res.outcome == outcomePartial && res.answer.names(len(batch)):
 		return s.settleListed(ctx, batch, res, attempts)
 	case len(batch) == 1:
-		return s.deadLetter(ctx, batch[0], rejected(batch[0], res, attempts, res.reason()))
+		return s.reject(ctx, batch[0], res, attempts, res.reason())
 	case res.outcome == outcomePartial:
 		// Bento accepted some of these and did not say which: every one
 		// sent again may arrive twice.
@@ -197,7 +210,7 @@ func (s *Sender) settleListed(ctx context.Context, batch []*entry, res result, a
 		reason, bad := reasons[i]
 		switch {
 		case bad:
-			if err := s.deadLetter(ctx, e, rejected(e, res, attempts, "bento rejected the event: "+reason)); err != nil {
+			if err := s.reject(ctx, e, res, attempts, "bento rejected the event: "+reason); err != nil {
 				return err
 			}
 		case trusted && i < known:
@@ -232,14 +245,41 @@ func (s *Sender) receipt() receipt {
 	return receipt{id: requestID(), at: s.poster.client.now()}
 }
 
-// delivered settles an entry Bento accepted in the request r names.
+// delivered settles an entry Bento accepted in the request r names. A
+// merged entry counts once, as the one event Bento received; its ledger
+// record goes with its last part, and every part is done.
 func (s *Sender) delivered(e *entry, r receipt) {
 	s.metrics.delivered.WithLabelValues(e.item.Event.Rule).Inc()
 	var d *stream.Delivered
 	if s.onDelivered != nil {
 		d = accepted(e, r.id, r.at)
 	}
-	s.settleWith(e, d)
+	if e.parts == nil {
+		s.settleWith(e, d)
+		return
+	}
+	last := len(e.parts) - 1
+	s.metrics.coalesced.Add(float64(last))
+	for _, p := range e.parts[:last] {
+		s.settle(p)
+	}
+	s.settleWith(e.parts[last], d)
+}
+
+// reject dead-letters an entry Bento refused; a merged entry's parts each
+// become a dead letter of their own (own position, own wire form, so a
+// replay sends them one by one), with Bento's reason.
+func (s *Sender) reject(ctx context.Context, e *entry, res result, attempts int, reason string) error {
+	if e.parts == nil {
+		return s.deadLetter(ctx, e, rejected(e, res, attempts, reason))
+	}
+	reason = mergedReason(reason, len(e.parts))
+	for _, p := range e.parts {
+		if err := s.deadLetter(ctx, p, rejected(p, res, attempts, reason)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // settle marks an entry done (delivered or durably dead-lettered) and
@@ -261,7 +301,7 @@ func (s *Sender) failureLoop(ctx context.Context) {
 		if s.failures.wait(ctx) != nil {
 			return
 		}
-		batch := s.failures.take(1, 0)
+		batch := s.failures.take(1, 0, nil)
 		if s.deadLetter(ctx, batch[0], failed(batch[0])) != nil {
 			s.failures.requeue(batch)
 			return

@@ -30,6 +30,11 @@
 //     Bento names the failed ones (the Events API's "errors"); only events
 //     after the last named one, when more failed than were named, and
 //     batches bisected for lack of names are sent again, and counted.
+//   - With Config.CoalesceFields, a run of $update_fields for one email in
+//     one batch (nothing else for that email between them) is sent as one
+//     event (coalesce.go). It stands for every part: accepted, all are
+//     done; rejected, each is dead-lettered with its own position and wire
+//     form; abandoned, all go back to the queue.
 //   - A request abandoned because the context ended is never acknowledged;
 //     its events are re-sent after a restart.
 //   - Retryable failures (408, 429, 5xx, timeouts, connection errors) are

@@ -17,6 +17,7 @@ type metrics struct {
 	resent      prometheus.Counter
 	unconfirmed prometheus.Counter
 	queueBytes  prometheus.Gauge
+	coalesced   prometheus.Counter
 }
 
 // newMetrics registers the series on reg (nil: unregistered, series nobody
@@ -55,6 +56,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}))
 	m.queueBytes = promreg.Must(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "cdc_bento_queue_bytes", Help: "Estimated bytes of items enqueued and not yet acknowledged (bounded by bento.queue_bytes).",
+	}))
+	m.coalesced = promreg.Must(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cdc_bento_events_coalesced_total",
+		Help: "$update_fields events Bento accepted merged into another one for the same subscriber (bento.coalesce_fields), not on their own.",
 	}))
 	return &m
 }

@@ -20,6 +20,8 @@ type entry struct {
 	barrier *barrier        // a change_email whose new address is in another partition
 	gate    *barrier        // a gate: this partition waits here for that change_email
 	value   stream.Value    // for the ledger, when OnDelivered is set
+	merge   bool            // an $update_fields that bento.coalesce_fields may merge (coalesce.go)
+	parts   []*entry        // a merged $update_fields: the entries it is sent for, in order
 }
 
 // queue is a FIFO of entries with a wake-up signal for its single consumer.
@@ -110,8 +112,11 @@ func (q *queue) popGate() {
 // events (MaxCommandsPerRequest commands), about maxBytes of body, one
 // endpoint, no gate, and a change_email with a barrier alone. The first
 // entry is always taken, so an oversized event still goes out (and a 413
-// isolates it). The caller has passed any gate at the head.
-func (q *queue) take(maxN, maxBytes int) []*entry {
+// isolates it). The caller has passed any gate at the head. With r, an
+// entry that joins an earlier one's run (coalesce.go) does not count
+// toward maxN, and r.batch is what the request carries; its bytes still
+// count, an upper bound of the merged event's.
+func (q *queue) take(maxN, maxBytes int, r *runs) []*entry {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.items) == 0 {
@@ -121,12 +126,15 @@ func (q *queue) take(maxN, maxBytes int) []*entry {
 	if src == commandsSource {
 		maxN = MaxCommandsPerRequest
 	}
-	n, size := 0, envelopeBytes
-	for n < len(q.items) && n < maxN {
+	n, sent, size := 0, 0, envelopeBytes
+	for n < len(q.items) {
 		e := q.items[n]
 		if e.source != src || e.gate != nil || (n > 0 && (e.barrier != nil || q.items[0].barrier != nil)) ||
-			(n > 0 && size+len(e.body)+1 > maxBytes) {
+			(n > 0 && size+len(e.body)+1 > maxBytes) || (sent == maxN && !r.joins(e)) {
 			break
+		}
+		if !r.add(e) {
+			sent++
 		}
 		size += len(e.body) + 1
 		n++

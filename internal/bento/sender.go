@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -216,6 +216,12 @@ func (s *Sender) prepare(it stream.Item) (*entry, error) {
 			// event's maps for every queued item would dominate memory.
 			slim := *it.Event
 			slim.Fields, slim.Details = nil, nil
+			if e.merge = s.cfg.CoalesceFields && mergeable(it.Event); e.merge {
+				// A merge needs them, nulls included (coalesce.go). A copy:
+				// the producer may reuse its maps once Enqueue returns; fields
+				// are flat, so one level is the whole map.
+				slim.Fields = maps.Clone(it.Event.Fields)
+			}
 			e.item.Event = &slim
 		}
 	default:
@@ -231,7 +237,7 @@ func partition(email string, n int) int {
 		return 0
 	}
 	h := fnv.New32a()
-	h.Write([]byte(strings.ToLower(strings.TrimSpace(email))))
+	h.Write([]byte(emailKey(email)))
 	return int(h.Sum32() % uint32(n))
 }
 

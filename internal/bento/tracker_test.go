@@ -92,7 +92,7 @@ func TestQueueTakeCutsAtSourceCountAndBytes(t *testing.T) {
 			for _, e := range tt.entries {
 				q.push(e)
 			}
-			got := q.take(tt.maxN, tt.maxBytes)
+			got := q.take(tt.maxN, tt.maxBytes, nil)
 			require.Len(t, got, tt.want)
 			require.Same(t, tt.entries[0], got[0])
 			require.Len(t, q.items, len(tt.entries)-tt.want)

@@ -202,3 +202,16 @@ func TestSourceProblemsNameTheirLine(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), `cdc.yaml:3: source.slot: "Bad-Slot" must be lowercase letters, digits and _ (at most 63)`)
 }
+
+// Issue 14, item 6: bento.coalesce_fields is off unless the file sets it.
+func TestCoalesceFields(t *testing.T) {
+	t.Setenv("TEST_DSN", "postgres://localhost/db")
+	cfg, err := Parse("cdc.yaml", []byte(head+"rules: []\n"))
+	require.NoError(t, err)
+	require.False(t, cfg.Bento.CoalesceFields, "the default")
+	cfg, err = Parse("cdc.yaml", []byte(head+"  coalesce_fields: true\nrules: []\n"))
+	require.NoError(t, err)
+	require.True(t, cfg.Bento.CoalesceFields)
+	_, err = Parse("cdc.yaml", []byte(head+"  coalesce_fields: sometimes\nrules: []\n"))
+	require.ErrorContains(t, err, "cdc.yaml:5")
+}

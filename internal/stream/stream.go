@@ -230,6 +230,10 @@ type Event struct {
 // land on the same person. It is delivered as a command, not as an event.
 const TypeChangeEmail = "$change_email"
 
+// TypeUpdateFields is Bento's event that sets a subscriber's custom fields
+// (bento.coalesce_fields merges consecutive ones for one subscriber).
+const TypeUpdateFields = "$update_fields"
+
 // Failure is a change that a rule could not turn into an event. It is
 // dead-lettered in order with the events around it.
 type Failure struct {
