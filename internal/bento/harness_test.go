@@ -1,7 +1,6 @@
 package bento_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/pgbento/cdc/internal/bento"
 	"github.com/pgbento/cdc/internal/bento/bentotest"
+	"github.com/pgbento/cdc/internal/logtest"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -36,7 +36,7 @@ type harness struct {
 	bento  *bentotest.Server
 	sender *bento.Sender
 	reg    *prometheus.Registry
-	logs   *syncBuffer
+	logs   *logtest.Buffer
 
 	mu       sync.Mutex
 	acks     []stream.Position
@@ -55,7 +55,7 @@ type options struct {
 
 func newHarness(t *testing.T, o options) *harness {
 	t.Helper()
-	h := &harness{t: t, bento: bentotest.NewServer(t), reg: prometheus.NewRegistry(), logs: &syncBuffer{},
+	h := &harness{t: t, bento: bentotest.NewServer(t), reg: prometheus.NewRegistry(), logs: &logtest.Buffer{},
 		dead: map[stream.Position]bool{}}
 	if o.fake != nil {
 		o.fake(h.bento)
@@ -213,22 +213,4 @@ func seqRange(from, to int) []int {
 		out = append(out, i)
 	}
 	return out
-}
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
