@@ -31,6 +31,7 @@ func (e *decodeError) Unwrap() error { return e.err }
 type decoder struct {
 	rels   map[uint32]*relation
 	values valueDecoder
+	rows   rowParser // the row messages' parser; its messages live until the next decode
 	inTx   bool
 	tx     stream.Change // Pos.CommitLSN, CommitTime and Xid of the open transaction
 	count  int           // changes decoded so far in the open transaction
@@ -55,7 +56,7 @@ func newDecoder() *decoder {
 // messages that produce no Change: Begin, Relation, Type, Origin,
 // non-transactional messages and heartbeats.
 func (d *decoder) decode(data []byte) (*stream.Change, error) {
-	msg, err := parseMessage(data)
+	msg, err := d.parse(data)
 	if err != nil {
 		return nil, &decodeError{err}
 	}
@@ -68,6 +69,17 @@ func (d *decoder) decode(data []byte) (*stream.Change, error) {
 		return nil, &decodeError{err}
 	}
 	return ch, nil
+}
+
+// parse is parseMessage with the row messages parsed by d.rows.
+func (d *decoder) parse(data []byte) (pglogrepl.Message, error) {
+	if len(data) == 0 || checkBounds(data) != nil {
+		return parseMessage(data) // for its error
+	}
+	if msg, ok := d.rows.parse(data); ok {
+		return msg, nil
+	}
+	return parseMessage(data)
 }
 
 // parseMessage is pglogrepl.Parse made safe for arbitrary bytes: pglogrepl
