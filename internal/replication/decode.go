@@ -32,6 +32,7 @@ type decoder struct {
 	rels   map[uint32]*relation
 	values valueDecoder
 	rows   rowParser // the row messages' parser; its messages live until the next decode
+	cur    stream.Change // what decode returns: one Change reused, not one allocated per message
 	inTx   bool
 	tx     stream.Change // Pos.CommitLSN, CommitTime and Xid of the open transaction
 	count  int           // changes decoded so far in the open transaction
@@ -54,7 +55,9 @@ func newDecoder() *decoder {
 
 // decode consumes one pgoutput message. It returns nil (and no error) for
 // messages that produce no Change: Begin, Relation, Type, Origin,
-// non-transactional messages and heartbeats.
+// non-transactional messages and heartbeats. The Change is the decoder's
+// own and valid until the next decode: the session copies it into the
+// change queue.
 func (d *decoder) decode(data []byte) (*stream.Change, error) {
 	msg, err := d.parse(data)
 	if err != nil {
@@ -154,11 +157,11 @@ func (d *decoder) commit(m *pglogrepl.CommitMessage) (*stream.Change, error) {
 		return nil, fmt.Errorf("commit lsn %s does not match begin's %s", stream.LSN(m.CommitLSN), d.tx.Pos.CommitLSN)
 	}
 	d.inTx = false
-	ch := d.tx
-	ch.Op = stream.OpCommit
-	ch.Pos.EndLSN = stream.LSN(m.TransactionEndLSN)
-	ch.Pos.Index = d.count
-	return &ch, nil
+	d.cur = d.tx
+	d.cur.Op = stream.OpCommit
+	d.cur.Pos.EndLSN = stream.LSN(m.TransactionEndLSN)
+	d.cur.Pos.Index = d.count
+	return &d.cur, nil
 }
 
 // next starts the next change of the open transaction.
@@ -166,11 +169,11 @@ func (d *decoder) next(op stream.Op) (*stream.Change, error) {
 	if !d.inTx {
 		return nil, fmt.Errorf("%s outside a transaction", op)
 	}
-	ch := d.tx
-	ch.Op = op
-	ch.Pos.Index = d.count
+	d.cur = d.tx
+	d.cur.Op = op
+	d.cur.Pos.Index = d.count
 	d.count++
-	return &ch, nil
+	return &d.cur, nil
 }
 
 func (d *decoder) row(op stream.Op, relID uint32, oldType uint8, oldTuple, newTuple *pglogrepl.TupleData) (*stream.Change, error) {
