@@ -178,3 +178,11 @@ func FuzzAppendEvent(f *testing.F) {
 		requireSameWire(t, ev)
 	})
 }
+
+func TestAppendDateMatchesFormat(t *testing.T) {
+	for _, tm := range []time.Time{time.Date(2026, 11, 30, 8, 27, 0, 123456789, time.UTC), time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1, 2, 3, 4, 5, 6, 7000000, time.UTC)} {
+		require.Equal(t, tm.Format(dateLayout), string(appendDate(nil, tm)))
+	}
+}
