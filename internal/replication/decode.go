@@ -31,7 +31,7 @@ func (e *decodeError) Unwrap() error { return e.err }
 type decoder struct {
 	rels   map[uint32]*relation
 	values valueDecoder
-	rows   rowParser // the row messages' parser; its messages live until the next decode
+	rows   rowParser     // the row messages' parser; its messages live until the next decode
 	cur    stream.Change // what decode returns: one Change reused, not one allocated per message
 	inTx   bool
 	tx     stream.Change // Pos.CommitLSN, CommitTime and Xid of the open transaction
