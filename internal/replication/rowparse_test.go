@@ -21,26 +21,33 @@ func requireSameParse(t *testing.T, p *rowParser, data []byte) bool {
 	want, err := parseMessage(data)
 	require.NoError(t, err, "rowParser took a message pglogrepl rejects")
 	require.Equal(t, want.Type(), got.Type())
-	switch w := want.(type) {
-	case *pglogrepl.InsertMessage:
-		g := got.(*pglogrepl.InsertMessage)
-		require.Equal(t, w.RelationID, g.RelationID)
-		requireSameTuple(t, w.Tuple, g.Tuple)
-	case *pglogrepl.UpdateMessage:
-		g := got.(*pglogrepl.UpdateMessage)
-		require.Equal(t, w.RelationID, g.RelationID)
-		require.Equal(t, w.OldTupleType, g.OldTupleType)
-		requireSameTuple(t, w.OldTuple, g.OldTuple)
-		requireSameTuple(t, w.NewTuple, g.NewTuple)
-	case *pglogrepl.DeleteMessage:
-		g := got.(*pglogrepl.DeleteMessage)
-		require.Equal(t, w.RelationID, g.RelationID)
-		require.Equal(t, w.OldTupleType, g.OldTupleType)
-		requireSameTuple(t, w.OldTuple, g.OldTuple)
-	default:
-		t.Fatalf("rowParser took a %T", want)
-	}
+	wantParts, gotParts := rowParts(t, want), rowParts(t, got)
+	require.Equal(t, wantParts.rel, gotParts.rel)
+	require.Equal(t, wantParts.oldType, gotParts.oldType)
+	requireSameTuple(t, wantParts.old, gotParts.old)
+	requireSameTuple(t, wantParts.new, gotParts.new)
 	return true
+}
+
+// parts are what a row message carries.
+type parts struct {
+	rel      uint32
+	oldType  uint8
+	old, new *pglogrepl.TupleData
+}
+
+func rowParts(t *testing.T, m pglogrepl.Message) parts {
+	t.Helper()
+	switch m := m.(type) {
+	case *pglogrepl.InsertMessage:
+		return parts{rel: m.RelationID, new: m.Tuple}
+	case *pglogrepl.UpdateMessage:
+		return parts{rel: m.RelationID, oldType: m.OldTupleType, old: m.OldTuple, new: m.NewTuple}
+	case *pglogrepl.DeleteMessage:
+		return parts{rel: m.RelationID, oldType: m.OldTupleType, old: m.OldTuple}
+	}
+	t.Fatalf("rowParser took a %T", m)
+	return parts{}
 }
 
 func requireSameTuple(t *testing.T, want, got *pglogrepl.TupleData) {
