@@ -41,6 +41,15 @@ func encodeEvent(ev *stream.Event, keepNulls bool) (json.RawMessage, error) {
 	if ev.Type == stream.TypeChangeEmail {
 		return encodeChangeEmail(ev)
 	}
+	if b, ok := appendEvent(ev, keepNulls); ok {
+		return b, nil
+	}
+	return marshalEvent(ev, keepNulls)
+}
+
+// marshalEvent is the reference encoding, through encoding/json: appendEvent
+// hands over to it for what it does not handle, and its tests compare the two.
+func marshalEvent(ev *stream.Event, keepNulls bool) (json.RawMessage, error) {
 	w := wireEvent{Type: ev.Type, Email: ev.Email, Fields: ev.Fields, Details: ev.Details}
 	if !keepNulls {
 		w.Fields, w.Details = withoutNulls(ev.Fields), withoutNulls(ev.Details)
@@ -55,22 +64,23 @@ func encodeEvent(ev *stream.Event, keepNulls bool) (json.RawMessage, error) {
 	return b, nil
 }
 
-// command is one entry of a commands request.
+// command is one entry of a commands request, as dead letters store it.
 type command struct {
 	Command string `json:"command"`
 	Email   string `json:"email"`
 	Query   string `json:"query"`
 }
 
+// encodeChangeEmail writes the command as json.Marshal writes a command.
 func encodeChangeEmail(ev *stream.Event) (json.RawMessage, error) {
 	if ev.NewEmail == "" {
 		return nil, errors.New("encode change_email: new email is empty")
 	}
-	b, err := json.Marshal(command{Command: "change_email", Email: ev.Email, Query: ev.NewEmail})
-	if err != nil {
-		return nil, fmt.Errorf("encode change_email: %w", err)
-	}
-	return b, nil
+	b := append(make([]byte, 0, 48+len(ev.Email)+len(ev.NewEmail)), `{"command":"change_email","email":`...)
+	b = appendString(b, ev.Email)
+	b = append(b, `,"query":`...)
+	b = appendString(b, ev.NewEmail)
+	return append(b, '}'), nil
 }
 
 // withoutNulls drops null values from m and from the maps nested in it (in
@@ -139,9 +149,8 @@ func sourceOf(ev *stream.Event) string {
 func writeBody(buf *bytes.Buffer, transport, siteUUID string, events []json.RawMessage) {
 	buf.WriteByte('{')
 	if transport == TransportEventsAPI {
-		site, _ := json.Marshal(siteUUID) // a string always encodes
 		buf.WriteString(`"site_uuid":`)
-		buf.Write(site)
+		buf.Write(appendString(buf.AvailableBuffer(), siteUUID))
 		buf.WriteByte(',')
 	}
 	buf.WriteString(`"events":[`)

@@ -31,6 +31,8 @@ func (e *decodeError) Unwrap() error { return e.err }
 type decoder struct {
 	rels   map[uint32]*relation
 	values valueDecoder
+	rows   rowParser     // the row messages' parser; its messages live until the next decode
+	cur    stream.Change // what decode returns: one Change reused, not one allocated per message
 	inTx   bool
 	tx     stream.Change // Pos.CommitLSN, CommitTime and Xid of the open transaction
 	count  int           // changes decoded so far in the open transaction
@@ -53,9 +55,11 @@ func newDecoder() *decoder {
 
 // decode consumes one pgoutput message. It returns nil (and no error) for
 // messages that produce no Change: Begin, Relation, Type, Origin,
-// non-transactional messages and heartbeats.
+// non-transactional messages and heartbeats. The Change is the decoder's
+// own and valid until the next decode: the session copies it into the
+// change queue.
 func (d *decoder) decode(data []byte) (*stream.Change, error) {
-	msg, err := parseMessage(data)
+	msg, err := d.parse(data)
 	if err != nil {
 		return nil, &decodeError{err}
 	}
@@ -68,6 +72,17 @@ func (d *decoder) decode(data []byte) (*stream.Change, error) {
 		return nil, &decodeError{err}
 	}
 	return ch, nil
+}
+
+// parse is parseMessage with the row messages parsed by d.rows.
+func (d *decoder) parse(data []byte) (pglogrepl.Message, error) {
+	if len(data) == 0 || checkBounds(data) != nil {
+		return parseMessage(data) // for its error
+	}
+	if msg, ok := d.rows.parse(data); ok {
+		return msg, nil
+	}
+	return parseMessage(data)
 }
 
 // parseMessage is pglogrepl.Parse made safe for arbitrary bytes: pglogrepl
@@ -142,11 +157,11 @@ func (d *decoder) commit(m *pglogrepl.CommitMessage) (*stream.Change, error) {
 		return nil, fmt.Errorf("commit lsn %s does not match begin's %s", stream.LSN(m.CommitLSN), d.tx.Pos.CommitLSN)
 	}
 	d.inTx = false
-	ch := d.tx
-	ch.Op = stream.OpCommit
-	ch.Pos.EndLSN = stream.LSN(m.TransactionEndLSN)
-	ch.Pos.Index = d.count
-	return &ch, nil
+	d.cur = d.tx
+	d.cur.Op = stream.OpCommit
+	d.cur.Pos.EndLSN = stream.LSN(m.TransactionEndLSN)
+	d.cur.Pos.Index = d.count
+	return &d.cur, nil
 }
 
 // next starts the next change of the open transaction.
@@ -154,11 +169,11 @@ func (d *decoder) next(op stream.Op) (*stream.Change, error) {
 	if !d.inTx {
 		return nil, fmt.Errorf("%s outside a transaction", op)
 	}
-	ch := d.tx
-	ch.Op = op
-	ch.Pos.Index = d.count
+	d.cur = d.tx
+	d.cur.Op = op
+	d.cur.Pos.Index = d.count
 	d.count++
-	return &ch, nil
+	return &d.cur, nil
 }
 
 func (d *decoder) row(op stream.Op, relID uint32, oldType uint8, oldTuple, newTuple *pglogrepl.TupleData) (*stream.Change, error) {

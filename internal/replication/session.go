@@ -309,7 +309,7 @@ func (s *session) releaseIf(acquired bool, ch *stream.Change) {
 func (s *session) emitted(ch *stream.Change) {
 	s.r.emitted, s.r.lastEmitted = true, ch.Pos
 	s.r.unacked.emitted(ch.Pos, ch.CommitTime)
-	s.r.metrics.changes.WithLabelValues(ch.Op.String()).Inc()
+	s.r.metrics.changed(ch.Op)
 }
 
 // flushLSN is what we may tell the server is done (doc.go): the end of the

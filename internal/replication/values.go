@@ -154,6 +154,11 @@ func decodeJSON(data []byte) (any, error) {
 // decodeTime returns time.Time in UTC for finite values and the strings
 // "infinity" / "-infinity" for the infinite ones, which time.Time cannot hold.
 func (d valueDecoder) decodeTime(oid uint32, data []byte) (any, error) {
+	if oid != pgtype.DateOID {
+		if t, ok := parseISOTimestamp(oid, data); ok {
+			return t.UTC(), nil
+		}
+	}
 	var (
 		t   time.Time
 		inf pgtype.InfinityModifier

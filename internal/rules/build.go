@@ -66,7 +66,13 @@ func (e *Evaluator) eval(v *value) (any, error) {
 	if v.prog == nil {
 		return v.lit, nil
 	}
-	out, err := e.run(v.prog)
+	var out any
+	var err error
+	if v.col != nil {
+		out = v.col.read(e)
+	} else {
+		out, err = e.run(v.prog)
+	}
 	if err == nil {
 		out, err = output(out)
 	}

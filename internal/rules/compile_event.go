@@ -32,6 +32,7 @@ type field struct {
 type value struct {
 	lit  any
 	prog *vm.Program
+	col  *column // set when prog only reads a column (see directColumn)
 	path string
 }
 
@@ -124,7 +125,13 @@ func (c *compiler) tree(r *rule, v any, path string) *tree {
 func (c *compiler) value(r *rule, v any, path string) value {
 	if s, ok := v.(string); ok {
 		if src, isExpr := strings.CutPrefix(s, "="); isExpr {
-			return value{prog: c.expression(r, strings.TrimSpace(src), path, true), path: path}
+			v := value{prog: c.expression(r, strings.TrimSpace(src), path, true), path: path}
+			if v.prog != nil {
+				if col, ok := directColumn(v.prog); ok {
+					v.col = &col
+				}
+			}
+			return v
 		}
 	}
 	lit := literal(v)
