@@ -24,8 +24,8 @@
 //     position, and the stream carries every change after it. Without one,
 //     each chunk is its own short read-only transaction, so a long backfill
 //     never holds back vacuum.
-//  4. Values are decoded from the text format with replication.TextDecoder
-//     under replication.TextSessionSettings and the column types the
+//  4. Values are decoded from the text format with pgvalue.Decoder
+//     under pgvalue.SessionSettings and the column types the
 //     replication stream reports (pg_attribute), so a rule sees the same
 //     values for a row whether it came from the WAL or from here.
 //  5. A change's CommitTime is the time the chunk was read: a rule's date

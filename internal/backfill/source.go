@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/pgbento/cdc/internal/replication"
+	"github.com/pgbento/cdc/internal/pgvalue"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -21,7 +21,7 @@ type source struct {
 	t      *table
 	where  string
 	limit  int
-	values *replication.TextDecoder
+	values pgvalue.Decoder
 }
 
 // chunk is one page of rows in key order.
@@ -36,7 +36,7 @@ func openSource(ctx context.Context, pool *pgxpool.Pool, t *table, snapshot, whe
 	if err != nil {
 		return nil, fmt.Errorf("open source: %w", err)
 	}
-	s := &source{conn: conn, t: t, where: where, limit: limit, values: replication.NewTextDecoder()}
+	s := &source{conn: conn, t: t, where: where, limit: limit, values: pgvalue.New()}
 	if snapshot == "" {
 		return s, nil
 	}
@@ -82,12 +82,12 @@ func rollback(ctx context.Context, tx pgx.Tx) {
 	_ = tx.Rollback(ctx)
 }
 
-// settingsSQL sets replication.TextSessionSettings for the transaction
+// settingsSQL sets pgvalue.SessionSettings for the transaction
 // only (set_config's is_local), in one round trip.
 func settingsSQL() (string, []any) {
 	var calls []string
 	var args []any
-	for _, kv := range replication.TextSessionSettings() {
+	for _, kv := range pgvalue.SessionSettings() {
 		calls = append(calls, fmt.Sprintf("set_config($%d, $%d, true)", len(args)+1, len(args)+2))
 		args = append(args, kv[0], kv[1])
 	}
@@ -176,11 +176,7 @@ func (s *source) decode(raw [][]byte) (stream.Row, error) {
 			row[c.name] = nil
 			continue
 		}
-		v, err := s.values.Decode(c.oid, raw[i])
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", c.name, err)
-		}
-		row[c.name] = v
+		row[c.name] = s.values.Value(c.oid, raw[i])
 	}
 	return row, nil
 }

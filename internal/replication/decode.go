@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pglogrepl"
 
+	"github.com/pgbento/cdc/internal/pgvalue"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -30,7 +31,7 @@ func (e *decodeError) Unwrap() error { return e.err }
 // of the transaction is only known at Commit.
 type decoder struct {
 	rels   map[uint32]*relation
-	values valueDecoder
+	values pgvalue.Decoder
 	rows   rowParser     // the row messages' parser; its messages live until the next decode
 	cur    stream.Change // what decode returns: one Change reused, not one allocated per message
 	inTx   bool
@@ -50,7 +51,7 @@ type decoder struct {
 }
 
 func newDecoder() *decoder {
-	return &decoder{rels: make(map[uint32]*relation), values: newValueDecoder()}
+	return &decoder{rels: make(map[uint32]*relation), values: pgvalue.New()}
 }
 
 // decode consumes one pgoutput message. It returns nil (and no error) for
@@ -238,7 +239,7 @@ func (d *decoder) column(col column, c *pglogrepl.TupleDataColumn, old stream.Ro
 		}
 		return stream.Unchanged, nil
 	case pglogrepl.TupleDataTypeText:
-		return d.values.value(col.oid, c.Data), nil
+		return d.values.Value(col.oid, c.Data), nil
 	}
 	return nil, fmt.Errorf("unsupported tuple data kind %q", c.DataType)
 }

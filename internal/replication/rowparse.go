@@ -11,7 +11,7 @@ import (
 // the input. pglogrepl allocates a struct and a copy per column and grows
 // the column list one append at a time, about twenty allocations per row
 // (issue 14, item 2). The decoder only reads a parsed message while it
-// decodes it, and valueDecoder copies what it keeps, so reuse and aliasing
+// decodes it, and pgvalue.Decoder copies what it keeps, so reuse and aliasing
 // are safe; rowparse_test.go fuzzes it against pglogrepl.Parse.
 //
 // parse takes a message that checkBounds accepted and reports false for

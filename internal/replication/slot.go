@@ -8,18 +8,19 @@ import (
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/pgbento/cdc/internal/pgvalue"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
-// replicationParams pins the session settings that shape pgoutput's text
-// output, so valueDecoder always sees ISO dates in UTC.
-var replicationParams = map[string]string{
-	"replication":        "database",
-	"DateStyle":          "ISO, YMD",
-	"TimeZone":           "UTC",
-	"IntervalStyle":      "postgres",
-	"extra_float_digits": "3",
-	"application_name":   "cdc",
+// replicationParams are the replication connection's session settings:
+// pgvalue.SessionSettings shape pgoutput's text output, so pgvalue's
+// decoder always sees ISO dates in UTC.
+func replicationParams() map[string]string {
+	p := map[string]string{"replication": "database", "application_name": "cdc"}
+	for _, kv := range pgvalue.SessionSettings() {
+		p[kv[0]] = kv[1]
+	}
+	return p
 }
 
 // connectReplication opens a replication connection to cfg.DSN.
@@ -29,7 +30,7 @@ func connectReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error)
 		// The error text may quote the DSN, which may hold a password.
 		return nil, errors.New("parse dsn: invalid connection string")
 	}
-	for k, v := range replicationParams {
+	for k, v := range replicationParams() {
 		pc.RuntimeParams[k] = v
 	}
 	conn, err := pgconn.ConnectConfig(ctx, pc)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/pgbento/cdc/internal/pgvalue"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -22,12 +23,13 @@ type Evaluator struct {
 	change *stream.Change // the change being evaluated, for changed()
 	cache  *lookupCache
 	noRow  []string // lookups of the current rule that found no row
+	values pgvalue.Decoder
 }
 
 // NewEvaluator returns an Evaluator for s. q runs lookups; it may be nil
 // when no rule has any.
 func NewEvaluator(s *Set, q Querier) *Evaluator {
-	e := &Evaluator{set: s, q: q, cache: newLookupCache()}
+	e := &Evaluator{set: s, q: q, cache: newLookupCache(), values: pgvalue.New()}
 	e.env.Changed = e.changed
 	e.env.Lookup = map[string]any{}
 	return e

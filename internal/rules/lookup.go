@@ -13,8 +13,8 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/pgbento/cdc/internal/pgvalue"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -166,7 +166,7 @@ func (e *Evaluator) lookupRow(ctx context.Context, l *lookup, args []any) (map[s
 			return row, nil
 		}
 	}
-	row, err := queryRow(ctx, e.q, l, args)
+	row, err := queryRow(ctx, e.q, e.values, l, args)
 	if err != nil {
 		return nil, lookupError(l, err)
 	}
@@ -179,23 +179,27 @@ func (e *Evaluator) lookupRow(ctx context.Context, l *lookup, args []any) (map[s
 // queryRow returns the first row as column -> value, or nil for no row. It
 // runs in a read-only transaction with the lookup's timeouts, rolled back
 // at the end: a lookup cannot write (not even through a CTE or a function),
-// cannot wait for a lock for ever, and leaves no setting behind.
-func queryRow(ctx context.Context, q Querier, l *lookup, args []any) (map[string]any, error) {
+// cannot wait for a lock for ever, and leaves no setting behind. The row
+// comes back in text form and is decoded by values under
+// pgvalue.FormatSettings, exactly as the stream decodes a column: a date is
+// "2026-11-30", infinity is "infinity", an interval its text, whatever
+// the source of the value.
+func queryRow(ctx context.Context, q Querier, values pgvalue.Decoder, l *lookup, args []any) (map[string]any, error) {
 	var row map[string]any
 	err := readOnly(ctx, q, l.timeout, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, l.sql, args...)
+		rows, err := tx.Query(ctx, l.sql, append([]any{pgx.QueryResultFormats{pgx.TextFormatCode}}, args...)...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		if rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				return err
-			}
-			row = make(map[string]any, len(vals))
-			for i, fd := range rows.FieldDescriptions() {
-				row[fd.Name] = fromPG(vals[i])
+			raw, fields := rows.RawValues(), rows.FieldDescriptions()
+			row = make(map[string]any, len(raw))
+			for i, fd := range fields {
+				row[fd.Name] = nil
+				if raw[i] != nil {
+					row[fd.Name] = values.Value(fd.DataTypeOID, raw[i])
+				}
 			}
 		}
 		rows.Close()
@@ -205,12 +209,16 @@ func queryRow(ctx context.Context, q Querier, l *lookup, args []any) (map[string
 }
 
 // readOnly runs f in a read-only transaction whose statements are cancelled
-// by the server after timeout, or when they wait that long for a lock. The
-// begin is one round trip (simple protocol, several statements).
+// by the server after timeout, or when they wait that long for a lock, and
+// whose values are written in the text forms pgvalue reads. The begin is
+// one round trip (simple protocol, several statements).
 func readOnly(ctx context.Context, q Querier, timeout time.Duration, f func(pgx.Tx) error) error {
 	ms := max(timeout.Milliseconds(), 1)
-	tx, err := q.BeginTx(ctx, pgx.TxOptions{BeginQuery: fmt.Sprintf(
-		"BEGIN READ ONLY; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d", ms, ms)})
+	begin := fmt.Sprintf("BEGIN READ ONLY; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d", ms, ms)
+	for _, kv := range pgvalue.FormatSettings() {
+		begin += fmt.Sprintf("; SET LOCAL %s = '%s'", kv[0], kv[1])
+	}
+	tx, err := q.BeginTx(ctx, pgx.TxOptions{BeginQuery: begin})
 	if err != nil {
 		return err
 	}
@@ -238,28 +246,6 @@ func lookupError(l *lookup, err error) error {
 // lock timeout (lock_not_available, 55P03).
 func isTimeout(pgErr *pgconn.PgError) bool {
 	return pgErr != nil && (pgErr.Code == "57014" || pgErr.Code == "55P03")
-}
-
-// fromPG maps pgx's decoded values onto the stream's value conventions
-// (doc_values.go), so expressions see one set of types whatever the source.
-func fromPG(v any) any {
-	switch x := v.(type) {
-	case int16:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case float32:
-		return float64(x)
-	case pgtype.Numeric:
-		s, err := x.Value()
-		if err != nil || s == nil {
-			return nil
-		}
-		return stream.Numeric(s.(string))
-	case [16]byte:
-		return pgtype.UUID{Bytes: x, Valid: true}.String()
-	}
-	return v
 }
 
 // CheckLookups has the server plan every lookup query (EXPLAIN with null

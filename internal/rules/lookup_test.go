@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/pgtest"
+	"github.com/pgbento/cdc/internal/pgvalue"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -25,31 +27,33 @@ func orderInsert(row stream.Row) *stream.Change {
 	return &stream.Change{Op: stream.OpInsert, Table: "public.orders", Key: []string{"id"}, New: row, CommitTime: commitTime}
 }
 
-// TestLookupValueTypes: lookup rows follow the stream's value conventions,
-// whatever pgx decodes them to.
+// TestLookupValueTypes: lookup rows follow the stream's value conventions
+// (pgvalue decodes both), whatever the type: a date is an ISO date, an
+// infinite one "infinity", an interval its text, a timestamptz a UTC time
+// at any session time zone, which the lookup keeps.
 func TestLookupValueTypes(t *testing.T) {
 	db := exampleDB(t)
+	conn, err := db.Pool.Acquire(context.Background())
+	require.NoError(t, err)
+	defer conn.Release()
+	_, err = conn.Exec(context.Background(), `SET TimeZone = 'Asia/Kolkata'`)
+	require.NoError(t, err)
 	sql := `select 19.90::numeric(12,2) as num, 7::int4 as i4, 8::int8 as i8, 2::int2 as i2, 1.5::float4 as f4,
 		'paid'::order_status as status, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid as id,
 		'2026-01-02T03:04:05Z'::timestamptz as at, true as ok, null::text as missing,
-		$1::numeric * 2 as doubled`
-	row, err := queryRow(context.Background(), db.Pool, &lookup{sql: sql, timeout: time.Second}, []any{"1.25"})
+		$1::numeric * 2 as doubled, '2026-01-02'::date as day, 'infinity'::date as forever,
+		'-infinity'::timestamptz as never, '1 day 02:00:00'::interval as span, '12:34:56'::time as clock,
+		'{"n": 1.10}'::jsonb as doc, ARRAY['2026-01-02'::date] as days, current_setting('TimeZone') as tz`
+	row, err := queryRow(context.Background(), conn, pgvalue.New(), &lookup{sql: sql, timeout: time.Second}, []any{"1.25"})
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{
 		"num": stream.Numeric("19.90"), "i4": int64(7), "i8": int64(8), "i2": int64(2), "f4": 1.5,
 		"status": "paid", "id": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
 		"at": time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "ok": true, "missing": nil,
-		"doubled": stream.Numeric("2.50"),
-	}, normalizeTimes(row))
-}
-
-func normalizeTimes(row map[string]any) map[string]any {
-	for k, v := range row {
-		if ts, ok := v.(time.Time); ok {
-			row[k] = ts.UTC()
-		}
-	}
-	return row
+		"doubled": stream.Numeric("2.50"), "day": "2026-01-02", "forever": "infinity", "never": "-infinity",
+		"span": "1 day 02:00:00", "clock": "12:34:56", "doc": map[string]any{"n": json.Number("1.10")},
+		"days": []any{"2026-01-02"}, "tz": "Asia/Kolkata",
+	}, row)
 }
 
 func TestLookupInEvent(t *testing.T) {

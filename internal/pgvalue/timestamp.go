@@ -1,4 +1,4 @@
-package replication
+package pgvalue
 
 import (
 	"time"
@@ -8,7 +8,7 @@ import (
 
 // parseISOTimestamp reads the one text form a timestamp takes on the
 // replication connection (DateStyle ISO, TimeZone UTC, see
-// replicationParams): "2026-11-30 08:27:00.123456", with "+00" after it for
+// SessionSettings): "2026-11-30 08:27:00.123456", with "+00" after it for
 // timestamptz. It reports false for anything else (BC dates, years past
 // 9999, infinity, another offset), which pgx then parses: pgx's scan costs
 // several allocations per value and most rows carry timestamps (issue 14,

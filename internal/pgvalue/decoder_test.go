@@ -1,4 +1,4 @@
-package replication
+package pgvalue
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ import (
 
 func TestValueDecoder(t *testing.T) {
 	t.Parallel()
-	d := newValueDecoder()
+	d := New()
 	tests := []struct {
 		oid  uint32
 		text string
@@ -48,7 +48,7 @@ func TestValueDecoder(t *testing.T) {
 
 func TestValueDecoderRejects(t *testing.T) {
 	t.Parallel()
-	d := newValueDecoder()
+	d := New()
 	for _, tt := range []struct {
 		oid  uint32
 		text string

@@ -1,4 +1,4 @@
-package replication
+package pgvalue
 
 import (
 	"bytes"
@@ -14,26 +14,45 @@ import (
 	"github.com/pgbento/cdc/internal/stream"
 )
 
-// valueDecoder turns one column's text-format bytes (pgoutput protocol
-// version 1 sends text) into the Go type that stream/doc_values.go assigns
-// to its Postgres type. It is pure: no connection, only pgx's type map for
-// the formats pgx already parses (dates, times, bytea, arrays).
+// Decoder turns one column's text-format bytes into the Go type that
+// stream/doc_values.go assigns to its Postgres type. It is pure: no
+// connection, only pgx's type map for the formats pgx already parses
+// (dates, times, bytea, arrays). Its plan cache is not safe for concurrent
+// use: one Decoder per goroutine.
 //
-// The text forms of dates and times depend on the sending session's DateStyle
-// and TimeZone; the reader pins both on the replication connection
-// (replicationParams), so they are always ISO and UTC here.
-type valueDecoder struct {
+// The text forms of dates, times, intervals and floats depend on the
+// sending session's settings: read them under SessionSettings, as the
+// replication connection, a backfill's snapshot and a rule's lookup do.
+type Decoder struct {
 	types *pgtype.Map
 }
 
-func newValueDecoder() valueDecoder { return valueDecoder{types: pgtype.NewMap()} }
+// New returns a Decoder. It does no I/O.
+func New() Decoder { return Decoder{types: pgtype.NewMap()} }
 
-// value is decode for a value the server sent, which Postgres accepted and
-// so is never the row's fault: when the syncer cannot hold it (JSON nested
-// deeper than encoding/json allows, a text form pgx cannot parse), the
-// column gets a stream.Unrepresentable marker instead of stopping the
+// SessionSettings are the session settings (name, value) under which
+// Postgres writes values in the text forms Decoder reads and in UTC: the
+// replication connection and a backfill's snapshot run under them.
+func SessionSettings() [][2]string {
+	return [][2]string{{"DateStyle", "ISO, YMD"}, {"TimeZone", "UTC"}, {"IntervalStyle", "postgres"}, {"extra_float_digits", "3"}}
+}
+
+// FormatSettings change only how values are written, not what a query
+// computes: ISO dates (the session's day/month order for reading literals
+// is kept), the postgres interval style, and floats that round-trip. A
+// rule's lookup runs under them and keeps its session's TimeZone (so SQL
+// that works in days means what its author meant); Decoder reads a
+// timestamptz at any offset.
+func FormatSettings() [][2]string {
+	return [][2]string{{"DateStyle", "ISO"}, {"IntervalStyle", "postgres"}, {"extra_float_digits", "3"}}
+}
+
+// Value decodes a value Postgres accepted, which so is never the row's
+// fault: when the syncer cannot hold it (JSON nested deeper than
+// encoding/json allows, a text form pgx cannot parse), it returns a
+// stream.Unrepresentable marker instead of an error that would stop the
 // stream, and only the rules that read the column fail (issue 10.6).
-func (d valueDecoder) value(oid uint32, data []byte) any {
+func (d Decoder) Value(oid uint32, data []byte) any {
 	v, err := d.decode(oid, data)
 	if err != nil {
 		return stream.Unrepresentable{Reason: err.Error()}
@@ -44,7 +63,7 @@ func (d valueDecoder) value(oid uint32, data []byte) any {
 // decode returns the typed value of data, a non-NULL text-format value of
 // type oid. Types pgx does not know (enums, domains over text, citext,
 // extensions) come back as their text.
-func (d valueDecoder) decode(oid uint32, data []byte) (any, error) {
+func (d Decoder) decode(oid uint32, data []byte) (any, error) {
 	switch oid {
 	case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID, pgtype.OIDOID:
 		return strconv.ParseInt(string(data), 10, 64)
@@ -153,7 +172,7 @@ func decodeJSON(data []byte) (any, error) {
 
 // decodeTime returns time.Time in UTC for finite values and the strings
 // "infinity" / "-infinity" for the infinite ones, which time.Time cannot hold.
-func (d valueDecoder) decodeTime(oid uint32, data []byte) (any, error) {
+func (d Decoder) decodeTime(oid uint32, data []byte) (any, error) {
 	if oid != pgtype.DateOID {
 		if t, ok := parseISOTimestamp(oid, data); ok {
 			return t.UTC(), nil
@@ -204,7 +223,7 @@ func isoDate(t time.Time) string {
 }
 
 // arrayElement reports the element type of an array type pgx knows.
-func (d valueDecoder) arrayElement(oid uint32) (uint32, bool) {
+func (d Decoder) arrayElement(oid uint32) (uint32, bool) {
 	t, ok := d.types.TypeForOID(oid)
 	if !ok {
 		return 0, false
@@ -219,7 +238,7 @@ func (d valueDecoder) arrayElement(oid uint32) (uint32, bool) {
 // decodeArray lets pgx split the array literal into element texts, then
 // decodes each element like a column of the element type, so numerics in
 // arrays stay exact too. Multi-dimensional arrays come back flattened.
-func (d valueDecoder) decodeArray(oid, elem uint32, data []byte) (any, error) {
+func (d Decoder) decodeArray(oid, elem uint32, data []byte) (any, error) {
 	var texts pgtype.FlatArray[*string]
 	if err := d.types.Scan(oid, pgtype.TextFormatCode, data, &texts); err != nil {
 		return nil, fmt.Errorf("decode array: %w", err)

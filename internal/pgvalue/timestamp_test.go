@@ -1,4 +1,4 @@
-package replication
+package pgvalue
 
 import (
 	"testing"
@@ -9,7 +9,7 @@ import (
 )
 
 // pgxTime is decodeTime without the fast path: what pgx makes of text.
-func pgxTime(t *testing.T, d valueDecoder, oid uint32, text []byte) (time.Time, bool) {
+func pgxTime(t *testing.T, d Decoder, oid uint32, text []byte) (time.Time, bool) {
 	t.Helper()
 	var err error
 	var tm time.Time
@@ -28,7 +28,7 @@ func pgxTime(t *testing.T, d valueDecoder, oid uint32, text []byte) (time.Time, 
 
 // requireSameTime checks that parseISOTimestamp, where it takes a text,
 // reads the instant pgx reads.
-func requireSameTime(t *testing.T, d valueDecoder, oid uint32, text []byte) bool {
+func requireSameTime(t *testing.T, d Decoder, oid uint32, text []byte) bool {
 	t.Helper()
 	got, ok := parseISOTimestamp(oid, text)
 	if !ok {
@@ -42,7 +42,7 @@ func requireSameTime(t *testing.T, d valueDecoder, oid uint32, text []byte) bool
 
 func TestParseISOTimestampMatchesPgx(t *testing.T) {
 	t.Parallel()
-	d := newValueDecoder()
+	d := New()
 	for _, s := range []string{"2026-11-30 08:27:00+00", "2026-11-30 08:27:00.123456+00", "2026-11-30 08:27:00.1+00",
 		"0001-01-01 00:00:00+00", "9999-12-31 23:59:59.999999+00", "2024-02-29 12:00:00.05+00"} {
 		require.True(t, requireSameTime(t, d, pgtype.TimestamptzOID, []byte(s)), s)
@@ -62,7 +62,7 @@ func FuzzParseISOTimestamp(f *testing.F) {
 		f.Add(false, s)
 		f.Add(true, s)
 	}
-	d := newValueDecoder()
+	d := New()
 	f.Fuzz(func(t *testing.T, withZone bool, s string) {
 		oid := uint32(pgtype.TimestampOID)
 		if withZone {
