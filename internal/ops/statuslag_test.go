@@ -32,7 +32,11 @@ func TestStatusLagSecondsOfIdleSyncerDoNotGrow(t *testing.T) {
 
 	require.NoError(t, stop())
 	e.DB.Exec(t, `UPDATE cdc.checkpoint SET updated_at = now() - interval '1 hour'`)
-	e.DB.Exec(t, `INSERT INTO customers (email, marketing_opt_in) VALUES ('later@example.com', true)`)
+	// The test server runs with synchronous_commit off: a plain commit may
+	// still sit in the WAL buffers, below pg_current_wal_lsn(), when status
+	// reads it. This one is written before the commit returns.
+	e.DB.Exec(t, `BEGIN; SET LOCAL synchronous_commit = on;
+		INSERT INTO customers (email, marketing_opt_in) VALUES ('later@example.com', true); COMMIT`)
 	st, err = ops.ReadStatus(ctx, e.Cfg)
 	require.NoError(t, err)
 	require.False(t, st.Slot.Active)
