@@ -28,7 +28,7 @@ func TestApplyIsIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
-	require.Equal(t, []string{"backfill", "backfill_requests", "checkpoint", "dead_letters", "ledger", "reconcile_runs", "schema_version"}, tables)
+	require.Equal(t, []string{"backfill", "backfill_requests", "checkpoint", "dead_letters", "ledger_batches", "reconcile_runs", "schema_version"}, tables)
 }
 
 func TestApplyRejectsBadSchema(t *testing.T) {

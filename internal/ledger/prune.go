@@ -34,7 +34,7 @@ func NewPruner(db Execer, schema string, retention time.Duration, now func() tim
 	}
 	return &Pruner{
 		db:        db,
-		delete:    `DELETE FROM ` + pgx.Identifier{schema, "ledger"}.Sanitize() + ` WHERE accepted_at < $1`,
+		delete:    `DELETE FROM ` + pgx.Identifier{schema, "ledger_batches"}.Sanitize() + ` WHERE accepted_at < $1`,
 		retention: retention, every: min(max(retention/24, time.Minute), time.Hour),
 		now: now, log: log.With("component", "ledger"),
 	}
