@@ -5,7 +5,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/pgbento/cdc/internal/pgtext"
+	"github.com/pgbento/cdc/internal/stream"
 )
 
 // The events of a batch are stored as a compact JSON array, one object per
@@ -15,50 +15,42 @@ import (
 // ledger's share of an acknowledgement small (issue 13): no reflection, no
 // allocation per event.
 
-// appendEvents appends recs as a JSON array.
-func appendEvents(b []byte, recs []Record) []byte {
+// appendEvents appends the events [from, to) as a JSON array.
+func appendEvents(b []byte, ev events, from, to int) []byte {
 	b = append(b, '[')
-	for i := range recs {
-		if i > 0 {
+	for i := from; i < to; i++ {
+		if i > from {
 			b = append(b, ',')
 		}
-		b = appendEvent(b, &recs[i])
+		d, origin, adjusts := ev.get(i)
+		b = appendEvent(b, d, origin == OriginStream, adjusts)
 	}
 	return append(b, ']')
 }
 
-// appendEvent appends r as one JSON object. Origin, request and acceptance
-// time are the batch's columns, not the event's.
-func appendEvent(b []byte, r *Record) []byte {
-	b = append(b, `{"ru":`...)
-	b = appendString(b, r.Rule)
-	b = append(b, `,"ty":`...)
-	b = appendString(b, r.Type)
-	b = append(b, `,"em":`...)
-	b = appendString(b, r.Email)
-	b = appendField(b, `,"tb":`, r.Table)
-	b = appendField(b, `,"rk":`, r.Key)
-	b = appendField(b, `,"uk":`, r.Value.UniqueKey)
-	if r.Value.HasAmount {
-		b = append(b, `,"am":`...)
-		b = strconv.AppendInt(b, r.Value.Amount, 10)
+// appendEvent appends d as one JSON object, with its WAL position when
+// it came from the stream. Origin, request and acceptance time are the
+// batch's columns, not the event's.
+func appendEvent(b []byte, d *stream.Delivered, withPos bool, adjusts string) []byte {
+	b = appendQuoted(append(b, `{"ru":`...), d.Rule, true)
+	b = appendQuoted(append(b, `,"ty":`...), d.Type, true)
+	b = appendQuoted(append(b, `,"em":`...), d.Email, true)
+	b = appendField(b, `,"tb":`, d.Table)
+	b = appendField(b, `,"rk":`, d.Key)
+	b = appendField(b, `,"uk":`, d.Value.UniqueKey)
+	if d.Value.HasAmount {
+		b = strconv.AppendInt(append(b, `,"am":`...), d.Value.Amount, 10)
 	}
-	b = appendField(b, `,"cu":`, r.Value.Currency)
-	b = appendField(b, `,"ad":`, r.Adjusts)
-	if !r.Date.IsZero() {
-		b = append(b, `,"d":"`...)
-		b = appendTime(b, r.Date)
-		b = append(b, '"')
+	b = appendField(b, `,"cu":`, d.Value.Currency)
+	b = appendField(b, `,"ad":`, adjusts)
+	if !d.Date.IsZero() {
+		b = append(appendTime(append(b, `,"d":"`...), d.Date), '"')
 	}
-	if r.Origin == OriginStream {
-		b = append(b, `,"l":"`...)
-		b = strconv.AppendUint(b, uint64(r.Pos.CommitLSN)>>32, 16)
-		b = append(b, '/')
-		b = strconv.AppendUint(b, uint64(r.Pos.CommitLSN)&0xFFFFFFFF, 16)
-		b = append(b, `","ci":`...)
-		b = strconv.AppendInt(b, int64(r.Pos.Index), 10)
-		b = append(b, `,"es":`...)
-		b = strconv.AppendInt(b, int64(r.Pos.Sub), 10)
+	if withPos {
+		b = strconv.AppendUint(append(b, `,"l":"`...), uint64(d.Pos.CommitLSN)>>32, 16)
+		b = strconv.AppendUint(append(b, '/'), uint64(d.Pos.CommitLSN)&0xFFFFFFFF, 16)
+		b = strconv.AppendInt(append(b, `","ci":`...), int64(d.Pos.Index), 10)
+		b = strconv.AppendInt(append(b, `,"es":`...), int64(d.Pos.Sub), 10)
 	}
 	return append(b, '}')
 }
@@ -68,7 +60,7 @@ func appendField(b []byte, key, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return appendString(append(b, key...), s)
+	return appendQuoted(append(b, key...), s, true)
 }
 
 // appendTime appends t to the microsecond (what timestamptz keeps,
@@ -79,58 +71,49 @@ func appendTime(b []byte, t time.Time) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string that Postgres always turns back
-// into text, holding what pgtext.Safe(s) holds: each run of invalid UTF-8
-// becomes one U+FFFD and NUL the four characters `\x00` (JSON's \u0000 is
-// refused as text). Quotes, backslashes and other control characters are
-// escaped. A ledger row must never be refused for its content: it rides in
-// the checkpoint's transaction (R2).
-func appendString(b []byte, s string) []byte {
+// appendQuoted appends s double-quoted, as a JSON string (json) or an
+// element of a text[] literal, holding what pgtext.Safe(s) holds: each run
+// of invalid UTF-8 becomes one U+FFFD and NUL the four characters `\x00`
+// (JSON's \u0000 is refused as text). Quotes and backslashes are escaped,
+// and in JSON other control characters. So a batch is never refused for
+// its content (it rides in the checkpoint's transaction, R2), and its
+// arrays hold exactly the strings its JSON does.
+func appendQuoted(b []byte, s string, json bool) []byte {
 	b = append(b, '"')
-	invalid := false
+	start, invalid := 0, false // s[start:i] is still to copy
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 {
+				b = append(b, s[start:i]...)
 				if !invalid {
 					b = append(b, "\uFFFD"...)
 				}
-				invalid = true
-			} else {
-				b = append(b, s[i:i+size]...)
-				invalid = false
+				i++
+				start, invalid = i, true
+				continue
 			}
 			i += size
+			invalid = false
 			continue
 		}
 		invalid = false
+		if c != '"' && c != '\\' && c != 0 && (c >= 0x20 || !json) {
+			i++
+			continue
+		}
+		b = append(b, s[start:i]...)
 		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
 		case c == 0:
 			b = append(b, `\\x00`...)
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
 		default:
-			b = append(b, c)
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 		}
 		i++
+		start = i
 	}
-	return append(b, '"')
-}
-
-// appendElem appends s as an element of a text[] literal, made safe as
-// appendString makes it (pgtext.Safe), so that the batch's arrays match its
-// JSON. Quoted, only '"' and '\\' need escaping.
-func appendElem(b []byte, s string) []byte {
-	s = pgtext.Safe(s)
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' || s[i] == '\\' {
-			b = append(b, '\\')
-		}
-		b = append(b, s[i])
-	}
-	return append(b, '"')
+	return append(append(b, s[start:]...), '"')
 }

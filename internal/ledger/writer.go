@@ -54,12 +54,16 @@ type Record struct {
 // that share their request, acceptance time and origin (one run for an
 // acknowledgement).
 func (w *Writer) Write(ctx context.Context, q Execer, recs []Record) error {
-	if len(recs) == 0 {
+	return w.write(ctx, q, recordEvents(recs))
+}
+
+func (w *Writer) write(ctx context.Context, q Execer, ev events) error {
+	if ev.n == 0 {
 		return nil
 	}
 	s := w.scratch.Get().(*scratch)
 	defer w.scratch.Put(s)
-	n := s.fill(recs)
+	n := s.fill(ev)
 	sql := w.one
 	if n > 1 {
 		sql = w.insert(n)
@@ -93,20 +97,5 @@ func (w *Writer) InTx(ds []stream.Delivered) func(context.Context, pgx.Tx) error
 	if len(ds) == 0 {
 		return nil
 	}
-	recs := make([]Record, len(ds))
-	for i, d := range ds {
-		recs[i] = Record{Delivered: d, Origin: OriginStream}
-	}
-	return func(ctx context.Context, tx pgx.Tx) error { return w.Write(ctx, tx, recs) }
-}
-
-// sameBatch is how many records from the first share its request,
-// acceptance time and origin: the columns of one batch row.
-func sameBatch(recs []Record) int {
-	f := &recs[0]
-	n := 1
-	for n < len(recs) && recs[n].Request == f.Request && recs[n].Origin == f.Origin && recs[n].Accepted.Equal(f.Accepted) {
-		n++
-	}
-	return n
+	return func(ctx context.Context, tx pgx.Tx) error { return w.write(ctx, tx, streamEvents(ds)) }
 }
