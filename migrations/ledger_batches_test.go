@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/ledger"
-	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/migrations"
 )
 
@@ -17,12 +16,9 @@ import (
 // request, and the view reads every old row back unchanged, in the order
 // `cdc log` shows them.
 func TestLedgerBatchesConvertOldRows(t *testing.T) {
-	db := pgtest.NewDB(t)
+	db, conn := connect(t)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, db.DSN)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, `CREATE SCHEMA cdc`)
+	_, err := conn.Exec(ctx, `CREATE SCHEMA cdc`)
 	require.NoError(t, err)
 	m, err := migrate.NewMigrator(ctx, conn, "cdc.schema_version")
 	require.NoError(t, err)

@@ -14,12 +14,19 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-func TestApplyIsIdempotent(t *testing.T) {
+// connect gives a test a fresh database and a connection to it.
+func connect(t *testing.T) (*pgtest.DB, *pgx.Conn) {
+	t.Helper()
 	db := pgtest.NewDB(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, db.DSN)
+	conn, err := pgx.Connect(context.Background(), db.DSN)
 	require.NoError(t, err)
-	defer conn.Close(ctx)
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return db, conn
+}
+
+func TestApplyIsIdempotent(t *testing.T) {
+	_, conn := connect(t)
+	ctx := context.Background()
 	for range 2 {
 		require.NoError(t, migrations.Apply(ctx, conn, "cdc_x"))
 	}
