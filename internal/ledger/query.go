@@ -20,9 +20,9 @@ type Query struct {
 // DefaultLimit bounds a query without a limit.
 const DefaultLimit = 1000
 
-// Entry is one ledger row.
+// Entry is one recorded event (one row of the view <schema>.ledger).
 type Entry struct {
-	ID        int64      `json:"id"`
+	ID        int64      `json:"id"` // the batch's: the events of one request share it
 	Accepted  time.Time  `json:"accepted_at"`
 	EventAt   *time.Time `json:"event_at,omitempty"`
 	Origin    string     `json:"origin"`
