@@ -2,45 +2,42 @@
 -- (issue 13: the ledger must cost under 10% of throughput at `ledger: all`,
 -- and one indexed heap row per event cost half of it). A batch is what one
 -- acknowledgement or Recorder write records: one request Bento accepted.
--- Its events are a compact JSON array (short keys, empty fields left out),
--- written by internal/ledger/encode.go; emails (lower-case) and keys (unique
--- keys and row keys) are there so that `cdc log --email/--key` and
--- ledgertest skip a batch without parsing its JSON. No GIN index: it cost
--- more per request than the whole write of the batch (docs/decisions.md).
+-- Its events are a compact JSON array (short keys, empty fields left out,
+-- strings escaped as to_json escapes them), written by
+-- internal/ledger/encode.go. `cdc log --email/--key` finds the batches that
+-- hold an address or key by searching this text for the value's to_json
+-- form before parsing any JSON; there are no arrays of emails and keys and
+-- no GIN index: either cost more per request than the lookups they would
+-- speed up are worth (docs/decisions.md).
 CREATE TABLE {{.schema}}.ledger_batches (
     id          bigserial PRIMARY KEY,
     accepted_at timestamptz NOT NULL,   -- when Bento answered 2xx
     origin      text NOT NULL,          -- stream, backfill, reconcile or replay
     request_id  text NOT NULL,          -- the request that carried the events
-    events      text NOT NULL,          -- JSON array, see the view below for the keys
-    emails      text[] NOT NULL,        -- lower(email) of the events, distinct
-    keys        text[] NOT NULL         -- unique keys and row keys of the events, distinct
+    events      text NOT NULL           -- JSON array, see the view below for the keys
 );
 CREATE INDEX ledger_batches_accepted_at ON {{.schema}}.ledger_batches USING brin (accepted_at);
 
--- lz4 compresses these columns faster than pglz (and than no compression at
+-- lz4 compresses the events faster than pglz (and than no compression at
 -- all, which writes more TOAST). A server built without lz4, or older than
 -- Postgres 14, keeps the default.
 DO $$
 BEGIN
-    EXECUTE 'ALTER TABLE {{.schema}}.ledger_batches ALTER COLUMN events SET COMPRESSION lz4,
-        ALTER COLUMN emails SET COMPRESSION lz4, ALTER COLUMN keys SET COMPRESSION lz4';
+    EXECUTE 'ALTER TABLE {{.schema}}.ledger_batches ALTER COLUMN events SET COMPRESSION lz4';
 EXCEPTION WHEN feature_not_supported OR syntax_error OR invalid_parameter_value OR undefined_object THEN
     NULL;
 END $$;
 
 -- The rows of the old table, one batch per request (and acceptance time and
--- origin), events in their old order.
-INSERT INTO {{.schema}}.ledger_batches (accepted_at, origin, request_id, events, emails, keys)
+-- origin), events in their old order. json_strip_nulls writes each object
+-- compactly ("key":value), as the encoder does, which lookups rely on.
+INSERT INTO {{.schema}}.ledger_batches (accepted_at, origin, request_id, events)
 SELECT accepted_at, origin, request_id,
        json_agg(json_strip_nulls(json_build_object(
            'd', event_at, 'ru', rule, 'ty', event_type, 'em', email,
            'tb', nullif(table_name, ''), 'rk', nullif(row_key, ''), 'uk', unique_key,
            'am', amount, 'cu', currency, 'ad', adjusts,
-           'l', commit_lsn, 'ci', change_index, 'es', event_sub)) ORDER BY id)::text,
-       array_agg(DISTINCT lower(email)),
-       coalesce((SELECT array_agg(DISTINCT k) FROM unnest(array_agg(unique_key) || array_agg(row_key)) k
-                 WHERE k <> ''), '{}')
+           'l', commit_lsn, 'ci', change_index, 'es', event_sub)) ORDER BY id)::text
 FROM {{.schema}}.ledger
 GROUP BY request_id, accepted_at, origin
 ORDER BY min(id);
@@ -50,7 +47,7 @@ DROP TABLE {{.schema}}.ledger;
 -- The ledger as it always read: one row per event, the same columns (id is
 -- the batch's; seq orders the events within it). Filtering on accepted_at,
 -- origin or request_id skips whole batches; on anything else it parses
--- every batch in range: pre-filter on ledger_batches.emails / keys, as
+-- every batch in range: pre-filter on ledger_batches.events' text, as
 -- internal/ledger/query.go does.
 CREATE VIEW {{.schema}}.ledger AS
 SELECT b.id, b.accepted_at, e.d AS event_at, b.origin, b.request_id,

@@ -6,7 +6,7 @@ import (
 )
 
 // batchArgs is the number of parameters of one batch row.
-const batchArgs = 6
+const batchArgs = 4
 
 // events is what one write records: n events, each with its origin and,
 // for a reconcile correction, the key it adjusts. It lets the stream's
@@ -28,24 +28,21 @@ func streamEvents(ds []stream.Delivered) events {
 
 // scratch holds one write's parameters; its buffer is reused.
 type scratch struct {
-	buf  []byte // every batch's JSON and array literals, one after the other
+	buf  []byte // every batch's JSON, one after the other
 	args []any
 }
 
 // fill encodes ev into s.args, one batch per run of events that share
 // their request, acceptance time and origin (one run for an
-// acknowledgement), and says how many batches. The emails and keys go as
-// array literals in text (pgx would encode a []string element by element).
+// acknowledgement), and says how many batches.
 func (s *scratch) fill(ev events) int {
 	s.buf, s.args = s.buf[:0], s.args[:0]
 	n := 0
 	for from := 0; from < ev.n; n++ {
 		to := sameBatch(ev, from)
 		json := s.appendPart(func(b []byte) []byte { return appendEvents(b, ev, from, to) })
-		emails := s.appendPart(func(b []byte) []byte { return appendArray(b, ev, from, to, emailsOf) })
-		keys := s.appendPart(func(b []byte) []byte { return appendArray(b, ev, from, to, keysOf) })
 		d, origin, _ := ev.get(from)
-		s.args = append(s.args, d.Accepted, pgtext.Safe(origin), pgtext.Safe(d.Request), json, emails, keys)
+		s.args = append(s.args, d.Accepted, pgtext.Safe(origin), pgtext.Safe(d.Request), json)
 		from = to
 	}
 	return n
@@ -71,36 +68,4 @@ func sameBatch(ev events, from int) int {
 		}
 	}
 	return to
-}
-
-// emailsOf and keysOf are what the batch's emails and keys columns hold of
-// one event.
-func emailsOf(d *stream.Delivered) (string, string) { return d.Email, "" }
-func keysOf(d *stream.Delivered) (string, string)   { return d.Value.UniqueKey, d.Key }
-
-// appendArray appends the text[] literal of the non-empty strings that
-// pick returns for the events [from, to). A string equal to the one before
-// is left out (the same customer or row again); other repeats stay: they
-// cost a few bytes, and a map to find them cost more than the whole JSON
-// encoding.
-func appendArray(b []byte, ev events, from, to int, pick func(*stream.Delivered) (string, string)) []byte {
-	b = append(b, '{')
-	prev, first := "", true
-	add := func(x string) {
-		if x == "" || (!first && x == prev) {
-			return
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		b = appendQuoted(b, x, false)
-		prev, first = x, false
-	}
-	for i := from; i < to; i++ {
-		d, _, _ := ev.get(i)
-		x, y := pick(d)
-		add(x)
-		add(y)
-	}
-	return append(b, '}')
 }

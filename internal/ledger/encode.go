@@ -32,9 +32,9 @@ func appendEvents(b []byte, ev events, from, to int) []byte {
 // it came from the stream. Origin, request and acceptance time are the
 // batch's columns, not the event's.
 func appendEvent(b []byte, d *stream.Delivered, withPos bool, adjusts string) []byte {
-	b = appendQuoted(append(b, `{"ru":`...), d.Rule, true)
-	b = appendQuoted(append(b, `,"ty":`...), d.Type, true)
-	b = appendQuoted(append(b, `,"em":`...), d.Email, true)
+	b = appendString(append(b, `{"ru":`...), d.Rule)
+	b = appendString(append(b, `,"ty":`...), d.Type)
+	b = appendString(append(b, `,"em":`...), d.Email)
 	b = appendField(b, `,"tb":`, d.Table)
 	b = appendField(b, `,"rk":`, d.Key)
 	b = appendField(b, `,"uk":`, d.Value.UniqueKey)
@@ -60,7 +60,7 @@ func appendField(b []byte, key, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return appendQuoted(append(b, key...), s, true)
+	return appendString(append(b, key...), s)
 }
 
 // appendTime appends t to the microsecond (what timestamptz keeps,
@@ -71,14 +71,15 @@ func appendTime(b []byte, t time.Time) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendQuoted appends s double-quoted, as a JSON string (json) or an
-// element of a text[] literal, holding what pgtext.Safe(s) holds: each run
-// of invalid UTF-8 becomes one U+FFFD and NUL the four characters `\x00`
-// (JSON's \u0000 is refused as text). Quotes and backslashes are escaped,
-// and in JSON other control characters. So a batch is never refused for
-// its content (it rides in the checkpoint's transaction, R2), and its
-// arrays hold exactly the strings its JSON does.
-func appendQuoted(b []byte, s string, json bool) []byte {
+// appendString appends s as a JSON string holding what pgtext.Safe(s)
+// holds: each run of invalid UTF-8 becomes one U+FFFD and NUL the four
+// characters `\x00` (JSON's \u0000 is refused as text). It escapes exactly
+// as Postgres' to_json does (escape_json: \b \f \n \r \t, other control
+// characters as \u00xx, quote and backslash), so that a lookup can find a
+// value in the stored text by its to_json form (query.go). So a batch is
+// never refused for its content (it rides in the checkpoint's
+// transaction, R2).
+func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start, invalid := 0, false // s[start:i] is still to copy
 	for i := 0; i < len(s); {
@@ -99,21 +100,35 @@ func appendQuoted(b []byte, s string, json bool) []byte {
 			continue
 		}
 		invalid = false
-		if c != '"' && c != '\\' && c != 0 && (c >= 0x20 || !json) {
+		if c >= 0x20 && c != '"' && c != '\\' {
 			i++
 			continue
 		}
-		b = append(b, s[start:i]...)
-		switch {
-		case c == 0:
-			b = append(b, `\\x00`...)
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-		}
+		b = appendEscape(append(b, s[start:i]...), c)
 		i++
 		start = i
 	}
 	return append(append(b, s[start:]...), '"')
+}
+
+// appendEscape appends the JSON escape of the ASCII byte c, as escape_json
+// writes it.
+func appendEscape(b []byte, c byte) []byte {
+	switch c {
+	case 0:
+		return append(b, `\\x00`...)
+	case '"', '\\':
+		return append(b, '\\', c)
+	case '\b':
+		return append(b, `\b`...)
+	case '\f':
+		return append(b, `\f`...)
+	case '\n':
+		return append(b, `\n`...)
+	case '\r':
+		return append(b, `\r`...)
+	case '\t':
+		return append(b, `\t`...)
+	}
+	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 }

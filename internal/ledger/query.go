@@ -41,17 +41,20 @@ type Entry struct {
 
 // SQL is the statement Find runs, with $1 email, $2 key, $3 since, $4
 // limit (the README shows it for operators who prefer psql). The view
-// parses the JSON of every batch it reads; the IN pre-filter on the batch
-// table's arrays and acceptance time (BRIN) skips the batches that cannot
-// match before any parsing.
+// parses the JSON of every batch it reads, so the sub-select first keeps
+// the batches accepted since $3 (BRIN) whose stored text holds the email
+// or key as the encoder writes it, which is its to_json form (encode.go):
+// a search of the compressed text, not a parse. Lower-casing the whole
+// text lower-cases the email in it as lower($1) does.
 func SQL(schema string) string {
 	return `SELECT id, accepted_at, event_at, origin, request_id, rule, event_type, email, table_name, row_key,
        unique_key, amount, currency, adjusts,
        CASE WHEN commit_lsn IS NOT NULL THEN commit_lsn::text || '#' || change_index || '.' || event_sub END
 FROM ` + pgx.Identifier{schema, "ledger"}.Sanitize() + `
 WHERE id IN (SELECT id FROM ` + pgx.Identifier{schema, "ledger_batches"}.Sanitize() + `
-             WHERE ($1 = '' OR emails @> ARRAY[lower($1)])
-               AND ($2 = '' OR keys @> ARRAY[$2])
+             WHERE ($1 = '' OR strpos(lower(events), lower('"em":' || to_json($1::text))) > 0)
+               AND ($2 = '' OR strpos(events, '"uk":' || to_json($2::text)) > 0
+                            OR strpos(events, '"rk":' || to_json($2::text)) > 0)
                AND accepted_at >= $3)
   AND ($1 = '' OR lower(email) = lower($1))
   AND ($2 = '' OR unique_key = $2 OR row_key = $2)

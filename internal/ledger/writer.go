@@ -74,19 +74,22 @@ func (w *Writer) write(ctx context.Context, q Execer, ev events) error {
 	return nil
 }
 
-// insert is the statement for n batches. emails and keys come as text[]
-// literals; the server lower-cases the emails' in one call, with the
-// lower() that Find's lower($1) uses.
+// insert is the statement for n batches.
 func (w *Writer) insert(n int) string {
 	var sb strings.Builder
-	sb.WriteString(`INSERT INTO ` + w.table + ` (accepted_at, origin, request_id, events, emails, keys) VALUES `)
+	sb.WriteString(`INSERT INTO ` + w.table + ` (accepted_at, origin, request_id, events) VALUES `)
 	for i := range n {
-		p := func(k int) string { return "$" + strconv.Itoa(i*batchArgs+k) }
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString("(" + p(1) + ", " + p(2) + ", " + p(3) + ", " + p(4) + ", " +
-			"lower(" + p(5) + "::text)::text[], " + p(6) + "::text::text[])")
+		sb.WriteString("(")
+		for k := 1; k <= batchArgs; k++ {
+			if k > 1 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("$" + strconv.Itoa(i*batchArgs+k))
+		}
+		sb.WriteString(")")
 	}
 	return sb.String()
 }

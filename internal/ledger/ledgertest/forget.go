@@ -15,23 +15,19 @@ import (
 	"github.com/pgbento/cdc/internal/ledger"
 )
 
-// forgetSQL rewrites every batch holding one of the unique keys $1 without
-// those events, with its emails and keys recomputed from what is left.
+// forgetSQL rewrites every batch holding one of the unique keys $1
+// without those events.
 const forgetSQL = `
 WITH hit AS (
-    SELECT id, events FROM %[1]s WHERE keys && $1::text[]
-), kept AS (
-    SELECT h.id, a.v, a.n FROM hit h, json_array_elements(h.events::json) WITH ORDINALITY AS a(v, n)
-    WHERE a.v->>'uk' IS NULL OR NOT a.v->>'uk' = ANY($1::text[])
+    SELECT id, events FROM %[1]s b
+    WHERE EXISTS (SELECT 1 FROM json_array_elements(b.events::json) v WHERE v->>'uk' = ANY($1::text[]))
 ), rewritten AS (
-    SELECT h.id,
-        coalesce((SELECT json_agg(k.v ORDER BY k.n)::text FROM kept k WHERE k.id = h.id), '[]') AS events,
-        coalesce((SELECT array_agg(DISTINCT lower(k.v->>'em')) FROM kept k WHERE k.id = h.id), '{}') AS emails,
-        coalesce((SELECT array_agg(DISTINCT x) FROM kept k, unnest(ARRAY[k.v->>'uk', k.v->>'rk']) x
-                  WHERE k.id = h.id AND x <> ''), '{}') AS keys
+    SELECT h.id, coalesce((SELECT json_agg(a.v ORDER BY a.n)::text
+                           FROM json_array_elements(h.events::json) WITH ORDINALITY AS a(v, n)
+                           WHERE a.v->>'uk' IS NULL OR NOT a.v->>'uk' = ANY($1::text[])), '[]') AS events
     FROM hit h
 )
-UPDATE %[1]s b SET events = r.events, emails = r.emails, keys = r.keys FROM rewritten r WHERE b.id = r.id`
+UPDATE %[1]s b SET events = r.events FROM rewritten r WHERE b.id = r.id`
 
 // Forget removes from schema's ledger the events whose unique key is one
 // of uniqueKeys, as `DELETE FROM <schema>.ledger WHERE unique_key IN (...)`
