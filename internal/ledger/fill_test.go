@@ -9,7 +9,7 @@ import (
 )
 
 // BenchmarkFill is the syncer's CPU share of the ledger for one request of
-// 500 purchases: encoding the JSON and the arrays, without Postgres.
+// 500 purchases: encoding its JSON, without Postgres.
 func BenchmarkFill(b *testing.B) {
 	at := time.Date(2026, 5, 1, 12, 0, 0, 123456000, time.UTC)
 	ds := make([]stream.Delivered, 500)
