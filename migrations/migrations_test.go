@@ -14,12 +14,19 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-func TestApplyIsIdempotent(t *testing.T) {
+// connect gives a test a fresh database and a connection to it.
+func connect(t *testing.T) (*pgtest.DB, *pgx.Conn) {
+	t.Helper()
 	db := pgtest.NewDB(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, db.DSN)
+	conn, err := pgx.Connect(context.Background(), db.DSN)
 	require.NoError(t, err)
-	defer conn.Close(ctx)
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return db, conn
+}
+
+func TestApplyIsIdempotent(t *testing.T) {
+	_, conn := connect(t)
+	ctx := context.Background()
 	for range 2 {
 		require.NoError(t, migrations.Apply(ctx, conn, "cdc_x"))
 	}
@@ -28,7 +35,7 @@ func TestApplyIsIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
-	require.Equal(t, []string{"backfill", "backfill_requests", "checkpoint", "dead_letters", "ledger", "reconcile_runs", "schema_version"}, tables)
+	require.Equal(t, []string{"backfill", "backfill_requests", "checkpoint", "dead_letters", "ledger_batches", "reconcile_runs", "schema_version"}, tables)
 }
 
 func TestApplyRejectsBadSchema(t *testing.T) {

@@ -2,13 +2,14 @@ package ledger_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/ledger"
+	"github.com/pgbento/cdc/internal/pgtext"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -29,11 +30,12 @@ func TestWriteNeverFailsOnContent(t *testing.T) {
 	require.Equal(t, `ann\x00@example.com`, got[0].Email)
 }
 
-// FuzzWriteContent writes a ledger row whose every text column is the
-// fuzzed string to real Postgres: it must always be accepted and read back
-// as valid UTF-8 without NUL.
+// FuzzWriteContent writes a ledger event whose every text field is the
+// fuzzed string to real Postgres: it must always be accepted, read back
+// through the view as pgtext.Safe makes it, and be found by its key (the
+// batch's keys array agrees with its JSON).
 func FuzzWriteContent(f *testing.F) {
-	for _, s := range []string{"", "plain", "\x00", "a\x00b", "\xff\xfe", "\xc3", `\u0000`, "é\x00\xed\xa0\x80"} {
+	for _, s := range []string{"", "plain", "\x00", "a\x00b", "\xff\xfe", "\xc3", `\u0000`, "é\x00\xed\xa0\x80", "q\"b\\s\n\x1f\x7f", "\uFFFD\xff"} {
 		f.Add(s)
 	}
 	db := newDB(f)
@@ -46,11 +48,22 @@ func FuzzWriteContent(f *testing.F) {
 		}}
 		require.NoError(t, w.Write(ctx, db.Pool, []ledger.Record{rec}))
 		var back []string
-		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT ARRAY[email, row_key, coalesce(unique_key, ''), coalesce(currency, '')]
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT ARRAY[rule, event_type, email, table_name, row_key, request_id,
+			coalesce(unique_key, ''), coalesce(currency, ''), coalesce(adjusts, '')]
 			FROM cdc.ledger ORDER BY id DESC LIMIT 1`).Scan(&back))
 		for _, b := range back {
-			require.True(t, utf8.ValidString(b))
-			require.NotContains(t, b, "\x00")
+			require.Equal(t, pgtext.Safe(s), b)
+		}
+		if s == "" {
+			return
+		}
+		got, err := ledger.Find(ctx, db.Pool, "cdc", ledger.Query{Key: pgtext.Safe(s)})
+		require.NoError(t, err)
+		require.NotEmpty(t, got, "found by its key")
+		if strings.TrimSpace(s) == s {
+			got, err = ledger.Find(ctx, db.Pool, "cdc", ledger.Query{Email: pgtext.Safe(s)})
+			require.NoError(t, err)
+			require.NotEmpty(t, got, "found by its email")
 		}
 	})
 }

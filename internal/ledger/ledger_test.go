@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -69,4 +70,29 @@ func TestModeKeepsPurchasesAndCommands(t *testing.T) {
 	require.Len(t, ledger.ModeAll.Filter(append([]stream.Delivered(nil), ds...)), 3)
 	_, err := ledger.ParseMode("some")
 	require.Error(t, err)
+}
+
+// One acknowledgement is one row of ledger_batches, whatever its number of
+// events, and the view gives every event back, in order, as written.
+func TestWriteOneRowPerRequest(t *testing.T) {
+	db := newDB(t)
+	ctx := context.Background()
+	recs := benchBatch(500, 3)
+	require.NoError(t, ledger.NewWriter("cdc").Write(ctx, db.Pool, recs))
+	var batches int
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM cdc.ledger_batches`).Scan(&batches))
+	require.Equal(t, 1, batches)
+	got, err := ledger.Find(ctx, db.Pool, "cdc", ledger.Query{})
+	require.NoError(t, err)
+	require.Len(t, got, len(recs))
+	for i, e := range got {
+		r := recs[i]
+		require.Equal(t, r.Key, e.RowKey)
+		require.Equal(t, r.Value.UniqueKey, *e.UniqueKey)
+		require.Equal(t, r.Value.Amount, *e.Amount)
+		require.Equal(t, r.Email, e.Email)
+		require.True(t, r.Date.Truncate(time.Microsecond).Equal(*e.EventAt), "event_at %v, want %v", *e.EventAt, r.Date)
+		require.True(t, r.Accepted.Equal(e.Accepted))
+		require.Equal(t, r.Pos.CommitLSN.String()+"#"+strconv.Itoa(r.Pos.Index)+"."+strconv.Itoa(r.Pos.Sub), *e.Position)
+	}
 }

@@ -9,11 +9,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// DefaultRetention is how long ledger rows are kept when the config says
-// nothing.
+// DefaultRetention is how long the ledger keeps what it recorded when the
+// config says nothing.
 const DefaultRetention = 30 * 24 * time.Hour
 
-// Pruner deletes ledger rows older than the retention, in the background.
+// Pruner deletes ledger batches accepted before the retention, in the
+// background (a BRIN index on accepted_at finds them).
 type Pruner struct {
 	db        Execer
 	delete    string
@@ -34,14 +35,14 @@ func NewPruner(db Execer, schema string, retention time.Duration, now func() tim
 	}
 	return &Pruner{
 		db:        db,
-		delete:    `DELETE FROM ` + pgx.Identifier{schema, "ledger"}.Sanitize() + ` WHERE accepted_at < $1`,
+		delete:    `DELETE FROM ` + pgx.Identifier{schema, "ledger_batches"}.Sanitize() + ` WHERE accepted_at < $1`,
 		retention: retention, every: min(max(retention/24, time.Minute), time.Hour),
 		now: now, log: log.With("component", "ledger"),
 	}
 }
 
 // Prune deletes what is older than the retention once and says how many
-// rows went.
+// batches (requests) went.
 func (p *Pruner) Prune(ctx context.Context) (int64, error) {
 	tag, err := p.db.Exec(ctx, p.delete, p.now().Add(-p.retention))
 	if err != nil {
@@ -61,7 +62,7 @@ func (p *Pruner) Run(ctx context.Context) {
 		case err != nil && ctx.Err() == nil:
 			p.log.Warn("pruning the ledger failed; trying again later", "error", err)
 		case n > 0:
-			p.log.Info("ledger pruned", "rows", n, "older_than", p.retention)
+			p.log.Info("ledger pruned", "batches", n, "older_than", p.retention)
 		}
 		select {
 		case <-ctx.Done():

@@ -20,9 +20,9 @@ type Query struct {
 // DefaultLimit bounds a query without a limit.
 const DefaultLimit = 1000
 
-// Entry is one ledger row.
+// Entry is one recorded event (one row of the view <schema>.ledger).
 type Entry struct {
-	ID        int64      `json:"id"`
+	ID        int64      `json:"id"` // the batch's: the events of one request share it
 	Accepted  time.Time  `json:"accepted_at"`
 	EventAt   *time.Time `json:"event_at,omitempty"`
 	Origin    string     `json:"origin"`
@@ -40,16 +40,25 @@ type Entry struct {
 }
 
 // SQL is the statement Find runs, with $1 email, $2 key, $3 since, $4
-// limit (the README shows it for operators who prefer psql).
+// limit (the README shows it for operators who prefer psql). The view
+// parses the JSON of every batch it reads, so the sub-select first keeps
+// the batches accepted since $3 (BRIN) whose stored text holds the email
+// or key as the encoder writes it, which is its to_json form (encode.go):
+// a search of the compressed text, not a parse. Lower-casing the whole
+// text lower-cases the email in it as lower($1) does.
 func SQL(schema string) string {
 	return `SELECT id, accepted_at, event_at, origin, request_id, rule, event_type, email, table_name, row_key,
        unique_key, amount, currency, adjusts,
        CASE WHEN commit_lsn IS NOT NULL THEN commit_lsn::text || '#' || change_index || '.' || event_sub END
 FROM ` + pgx.Identifier{schema, "ledger"}.Sanitize() + `
-WHERE ($1 = '' OR lower(email) = lower($1))
+WHERE id IN (SELECT id FROM ` + pgx.Identifier{schema, "ledger_batches"}.Sanitize() + `
+             WHERE ($1 = '' OR strpos(lower(events), lower('"em":' || to_json($1::text))) > 0)
+               AND ($2 = '' OR strpos(events, '"uk":' || to_json($2::text)) > 0
+                            OR strpos(events, '"rk":' || to_json($2::text)) > 0)
+               AND accepted_at >= $3)
+  AND ($1 = '' OR lower(email) = lower($1))
   AND ($2 = '' OR unique_key = $2 OR row_key = $2)
-  AND accepted_at >= $3
-ORDER BY accepted_at, id
+ORDER BY accepted_at, id, seq
 LIMIT $4`
 }
 

@@ -3,12 +3,13 @@ package ledger
 import (
 	"context"
 	"fmt"
-	"time"
+	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/pgbento/cdc/internal/pgtext"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -25,23 +26,23 @@ type Execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// Writer inserts ledger rows into one schema's ledger.
+// Writer inserts ledger batches into one schema's ledger_batches. It is
+// safe for concurrent use.
 type Writer struct {
-	insert string
+	table   string
+	one     string    // the insert of one batch, the usual case
+	scratch sync.Pool // *scratch, reused between writes
 }
 
 // NewWriter does no I/O; schema is the syncer's (already validated).
 func NewWriter(schema string) *Writer {
-	t := pgx.Identifier{schema, "ledger"}.Sanitize()
-	return &Writer{insert: `INSERT INTO ` + t + ` (accepted_at, event_at, origin, request_id, rule, event_type, email,
-			table_name, row_key, unique_key, amount, currency, adjusts, commit_lsn, change_index, event_sub)
-		SELECT a, e, o, r, ru, ty, em, tb, rk, uk, am, cu, ad, lsn::pg_lsn, ci, es
-		FROM unnest($1::timestamptz[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-			$8::text[], $9::text[], $10::text[], $11::int8[], $12::text[], $13::text[], $14::text[], $15::int4[], $16::int4[])
-			AS u(a, e, o, r, ru, ty, em, tb, rk, uk, am, cu, ad, lsn, ci, es)`}
+	w := &Writer{table: pgx.Identifier{schema, "ledger_batches"}.Sanitize()}
+	w.one = w.insert(1)
+	w.scratch.New = func() any { return new(scratch) }
+	return w
 }
 
-// Record is one row to write: an accepted event, where it came from and,
+// Record is one event to write: an accepted event, where it came from and,
 // for a reconcile correction, the purchase key it adjusts.
 type Record struct {
 	stream.Delivered
@@ -49,15 +50,48 @@ type Record struct {
 	Adjusts string
 }
 
-// Write inserts recs in one statement.
+// Write inserts recs in one statement: one batch row per run of records
+// that share their request, acceptance time and origin (one run for an
+// acknowledgement).
 func (w *Writer) Write(ctx context.Context, q Execer, recs []Record) error {
-	if len(recs) == 0 {
+	return w.write(ctx, q, recordEvents(recs))
+}
+
+func (w *Writer) write(ctx context.Context, q Execer, ev events) error {
+	if ev.n == 0 {
 		return nil
 	}
-	if _, err := q.Exec(ctx, w.insert, columns(recs)...); err != nil {
+	s := w.scratch.Get().(*scratch)
+	defer w.scratch.Put(s)
+	n := s.fill(ev)
+	sql := w.one
+	if n > 1 {
+		sql = w.insert(n)
+	}
+	if _, err := q.Exec(ctx, sql, s.args...); err != nil {
 		return fmt.Errorf("write ledger: %w", err)
 	}
 	return nil
+}
+
+// insert is the statement for n batches.
+func (w *Writer) insert(n int) string {
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO ` + w.table + ` (accepted_at, origin, request_id, events) VALUES `)
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(")
+		for k := 1; k <= batchArgs; k++ {
+			if k > 1 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("$" + strconv.Itoa(i*batchArgs+k))
+		}
+		sb.WriteString(")")
+	}
+	return sb.String()
 }
 
 // InTx returns the work that writes ds (from the stream) inside the
@@ -66,51 +100,5 @@ func (w *Writer) InTx(ds []stream.Delivered) func(context.Context, pgx.Tx) error
 	if len(ds) == 0 {
 		return nil
 	}
-	recs := make([]Record, len(ds))
-	for i, d := range ds {
-		recs[i] = Record{Delivered: d, Origin: OriginStream}
-	}
-	return func(ctx context.Context, tx pgx.Tx) error { return w.Write(ctx, tx, recs) }
-}
-
-// columns turns records into the sixteen arrays of the insert. Text is
-// made safe first (pgtext.Safe): a ledger row must never be refused for its
-// content, or the checkpoint transaction it rides in never commits.
-func columns(recs []Record) []any {
-	n := len(recs)
-	var (
-		acc                                = make([]time.Time, n)
-		evAt                               = make([]*time.Time, n)
-		origin, req, rule, typ, email, tbl = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		rowKey                             = make([]string, n)
-		uk, cur, adj, lsn                  = make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
-		amount                             = make([]*int64, n)
-		idx, sub                           = make([]*int32, n), make([]*int32, n)
-	)
-	for i := range recs {
-		r := &recs[i]
-		acc[i], origin[i], req[i], rule[i], typ[i], email[i] = r.Accepted, pgtext.Safe(r.Origin), pgtext.Safe(r.Request), pgtext.Safe(r.Rule), pgtext.Safe(r.Type), pgtext.Safe(r.Email)
-		tbl[i], rowKey[i] = pgtext.Safe(r.Table), pgtext.Safe(r.Key)
-		if !r.Date.IsZero() {
-			evAt[i] = &r.Date
-		}
-		uk[i], cur[i], adj[i] = nonEmpty(r.Value.UniqueKey), nonEmpty(r.Value.Currency), nonEmpty(r.Adjusts)
-		if r.Value.HasAmount {
-			amount[i] = &r.Value.Amount
-		}
-		if r.Origin == OriginStream {
-			l, ix, sb := r.Pos.CommitLSN.String(), int32(r.Pos.Index), int32(r.Pos.Sub)
-			lsn[i], idx[i], sub[i] = &l, &ix, &sb
-		}
-	}
-	return []any{acc, evAt, origin, req, rule, typ, email, tbl, rowKey, uk, amount, cur, adj, lsn, idx, sub}
-}
-
-// nonEmpty is s as a nullable text column takes it (nil: NULL).
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	s = pgtext.Safe(s)
-	return &s
+	return func(ctx context.Context, tx pgx.Tx) error { return w.write(ctx, tx, streamEvents(ds)) }
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/backfill"
+	"github.com/pgbento/cdc/internal/ledger/ledgertest"
 	"github.com/pgbento/cdc/internal/ops"
 	"github.com/pgbento/cdc/internal/pipeline"
 )
@@ -31,7 +32,7 @@ func TestReconcileRepairsThroughTheRunningSyncer(t *testing.T) {
 	e.DB.Exec(t, `INSERT INTO customers (email) SELECT 'p' || g || '@example.com' FROM generate_series(1, 3) g`)
 	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) SELECT 1 + g % 3, 'paid', 5.00, now() FROM generate_series(1, 6) g`)
 	require.Eventually(t, func() bool { return countLedger(t, e, "stream") == 6 }, 30*time.Second, 20*time.Millisecond)
-	e.DB.Exec(t, `DELETE FROM cdc.ledger WHERE unique_key IN ('2', '5')`)
+	ledgertest.Forget(t, e.DB.Pool, "cdc", "2", "5")
 
 	id, handed, err := ops.HandReconcile(ctx, pool, e.Cfg.Source.Schema, e.Cfg.Source.Slot, time.Time{}, "")
 	require.NoError(t, err)

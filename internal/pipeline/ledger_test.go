@@ -12,6 +12,7 @@ import (
 
 	"github.com/pgbento/cdc/internal/bento/bentotest"
 	"github.com/pgbento/cdc/internal/ledger"
+	"github.com/pgbento/cdc/internal/ledger/ledgertest"
 	"github.com/pgbento/cdc/internal/pipeline"
 )
 
@@ -124,7 +125,7 @@ func TestPeriodicReconcileRepairsInsideRun(t *testing.T) {
 	e.DB.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at) VALUES (1, 'paid', 3.50, now()), (1, 'paid', 1.25, now())`)
 	e.waitTotals(t)
 	e.waitLedgerKey(t, "1")
-	e.DB.Exec(t, `DELETE FROM cdc.ledger WHERE unique_key = '1'`)
+	ledgertest.Forget(t, e.DB.Pool, "cdc", "1")
 	require.Eventually(t, func() bool {
 		var n int
 		require.NoError(t, e.DB.Pool.QueryRow(context.Background(),
@@ -167,7 +168,7 @@ func TestHaltedReconcileRepairMakesReadyFail(t *testing.T) {
 	require.True(t, ok, why)
 	e.waitLedgerKey(t, "1")
 	e.Fake.SetFault(&bentotest.Response{Status: 401, Body: `{"error":"unauthorized"}`})
-	e.DB.Exec(t, `DELETE FROM cdc.ledger WHERE unique_key = '1'`)
+	ledgertest.Forget(t, e.DB.Pool, "cdc", "1")
 	var last string
 	shown := assert.Eventually(t, func() bool {
 		var ok bool

@@ -11,6 +11,7 @@ import (
 	"github.com/pgbento/cdc/internal/backfill"
 	"github.com/pgbento/cdc/internal/bento/bentotest"
 	"github.com/pgbento/cdc/internal/ledger"
+	"github.com/pgbento/cdc/internal/ledger/ledgertest"
 	"github.com/pgbento/cdc/internal/pgtest"
 	"github.com/pgbento/cdc/internal/pipeline/pipelinetest"
 	"github.com/pgbento/cdc/internal/reconcile"
@@ -87,7 +88,7 @@ func TestReconcileReportsAndRepairsDrift(t *testing.T) {
 	e.Fake.RejectWhen(nil)
 	require.Equal(t, 1, e.count(t, `SELECT count(*) FROM cdc.dead_letters`))
 	e.DB.Exec(t, `DELETE FROM cdc.dead_letters`) // what cdc dlq discard does
-	e.DB.Exec(t, `DELETE FROM cdc.ledger WHERE unique_key = '1'`)
+	ledgertest.Forget(t, e.DB.Pool, "cdc", "1")
 	e.DB.Exec(t, `UPDATE orders SET total = 12.50 WHERE id = 2`) // paid already: no rule fires
 	require.NotEqual(t, e.dbTotals(t), e.Fake.PurchaseTotals())
 
@@ -135,7 +136,7 @@ func TestReconcileReportsKeysTheDatabaseNoLongerHas(t *testing.T) {
 func TestReconcileSinceSkipsOlderPurchases(t *testing.T) {
 	e := newEnv(t)
 	e.backfill(t)
-	e.DB.Exec(t, `DELETE FROM cdc.ledger`)
+	ledgertest.ForgetAll(t, e.DB.Pool, "cdc")
 	e.DB.Exec(t, `UPDATE orders SET paid_at = now() - interval '10 days'`)
 	r, err := reconcile.Run(context.Background(), reconcile.Options{Pool: e.DB.Pool, Rules: e.Cfg.Compiled,
 		Schema: "cdc", DryRun: true, Since: time.Now().Add(-24 * time.Hour)})

@@ -29,11 +29,11 @@ WITH base AS (
     FROM %[1]s
     WHERE event_type = '$purchase' AND unique_key IS NOT NULL AND amount IS NOT NULL AND adjusts IS NULL
       AND coalesce(event_at, accepted_at) >= $1 AND table_name = ANY($2)
-    ORDER BY unique_key, accepted_at, id
+    ORDER BY unique_key, accepted_at, id, seq
 ), adj AS (
     SELECT adjusts, sum(amount) AS amount, count(*) AS n
     FROM (SELECT DISTINCT ON (unique_key) adjusts, amount FROM %[1]s
-          WHERE adjusts IS NOT NULL AND amount IS NOT NULL ORDER BY unique_key, id) c
+          WHERE adjusts IS NOT NULL AND amount IS NOT NULL ORDER BY unique_key, id, seq) c
     GROUP BY adjusts
 )
 SELECT b.unique_key, b.email, b.amount + coalesce(adj.amount, 0), b.currency, b.rule, b.table_name, b.row_key,
