@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,8 +61,12 @@ func (p *Progress) Report() bool {
 	if d == (progressCounts{}) {
 		return false
 	}
-	p.log.Info("progress", "interval", p.interval, "changes", int64(d.changes), "requests", int64(d.requests),
-		"events_delivered", int64(d.delivered), "dead_letters", int64(d.deadLetters), "lag_bytes", int64(lag))
+	args := []any{"interval", p.interval, "changes", int64(d.changes), "requests", int64(d.requests),
+		"events_delivered", int64(d.delivered), "dead_letters", int64(d.deadLetters)}
+	if !math.IsNaN(lag) { // NaN: no reader watches the slot (replication's slotUnknown)
+		args = append(args, "lag_bytes", int64(lag))
+	}
+	p.log.Info("progress", args...)
 	return true
 }
 

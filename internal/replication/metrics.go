@@ -1,6 +1,8 @@
 package replication
 
 import (
+	"math"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pgbento/cdc/internal/promreg"
@@ -56,4 +58,14 @@ func (m *metrics) changed(op stream.Op) {
 		m.byOp[op] = c
 	}
 	c.Inc()
+}
+
+// slotUnknown marks the slot gauges unknown once the reader stopped
+// watching: wal_status -1, not active, and the byte gauges NaN (no alert
+// threshold matches it, and a graph shows a gap instead of a stale value).
+func (m *metrics) slotUnknown() {
+	m.walStatus.Set(-1)
+	m.active.Set(0)
+	m.lag.Set(math.NaN())
+	m.retained.Set(math.NaN())
 }

@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -15,10 +16,13 @@ var walStatusCode = map[string]float64{"reserved": 0, "extended": 1, "unreserved
 // cfg.StatusInterval, on a normal connection. The replication goroutine
 // stops reading the stream while delivery is blocked, so what it saw last
 // (keepalives) freezes exactly when the lag matters most (issue 10.9); the
-// server's own numbers keep moving.
+// server's own numbers keep moving. When the loop ends (the reader stopped:
+// a standby that lost the lead, a run that failed) the gauges say unknown
+// rather than go on showing what was true then.
 func (r *Reader) slotWatchLoop(ctx context.Context) {
 	t := time.NewTicker(r.cfg.StatusInterval)
 	defer t.Stop()
+	defer r.metrics.slotUnknown()
 	for {
 		r.refreshSlotMetrics(ctx)
 		select {
@@ -31,7 +35,8 @@ func (r *Reader) slotWatchLoop(ctx context.Context) {
 
 // refreshSlotMetrics sets the lag, retained WAL, wal_status, active and
 // oldest-unacknowledged gauges. A failed read leaves the byte gauges as they
-// were and sets wal_status to unknown.
+// were and sets wal_status to unknown; a missing slot is inactive and
+// retains nothing.
 func (r *Reader) refreshSlotMetrics(ctx context.Context) {
 	m := r.metrics
 	m.oldestUnacked.Set(r.unacked.age(r.now()).Seconds())
@@ -40,6 +45,10 @@ func (r *Reader) refreshSlotMetrics(ctx context.Context) {
 	h, err := readSlotHealth(ctx, r.store.pool, r.cfg.Slot)
 	if err != nil {
 		m.walStatus.Set(-1)
+		if errors.Is(err, errSlotMissing) {
+			m.active.Set(0)
+			m.retained.Set(0)
+		}
 		return
 	}
 	m.lag.Set(float64(h.CurrentWAL - min(h.ConfirmedFlush, h.CurrentWAL)))
