@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"log/slog"
 	"testing"
 	"time"
@@ -45,4 +46,10 @@ func TestProgressLogsOnlyWhenSomethingHappened(t *testing.T) {
 	requests.WithLabelValues("503").Inc()
 	require.True(t, p.Report())
 	require.Contains(t, buf.String(), `"requests":1,`)
+
+	buf.Reset()
+	lag.Set(math.NaN()) // no reader watches the slot any more
+	requests.WithLabelValues("200").Inc()
+	require.True(t, p.Report())
+	require.NotContains(t, buf.String(), "lag_bytes", "an unknown lag is left out, not logged as a number")
 }
