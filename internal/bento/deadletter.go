@@ -66,7 +66,8 @@ const dlColumns = `id, created_at, kind, rule, table_name, row_key, reason, stat
 
 // Put stores d durably (its ID and CreatedAt are assigned by the table).
 // Storing the same failure again (same kind, rule, row and position, as
-// after a crash before the checkpoint was saved) is a no-op.
+// after a crash before the checkpoint was saved) is a no-op; for a dead
+// letter without a position, see putUnpositioned.
 // Content never makes it fail (dlencode.go): JSON the server refuses is
 // stored again in a form it takes.
 func (s *DeadLetterStore) Put(ctx context.Context, d DeadLetter) error {
@@ -85,10 +86,28 @@ func (s *DeadLetterStore) put(ctx context.Context, d DeadLetter, wrap bool) erro
 		commit_lsn, change_index, event_sub, source, event, change)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::pg_lsn, $10, $11, $12, $13::jsonb, $14::jsonb)
 		ON CONFLICT (kind, rule, table_name, md5(row_key), commit_lsn, change_index, event_sub) DO NOTHING`
+	if d.Pos.CommitLSN == 0 {
+		q = s.putUnpositioned()
+	}
 	_, err := s.pool.Exec(ctx, q, storedText(d.Kind), storedText(d.Rule), storedText(d.Table), storedText(d.Key),
 		storedText(d.Reason), d.Status, storedText(d.Response), d.Attempts, lsnArg(d.Pos.CommitLSN), d.Pos.Index,
 		d.Pos.Sub, storedText(d.Source), storedJSON(d.Event, wrap), storedJSON(d.Change, wrap))
 	return err
+}
+
+// putUnpositioned is the insert for a dead letter with no stream position
+// (a first-start backfill's, a reconcile repair's). The unique index cannot
+// tell two of them apart (NULLs never conflict), so the row is written only
+// while no position-less dead letter of the same kind, rule and row waits:
+// a retried write whose first answer was lost, or the same row failing
+// again in a later backfill, is stored once and replayed once. A replayed
+// or discarded dead letter is deleted, so a later failure is stored again.
+func (s *DeadLetterStore) putUnpositioned() string {
+	return `INSERT INTO ` + s.table + ` (kind, rule, table_name, row_key, reason, status, response, attempts,
+		commit_lsn, change_index, event_sub, source, event, change)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::pg_lsn, $10, $11, $12, $13::jsonb, $14::jsonb
+		WHERE NOT EXISTS (SELECT 1 FROM ` + s.table + ` WHERE kind = $1 AND rule = $2 AND table_name = $3
+			AND md5(row_key) = md5($4) AND commit_lsn IS NULL)`
 }
 
 // List returns dead letters in stream order (position, then id).

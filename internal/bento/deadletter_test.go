@@ -235,3 +235,34 @@ func TestDeadLetterPutIsIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(3), n)
 }
+
+// A dead letter without a stream position (a first-start backfill's, a
+// reconcile repair's) is stored once per row while it waits, although the
+// unique index cannot compare NULL positions: a retried write or the same
+// row failing in a later backfill must not be replayed twice. Once it is
+// gone (replayed or discarded), the row's next failure is stored again.
+func TestUnpositionedDeadLetterIsStoredOncePerRow(t *testing.T) {
+	store := newStore(t)
+	ctx := context.Background()
+	d := bento.DeadLetter{Kind: bento.KindRule, Rule: "r", Table: "public.orders", Key: "id=7", Reason: "backfill: email is NULL"}
+	require.NoError(t, store.Put(ctx, d))
+	again := d
+	again.Reason = "backfill: email is NULL (a later run)"
+	require.NoError(t, store.Put(ctx, again))
+	other := d
+	other.Key = "id=8"
+	require.NoError(t, store.Put(ctx, other))
+	otherRule := d
+	otherRule.Rule = "r2"
+	require.NoError(t, store.Put(ctx, otherRule))
+	list, err := store.List(ctx, bento.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, list, 3, "one per (kind, rule, row)")
+	require.Equal(t, "backfill: email is NULL", list[0].Reason, "the first failure is kept")
+
+	require.NoError(t, store.Delete(ctx, list[0].ID))
+	require.NoError(t, store.Put(ctx, again))
+	n, err := store.Count(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(3), n, "stored again once the first was gone")
+}
