@@ -30,12 +30,18 @@ func exprOptions() []expr.Option {
 		// now() would make a replayed change produce a different event.
 		expr.DisableBuiltin("now"),
 	}
+	opts = append(opts, compareOptions()...)
 	return append(opts, helperOptions()...)
 }
 
-// compileExpr compiles src and collects the row columns it references.
+// compileExpr compiles src and collects the row columns it references. It
+// compiles twice: once to report every error, then with comparePatch (see
+// compareOptions for why not at once).
 func compileExpr(src string, opts []expr.Option) (*vm.Program, refs, error) {
-	prog, err := expr.Compile(src, opts...)
+	if _, err := expr.Compile(src, opts...); err != nil {
+		return nil, refs{}, err
+	}
+	prog, err := expr.Compile(src, append(opts[:len(opts):len(opts)], expr.Patch(comparePatch{}))...)
 	if err != nil {
 		return nil, refs{}, err
 	}
