@@ -3,8 +3,8 @@ package pipeline
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"log/slog"
+	"math"
 	"testing"
 	"time"
 
