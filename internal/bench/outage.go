@@ -38,15 +38,7 @@ func (r *runner) outage(ctx context.Context) (PacedResult, error) {
 		res.Backlog = len(commits)
 		fmt.Fprintf(r.o.Out, "outage: the stand-in answers again; %d events to catch up at %d requests/min (load average %s) ...\n",
 			res.Backlog, res.RPM, loadavg())
-		tctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
-		defer cancel()
-		if err := s.waitFor(tctx, res.Backlog, p.Done()); err != nil {
-			return err
-		}
-		st := s.stats()
-		res.Events, res.Sizes = st.count, st.sizes
-		res.Startup, res.Drain, res.Total = st.first.Sub(back), st.last.Sub(st.first), st.last.Sub(back)
-		return nil
+		return r.timeCatchUp(ctx, p, s, &res, back)
 	}, &res.PeakRSS, &res.SyncerCPU)
 	return res, err
 }

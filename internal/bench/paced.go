@@ -84,17 +84,23 @@ func (r *runner) paced(ctx context.Context) (PacedResult, error) {
 	fmt.Fprintf(r.o.Out, "paced: the syncer catching up at %d requests/min, batches of %d (load average %s) ...\n", res.RPM, res.Batch, loadavg())
 	c := syncerConfig{slot: cdcSlot(0), batchSize: res.Batch, queueSize: r.o.QueueSize, rpm: res.RPM, ledger: r.o.Ledger}
 	err := r.withSyncerConfig(ctx, c, false, func(p *syncerProc, s *sink) error {
-		tctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
-		defer cancel()
-		if err := s.waitFor(tctx, res.Backlog, p.Done()); err != nil {
-			return err
-		}
-		st := s.stats()
-		res.Events, res.Sizes = st.count, st.sizes
-		res.Startup, res.Drain, res.Total = st.first.Sub(p.started), st.last.Sub(st.first), st.last.Sub(p.started)
-		return nil
+		return r.timeCatchUp(ctx, p, s, &res, p.started)
 	}, &res.PeakRSS, &res.SyncerCPU)
 	return res, err
+}
+
+// timeCatchUp waits until res.Backlog events reached the stand-in and
+// records the request sizes and the times, counted from start.
+func (r *runner) timeCatchUp(ctx context.Context, p *syncerProc, s *sink, res *PacedResult, start time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+	defer cancel()
+	if err := s.waitFor(ctx, res.Backlog, p.Done()); err != nil {
+		return err
+	}
+	st := s.stats()
+	res.Events, res.Sizes = st.count, st.sizes
+	res.Startup, res.Drain, res.Total = st.first.Sub(start), st.last.Sub(st.first), st.last.Sub(start)
+	return nil
 }
 
 // Targets from issue 14.
