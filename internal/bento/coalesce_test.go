@@ -269,12 +269,7 @@ func TestCoalescedEventRejected(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			noLeaks(t)
-			store := newStore(t)
-			h := newHarness(t, options{dlq: store, noRun: true, cfg: func(c *bento.Config) { tt.cfg(c); c.CoalesceFields = true },
-				fake: func(s *bentotest.Server) {
-					eventsAPIFake(s)
-					s.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Fields["bad"] != nil })
-				}})
+			h, store := rejectingHarness(t, tt.cfg, 0)
 			ledger := recordLedger(h)
 			items := []stream.Item{
 				upd(0, "ann@example.com", map[string]any{"a": 1}, time.Time{}),
@@ -282,11 +277,7 @@ func TestCoalescedEventRejected(t *testing.T) {
 				upd(2, "ann@example.com", map[string]any{"bad": true}, time.Time{}),
 				upd(3, "cy@example.com", map[string]any{"a": 1}, time.Time{}),
 			}
-			h.expectDead(pos(2))
-			h.enqueue(items...)
-			h.run()
-			h.drain()
-			require.Equal(t, pos(3), h.lastAck())
+			sendBatch(h, items, 2)
 			require.Equal(t, tt.want, receivedEmails(h))
 			require.Contains(t, received(h), `{"type":"$update_fields","email":"ann@example.com","fields":{"a":1}}`,
 				"the valid part is delivered as it was written")
@@ -298,6 +289,36 @@ func TestCoalescedEventRejected(t *testing.T) {
 			require.EqualValues(t, 1, h.counter("cdc_dead_letters_total", "kind", bento.KindRejected))
 		})
 	}
+}
+
+// rejectingHarness is a sender with bento.coalesce_fields on (cfg sets
+// the rest) and a dead-letter store, at a fake that rejects every event
+// with a "bad" field and, with maxEvents > 0, answers 413 to requests
+// carrying more.
+func rejectingHarness(t *testing.T, cfg func(*bento.Config), maxEvents int) (*harness, *bento.DeadLetterStore) {
+	t.Helper()
+	store := newStore(t)
+	h := newHarness(t, options{dlq: store, noRun: true, cfg: func(c *bento.Config) { cfg(c); c.CoalesceFields = true },
+		fake: func(s *bentotest.Server) {
+			eventsAPIFake(s)
+			s.SetLimits(maxEvents, 0)
+			s.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Fields["bad"] != nil })
+		}})
+	return h, store
+}
+
+// sendBatch enqueues items before Run, so they wait in one batch, expects
+// dead letters for the items numbered dead, drains, and checks that
+// everything was acknowledged.
+func sendBatch(h *harness, items []stream.Item, dead ...int) {
+	h.t.Helper()
+	for _, i := range dead {
+		h.expectDead(pos(i))
+	}
+	h.enqueue(items...)
+	h.run()
+	h.drain()
+	require.Equal(h.t, items[len(items)-1].Pos, h.lastAck(), "everything acknowledged")
 }
 
 // requireOneDeadPart checks that the store holds one dead letter: the
@@ -322,23 +343,14 @@ func requireOneDeadPart(t *testing.T, store *bento.DeadLetterStore, part stream.
 // arrive twice: counted as resent).
 func TestCoalescedEventRejectedKeepsOrder(t *testing.T) {
 	noLeaks(t)
-	store := newStore(t)
-	h := newHarness(t, options{dlq: store, noRun: true, cfg: func(c *bento.Config) { eventsAPI(c); c.CoalesceFields = true },
-		fake: func(s *bentotest.Server) {
-			eventsAPIFake(s)
-			s.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Fields["bad"] != nil })
-		}})
+	h, store := rejectingHarness(t, eventsAPI, 0)
 	items := []stream.Item{
 		upd(0, "ann@example.com", map[string]any{"a": 1}, time.Time{}),
 		upd(1, "ann@example.com", map[string]any{"bad": true}, time.Time{}),
 		typed(2, "$tag", "Ann@example.com", map[string]any{"tag": "vip"}),
 		upd(3, "bob@example.com", map[string]any{"a": 1}, time.Time{}),
 	}
-	h.expectDead(pos(1))
-	h.enqueue(items...)
-	h.run()
-	h.drain()
-	require.Equal(t, pos(3), h.lastAck())
+	sendBatch(h, items, 1)
 	requireEvents(t, []string{
 		`{"type":"$tag","email":"Ann@example.com","details":{"tag":"vip"}}`,
 		`{"type":"$update_fields","email":"bob@example.com","fields":{"a":1}}`,
@@ -380,26 +392,15 @@ func TestCoalescedEventTooLarge(t *testing.T) {
 // apart, may outnumber the batch: they go at most batch_size a request.
 func TestUnmergedPartsKeepBatchSize(t *testing.T) {
 	noLeaks(t)
-	store := newStore(t)
-	h := newHarness(t, options{dlq: store, noRun: true, cfg: func(c *bento.Config) {
-		eventsAPI(c)
-		c.CoalesceFields, c.BatchSize = true, 2
-	}, fake: func(s *bentotest.Server) {
-		eventsAPIFake(s)
-		s.SetLimits(2, 0) // a request over batch_size would be answered 413
-		s.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Fields["bad"] != nil })
-	}})
+	// A request over batch_size would be answered 413.
+	h, store := rejectingHarness(t, func(c *bento.Config) { eventsAPI(c); c.BatchSize = 2 }, 2)
 	items := []stream.Item{
 		upd(0, "ann@example.com", map[string]any{"a": 1}, time.Time{}),
 		upd(1, "ann@example.com", map[string]any{"b": 1}, time.Time{}),
 		upd(2, "ann@example.com", map[string]any{"bad": true}, time.Time{}),
 		upd(3, "bob@example.com", map[string]any{"a": 1}, time.Time{}),
 	}
-	h.expectDead(pos(2))
-	h.enqueue(items...)
-	h.run()
-	h.drain()
-	require.Equal(t, pos(3), h.lastAck())
+	sendBatch(h, items, 2)
 	var statuses []int
 	for _, r := range h.bento.Requests() {
 		statuses = append(statuses, r.Status)
