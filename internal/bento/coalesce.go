@@ -1,7 +1,6 @@
 package bento
 
 import (
-	"fmt"
 	"maps"
 	"strings"
 
@@ -11,20 +10,22 @@ import (
 // Coalescing (issue 14, item 6; bento.coalesce_fields, off by default):
 // while a batch is taken from a partition, an $update_fields event for a
 // subscriber whose previous entry in the same batch is also an
-// $update_fields (with nothing else for that subscriber between them)
-// joins it, and the request carries one event for the run: its fields key
-// by key, later values winning (a null too, so a field a later change
-// cleared is not sent with an earlier value), and the latest date. Entries
-// for other subscribers in between do not break a run; any other event for
-// the subscriber (a purchase, a tag, a change_email, an $update_fields with
-// details) does.
+// $update_fields for the same address, exactly as written (with nothing
+// else for that subscriber between them), joins it, and the request
+// carries one event for the run: its fields key by key, later values
+// winning (a null too, so a field a later change cleared is not sent with
+// an earlier value), and the latest date. Entries for other subscribers in
+// between do not break a run; any other event for the subscriber (a
+// purchase, a tag, a change_email, an $update_fields with details, or one
+// for the address spelled otherwise) does.
 //
 // The merged entry stands for its parts in everything after the request:
 // accepted, every part is done (the batch's acknowledged position is
 // unchanged) and the ledger records the one event Bento received, under
-// the last part's position, rule and row; rejected by index, every part is
-// dead-lettered with its own position and wire form and Bento's reason; an
-// abandoned batch puts the parts back, to be merged again.
+// the last part's position, rule and row; rejected, it is un-merged: its
+// parts are sent again, alone, so only a part Bento rejects on its own
+// becomes a dead letter (coalesce_unmerge.go); an abandoned batch puts
+// the parts back, to be merged again.
 
 // mergeable reports whether an event may join or start a run: an
 // $update_fields without details (details would need a merge rule of
@@ -33,16 +34,18 @@ func mergeable(ev *stream.Event) bool {
 	return ev.Type == stream.TypeUpdateFields && len(ev.Details) == 0
 }
 
-// emailKey is how delivery compares emails: Bento treats them
-// case-insensitively, and partition hashes this key, so one subscriber's
-// events always meet in one partition.
+// emailKey is how partitioning compares emails: addresses that may name
+// one subscriber (Bento's contract does not say whether case or spaces
+// matter) hash alike, so their events are serialised in one partition.
+// Coalescing merges only addresses exactly equal; another spelling of the
+// key breaks a run instead (runs.run).
 func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // runs groups the entries of a batch being taken into what the request
 // carries. A nil *runs merges nothing.
 type runs struct {
 	groups [][]*entry
-	open   map[string]int // emailKey -> index in groups of that subscriber's open run
+	open   map[string]int // emailKey -> index in groups of the open run for that key
 }
 
 func newRuns() *runs { return &runs{open: map[string]int{}} }
@@ -52,8 +55,17 @@ func (r *runs) joins(e *entry) bool {
 	if r == nil || !e.merge {
 		return false
 	}
-	_, ok := r.open[emailKey(e.item.Event.Email)]
+	_, ok := r.run(e.item.Event.Email)
 	return ok
+}
+
+// run is the open run an $update_fields for email may join: the one open
+// for its emailKey, when its address is email exactly as written. Merging
+// Ann@x.com into ann@x.com could send a field to another subscriber than
+// the database meant, if Bento tells them apart.
+func (r *runs) run(email string) (int, bool) {
+	i, ok := r.open[emailKey(email)]
+	return i, ok && r.groups[i][0].item.Event.Email == email
 }
 
 // add places e and reports whether it joined an earlier entry (then the
@@ -63,12 +75,12 @@ func (r *runs) add(e *entry) bool {
 		return false
 	}
 	ev := e.item.Event
-	key := emailKey(ev.Email)
-	if i, ok := r.open[key]; ok && e.merge {
+	if i, ok := r.run(ev.Email); ok && e.merge {
 		r.groups[i] = append(r.groups[i], e)
 		return true
 	}
-	delete(r.open, key)
+	key := emailKey(ev.Email)
+	delete(r.open, key) // anything else that may be this subscriber's ends its run
 	if ev.NewEmail != "" {
 		delete(r.open, emailKey(ev.NewEmail))
 	}
@@ -123,10 +135,4 @@ func merged(parts []*entry, keepNulls bool) *entry {
 	m := &entry{seq: last.seq, item: last.item, body: body, source: last.source, value: last.value, parts: parts}
 	m.item.Event = &ev
 	return m
-}
-
-// mergedReason is a rejected part's dead-letter reason: Bento's, and that
-// Bento judged the merged event the part was sent in.
-func mergedReason(reason string, parts int) string {
-	return fmt.Sprintf("%s (sent merged with %d other $update_fields for this subscriber: bento.coalesce_fields)", reason, parts-1)
 }

@@ -128,9 +128,23 @@ func TestCoalesceFields(t *testing.T) {
 			`{"type":"$update_fields","email":"ann@example.com","fields":{"a":2}}`,
 		},
 	}, {
-		name:      "emails compare as partitions do: case and surrounding spaces aside; the last address is sent",
-		items:     []stream.Item{upd(0, "Ann@Example.COM ", f("a", 1), time.Time{}), upd(1, ann, f("b", 2), time.Time{})},
-		want:      []string{`{"type":"$update_fields","email":"ann@example.com","fields":{"a":1,"b":2}}`},
+		name:  "only an address exactly as written merges: Bento may tell Ann@ from ann@",
+		items: []stream.Item{upd(0, "Ann@Example.COM ", f("a", 1), time.Time{}), upd(1, ann, f("b", 2), time.Time{})},
+		want: []string{
+			`{"type":"$update_fields","email":"Ann@Example.COM ","fields":{"a":1}}`,
+			`{"type":"$update_fields","email":"ann@example.com","fields":{"b":2}}`,
+		},
+	}, {
+		name: "another spelling of the address breaks the run (it may be the same subscriber)",
+		items: []stream.Item{
+			upd(0, ann, f("a", 1), time.Time{}), upd(1, "ANN@example.com", f("a", 2), time.Time{}), upd(2, ann, f("a", 3), time.Time{}),
+			upd(3, ann, f("b", 4), time.Time{}),
+		},
+		want: []string{
+			`{"type":"$update_fields","email":"ann@example.com","fields":{"a":1}}`,
+			`{"type":"$update_fields","email":"ANN@example.com","fields":{"a":2}}`,
+			`{"type":"$update_fields","email":"ann@example.com","fields":{"a":3,"b":4}}`,
+		},
 		coalesced: 1,
 	}, {
 		name:      "a later null hides the earlier value and is left out by default",
@@ -238,58 +252,199 @@ func TestCoalescedLedgerRecord(t *testing.T) {
 	require.Equal(t, got[0].Request, got[1].Request)
 }
 
-// A merged event Bento rejects dead-letters every part it stands for, each
-// with its own position and wire form and Bento's reason; the others in
-// the request are delivered and the batch is acknowledged. Both ways of
-// learning it: the Events API names the index, the webhook's 400 is
-// bisected down to the merged event alone.
+// A merged event Bento rejects is un-merged: its parts go again, alone, so
+// only the bad one is dead-lettered (its own position and wire form,
+// Bento's reason) and the valid one is delivered, with its own ledger
+// record; the others in the request are delivered and the batch is
+// acknowledged. Both ways of learning it: the Events API names the index
+// (the parts then follow the request's accepted events), the webhook's 400
+// is bisected down to the merged event alone (the parts go at its place).
 func TestCoalescedEventRejected(t *testing.T) {
-	for name, cfg := range map[string]func(*bento.Config){
-		"named by errors[].index": eventsAPI,
-		"isolated by bisection":   func(*bento.Config) {},
+	for name, tt := range map[string]struct {
+		cfg  func(*bento.Config)
+		want []string // emails in the order Bento accepted them
+	}{
+		"named by errors[].index": {eventsAPI, []string{"bob@example.com", "cy@example.com", "ann@example.com"}},
+		"isolated by bisection":   {func(*bento.Config) {}, []string{"ann@example.com", "bob@example.com", "cy@example.com"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			noLeaks(t)
-			store := newStore(t)
-			h := newHarness(t, options{dlq: store, noRun: true, cfg: func(c *bento.Config) { cfg(c); c.CoalesceFields = true },
-				fake: func(s *bentotest.Server) {
-					eventsAPIFake(s)
-					s.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Fields["bad"] != nil })
-				}})
+			h, store := rejectingHarness(t, tt.cfg, 0)
+			ledger := recordLedger(h)
 			items := []stream.Item{
 				upd(0, "ann@example.com", map[string]any{"a": 1}, time.Time{}),
 				upd(1, "bob@example.com", map[string]any{"a": 1}, time.Time{}),
 				upd(2, "ann@example.com", map[string]any{"bad": true}, time.Time{}),
 				upd(3, "cy@example.com", map[string]any{"a": 1}, time.Time{}),
 			}
-			h.expectDead(pos(0))
-			h.expectDead(pos(2))
-			h.enqueue(items...)
-			h.run()
-			h.drain()
-			require.Equal(t, pos(3), h.lastAck())
-			var emails []string
-			for _, ev := range h.bento.Received() {
-				emails = append(emails, ev.Email)
-			}
-			require.Equal(t, []string{"bob@example.com", "cy@example.com"}, emails)
-			dls, err := store.List(context.Background(), bento.ListOptions{})
-			require.NoError(t, err)
-			require.Len(t, dls, 2)
-			for i, want := range []int{0, 2} {
-				p := pos(want)
-				p.EndLSN = 0 // not stored
-				require.Equal(t, p, dls[i].Pos, "each part's own position")
-				raw, err := bento.EncodeEvent(items[want].Event)
-				require.NoError(t, err)
-				require.JSONEq(t, string(raw), string(dls[i].Event), "the part's own event, so a replay sends it alone")
-				require.Contains(t, dls[i].Reason+dls[i].Response, "invalid event", "Bento's reason is kept")
-				require.Contains(t, dls[i].Reason, "sent merged with 1 other $update_fields")
-			}
+			sendBatch(h, items, 2)
+			require.Equal(t, tt.want, receivedEmails(h))
+			require.Contains(t, received(h), `{"type":"$update_fields","email":"ann@example.com","fields":{"a":1}}`,
+				"the valid part is delivered as it was written")
+			require.ElementsMatch(t, []stream.Position{pos(0), pos(1), pos(3)}, ledger.positions(),
+				"one ledger record per event Bento accepted, at its own position")
+			requireOneDeadPart(t, store, items[2])
 			require.Zero(t, h.counter("cdc_bento_events_coalesced_total", "", ""), "nothing merged was accepted")
-			require.EqualValues(t, 2, h.counter("cdc_dead_letters_total", "kind", bento.KindRejected))
+			require.Zero(t, h.counter("cdc_bento_resent_events_total", "", ""), "no part was a duplicate")
+			require.EqualValues(t, 1, h.counter("cdc_dead_letters_total", "kind", bento.KindRejected))
 		})
 	}
+}
+
+// rejectingHarness is a sender with bento.coalesce_fields on (cfg sets
+// the rest) and a dead-letter store, at a fake that rejects every event
+// with a "bad" field and, with maxEvents > 0, answers 413 to requests
+// carrying more.
+func rejectingHarness(t *testing.T, cfg func(*bento.Config), maxEvents int) (*harness, *bento.DeadLetterStore) {
+	t.Helper()
+	store := newStore(t)
+	h := newHarness(t, options{dlq: store, noRun: true, cfg: func(c *bento.Config) { cfg(c); c.CoalesceFields = true },
+		fake: func(s *bentotest.Server) {
+			eventsAPIFake(s)
+			s.SetLimits(maxEvents, 0)
+			s.RejectWhen(func(ev bentotest.ReceivedEvent) bool { return ev.Fields["bad"] != nil })
+		}})
+	return h, store
+}
+
+// sendBatch enqueues items before Run, so they wait in one batch, expects
+// dead letters for the items numbered dead, drains, and checks that
+// everything was acknowledged.
+func sendBatch(h *harness, items []stream.Item, dead ...int) {
+	h.t.Helper()
+	for _, i := range dead {
+		h.expectDead(pos(i))
+	}
+	h.enqueue(items...)
+	h.run()
+	h.drain()
+	require.Equal(h.t, items[len(items)-1].Pos, h.lastAck(), "everything acknowledged")
+}
+
+// requireOneDeadPart checks that the store holds one dead letter: the
+// rejected part's, with its own position and wire form and Bento's reason.
+func requireOneDeadPart(t *testing.T, store *bento.DeadLetterStore, part stream.Item) {
+	t.Helper()
+	dls, err := store.List(context.Background(), bento.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, dls, 1, "only the bad part is dead-lettered")
+	p := part.Pos
+	p.EndLSN = 0 // not stored
+	require.Equal(t, p, dls[0].Pos, "the part's own position")
+	raw, err := bento.EncodeEvent(part.Event)
+	require.NoError(t, err)
+	require.JSONEq(t, string(raw), string(dls[0].Event), "the part's own event, as Bento judged it")
+	require.Contains(t, dls[0].Reason+dls[0].Response, "invalid event", "Bento's reason is kept")
+}
+
+// When Bento names a merged event as failed but accepted a later event for
+// the same subscriber in that request, that event is sent again after the
+// un-merged parts, so the subscriber's events end in commit order (it may
+// arrive twice: counted as resent).
+func TestCoalescedEventRejectedKeepsOrder(t *testing.T) {
+	noLeaks(t)
+	h, store := rejectingHarness(t, eventsAPI, 0)
+	items := []stream.Item{
+		upd(0, "ann@example.com", map[string]any{"a": 1}, time.Time{}),
+		upd(1, "ann@example.com", map[string]any{"bad": true}, time.Time{}),
+		typed(2, "$tag", "Ann@example.com", map[string]any{"tag": "vip"}),
+		upd(3, "bob@example.com", map[string]any{"a": 1}, time.Time{}),
+	}
+	sendBatch(h, items, 1)
+	requireEvents(t, []string{
+		`{"type":"$tag","email":"Ann@example.com","details":{"tag":"vip"}}`,
+		`{"type":"$update_fields","email":"bob@example.com","fields":{"a":1}}`,
+		`{"type":"$update_fields","email":"ann@example.com","fields":{"a":1}}`,
+		`{"type":"$tag","email":"Ann@example.com","details":{"tag":"vip"}}`,
+	}, received(h))
+	requireOneDeadPart(t, store, items[1])
+	require.EqualValues(t, 1, h.counter("cdc_bento_resent_events_total", "", ""), "the tag, sent again")
+	require.Zero(t, h.counter("cdc_bento_events_coalesced_total", "", ""))
+}
+
+// A merged event too large for Bento on its own (413) is un-merged, and
+// its parts, each small enough, are delivered: nothing is dead-lettered.
+func TestCoalescedEventTooLarge(t *testing.T) {
+	noLeaks(t)
+	store := newStore(t)
+	h := newHarness(t, options{dlq: store, noRun: true, cfg: func(c *bento.Config) { c.CoalesceFields = true },
+		fake: func(s *bentotest.Server) { s.SetLimits(0, 600) }})
+	big := strings.Repeat("x", 300)
+	items := []stream.Item{
+		upd(0, "ann@example.com", map[string]any{"a": big}, time.Time{}),
+		upd(1, "bob@example.com", map[string]any{"b": 1}, time.Time{}),
+		upd(2, "ann@example.com", map[string]any{"c": big}, time.Time{}),
+	}
+	h.enqueue(items...)
+	h.run()
+	h.drain()
+	require.Equal(t, pos(2), h.lastAck())
+	requireEvents(t, []string{
+		`{"type":"$update_fields","email":"ann@example.com","fields":{"a":"` + big + `"}}`,
+		`{"type":"$update_fields","email":"ann@example.com","fields":{"c":"` + big + `"}}`,
+		`{"type":"$update_fields","email":"bob@example.com","fields":{"b":1}}`,
+	}, received(h))
+	requireDeadLetters(t, store, 0, "a 413 on the merged event is no part's fault")
+	require.Zero(t, h.counter("cdc_bento_events_coalesced_total", "", ""))
+}
+
+// A merged event counts as one of batch_size, so its parts, sent again
+// apart, may outnumber the batch: they go at most batch_size a request.
+func TestUnmergedPartsKeepBatchSize(t *testing.T) {
+	noLeaks(t)
+	// A request over batch_size would be answered 413.
+	h, store := rejectingHarness(t, func(c *bento.Config) { eventsAPI(c); c.BatchSize = 2 }, 2)
+	items := []stream.Item{
+		upd(0, "ann@example.com", map[string]any{"a": 1}, time.Time{}),
+		upd(1, "ann@example.com", map[string]any{"b": 1}, time.Time{}),
+		upd(2, "ann@example.com", map[string]any{"bad": true}, time.Time{}),
+		upd(3, "bob@example.com", map[string]any{"a": 1}, time.Time{}),
+	}
+	sendBatch(h, items, 2)
+	var statuses []int
+	for _, r := range h.bento.Requests() {
+		statuses = append(statuses, r.Status)
+	}
+	require.Equal(t, []int{200, 200, 422}, statuses, "the merged event with Bob's; two parts; the bad part alone (no 413)")
+	require.Equal(t, []int{0, 1, 1}, requestOf(h.bento.Received()))
+	requireOneDeadPart(t, store, items[2])
+}
+
+// receivedEmails lists the emails of the events Bento accepted, in order.
+func receivedEmails(h *harness) []string {
+	var out []string
+	for _, ev := range h.bento.Received() {
+		out = append(out, ev.Email)
+	}
+	return out
+}
+
+// ledgerLog collects what the sender reports for the ledger, and passes
+// each acknowledgement on to the harness's checks.
+type ledgerLog struct {
+	mu  sync.Mutex
+	got []stream.Delivered
+}
+
+func recordLedger(h *harness) *ledgerLog {
+	l := &ledgerLog{}
+	h.sender.OnDelivered(func(p stream.Position, ds []stream.Delivered) {
+		l.mu.Lock()
+		l.got = append(l.got, ds...)
+		l.mu.Unlock()
+		h.ack(p)
+	})
+	return l
+}
+
+func (l *ledgerLog) positions() []stream.Position {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []stream.Position
+	for _, d := range l.got {
+		out = append(out, d.Pos)
+	}
+	return out
 }
 
 // A merged event whose request is abandoned (Run cancelled) acknowledges

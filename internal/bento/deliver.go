@@ -196,7 +196,9 @@ func (s *Sender) deliver(ctx context.Context, batch []*entry, tokenHeld bool, pr
 // after the last listed one are unknown and are sent again (the only
 // duplicates: the accepted among them). This assumes Bento lists the lowest
 // failing indexes; an answer that contradicts it (consistentListing) marks
-// nothing unlisted as delivered: those events are all sent again.
+// nothing unlisted as delivered: those events are all sent again. A named
+// merged event is un-merged (coalesce_unmerge.go): its parts are sent
+// again, and so is what followed it for its subscriber.
 func (s *Sender) settleListed(ctx context.Context, batch []*entry, res result, attempts int) error {
 	reasons, last := res.answer.listed(len(batch))
 	known := len(batch)
@@ -206,14 +208,17 @@ func (s *Sender) settleListed(ctx context.Context, batch []*entry, res result, a
 	trusted := consistentListing(res, known-len(reasons))
 	r := s.receipt()
 	var again []*entry
+	var un unmerged
 	for i, e := range batch {
 		reason, bad := reasons[i]
 		switch {
+		case bad && e.parts != nil:
+			again = un.add(again, e)
 		case bad:
 			if err := s.reject(ctx, e, res, attempts, "bento rejected the event: "+reason); err != nil {
 				return err
 			}
-		case trusted && i < known:
+		case trusted && i < known && !un.follows(e):
 			s.delivered(e, r)
 		default:
 			again = append(again, e)
@@ -222,8 +227,8 @@ func (s *Sender) settleListed(ctx context.Context, batch []*entry, res result, a
 	if len(again) == 0 {
 		return nil
 	}
-	s.metrics.resent.Add(float64(len(again)))
-	return s.deliver(ctx, again, false, attempts)
+	s.metrics.resent.Add(float64(len(again) - un.parts))
+	return s.deliverApart(ctx, again, attempts)
 }
 
 // consistentListing reports whether an answer's unlisted events up to its
@@ -266,20 +271,14 @@ func (s *Sender) delivered(e *entry, r receipt) {
 	s.settleWith(e.parts[last], d)
 }
 
-// reject dead-letters an entry Bento refused; a merged entry's parts each
-// become a dead letter of their own (own position, own wire form, so a
-// replay sends them one by one), with Bento's reason.
+// reject dead-letters an entry Bento refused on its own. A merged entry is
+// un-merged instead (coalesce_unmerge.go): merging never widens a
+// rejection.
 func (s *Sender) reject(ctx context.Context, e *entry, res result, attempts int, reason string) error {
-	if e.parts == nil {
-		return s.deadLetter(ctx, e, rejected(e, res, attempts, reason))
+	if e.parts != nil {
+		return s.unmerge(ctx, e, attempts)
 	}
-	reason = mergedReason(reason, len(e.parts))
-	for _, p := range e.parts {
-		if err := s.deadLetter(ctx, p, rejected(p, res, attempts, reason)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.deadLetter(ctx, e, rejected(e, res, attempts, reason))
 }
 
 // settle marks an entry done (delivered or durably dead-lettered) and
