@@ -48,7 +48,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}))
 	m.resent = promreg.Must(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "cdc_bento_resent_events_total",
-		Help: "Events sent again after an answer that may have accepted them (failed events not named): each may arrive twice.",
+		Help: "Events sent again after an answer that may have accepted them (failed events not named, or a later event of a subscriber whose merged update was rejected): each may arrive twice.",
 	}))
 	m.unconfirmed = promreg.Must(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "cdc_bento_webhook_failed_events_total",
