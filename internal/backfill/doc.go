@@ -26,8 +26,10 @@
 //     never holds back vacuum.
 //  4. Values are decoded from the text format with pgvalue.Decoder
 //     under pgvalue.SessionSettings and the column types the
-//     replication stream reports (pg_attribute), so a rule sees the same
-//     values for a row whether it came from the WAL or from here.
+//     replication stream reports (pg_attribute), a domain resolved to its
+//     base type as the stream resolves it (replication.BaseTypes), so a
+//     rule sees the same values for a row whether it came from the WAL or
+//     from here.
 //  5. A change's CommitTime is the time the chunk was read: a rule's date
 //     expression (e.g. coalesce(new.paid_at, committed)) gives the
 //     historical date; a rule without one is dated when the backfill runs.

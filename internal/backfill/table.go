@@ -26,13 +26,11 @@ type table struct {
 
 type column struct {
 	name string
-	oid  uint32 // pg_attribute.atttypid: the type the stream reports
+	oid  uint32 // pg_attribute.atttypid, a domain's base type: the type the stream decodes
 }
 
 // querier is the part of a pool, connection or transaction we use.
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
+type querier = replication.Querier
 
 // columnsSQL lists the columns pgoutput sends: not dropped, not generated.
 const columnsSQL = `
@@ -75,7 +73,29 @@ func describeTable(ctx context.Context, q querier, name string) (*table, error) 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("describe table %s: %w", t.name, err)
 	}
+	if err := t.resolveDomains(ctx, q); err != nil {
+		return nil, err
+	}
 	return t, t.setKey(keyPos)
+}
+
+// resolveDomains gives each domain column its base type, as the stream's
+// decoder does with a Relation message, so a backfilled row decodes like
+// a streamed one (pg_attribute names the domain, which pgvalue does not
+// know).
+func (t *table) resolveDomains(ctx context.Context, q querier) error {
+	oids := make([]uint32, len(t.cols))
+	for i, c := range t.cols {
+		oids[i] = c.oid
+	}
+	base, err := replication.BaseTypes(ctx, q, oids)
+	if err != nil {
+		return fmt.Errorf("describe table %s: %w", t.name, err)
+	}
+	for i := range t.cols {
+		t.cols[i].oid = base[i]
+	}
+	return nil
 }
 
 func (t *table) setKey(keyPos map[int]int) error {

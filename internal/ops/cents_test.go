@@ -46,3 +46,40 @@ func TestCheckCentsAgainstLiveColumnTypes(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, findingsText(all), text, "check reports the same")
 }
+
+// TestCheckDomainColumns: a domain column decodes as its base type, so
+// check judges cents() by the base type (through a domain over a domain),
+// and rules over domain columns otherwise pass check, for a role that may
+// only read the table (pg_type is readable by every role).
+func TestCheckDomainColumns(t *testing.T) {
+	db := pgtest.NewDB(t)
+	db.Exec(t, `CREATE DOMAIN price AS double precision; CREATE DOMAIN amount AS numeric(12,2);
+		CREATE DOMAIN points AS bigint; CREATE DOMAIN bonus AS points; CREATE DOMAIN stamp AS timestamptz;
+		CREATE TABLE loyalty (id bigint PRIMARY KEY, email text, shelf price, total amount, extra bonus, seen stamp)`)
+	role, dsn := limitedRole(t, db)
+	db.Exec(t, `GRANT SELECT ON loyalty TO `+role)
+	rule := `
+  - name: earned
+    table: loyalty
+    on: [insert]
+    event:
+      type: earned
+      email: "= new.email"
+      date: "= new.seen"
+      details:
+        total: "= cents(new.total)"
+        extra: "= new.extra + 1"
+`
+	fs, err := ops.CheckRules(context.Background(), configWithRules(t, dsn, rule))
+	require.NoError(t, err)
+	require.Empty(t, fs, findingsText(fs))
+
+	fs, err = ops.CheckRules(context.Background(), configWithRules(t, dsn, rule+`        shelf: "= cents(new.shelf)"
+        bonus: "= cents(new.extra)"
+`))
+	require.NoError(t, err)
+	text := findingsText(fs)
+	require.Len(t, fs, 2, text)
+	require.Contains(t, text, `cents(shelf) over double precision column public.loyalty.shelf: every row fails`)
+	require.Contains(t, text, `cents(extra) over bigint column public.loyalty.extra: cents() multiplies by 100`)
+}

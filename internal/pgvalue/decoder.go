@@ -61,8 +61,10 @@ func (d Decoder) Value(oid uint32, data []byte) any {
 }
 
 // decode returns the typed value of data, a non-NULL text-format value of
-// type oid. Types pgx does not know (enums, domains over text, citext,
-// extensions) come back as their text.
+// type oid. Types pgx does not know (enums, citext, arrays of domains,
+// extensions) come back as their text. A domain's own OID is one of them:
+// callers pass a domain column's base type (replication.BaseTypes), as a
+// lookup's RowDescription does.
 func (d Decoder) decode(oid uint32, data []byte) (any, error) {
 	switch oid {
 	case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID, pgtype.OIDOID:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -281,4 +282,48 @@ func relationLineage(ctx context.Context, q Querier, relID uint32) ([]uint32, er
 		return nil, fmt.Errorf("read partition ancestors: %w", err)
 	}
 	return append([]uint32{relID}, ancestors...), nil
+}
+
+// firstUserTypeOID bounds the types Postgres bootstraps (FirstGenbkiObjectId
+// in access/transam.h): none of them is a domain, so a relation whose
+// columns all have types below it costs no catalog read.
+const firstUserTypeOID = 10000
+
+// BaseTypes returns oids with each domain replaced by the type it is a
+// domain of, following domains over domains down to a type that is none
+// (which may be an array: a domain over int8[] becomes int8[]). Other
+// types, and domains dropped since, are kept. A lookup's RowDescription
+// already names the base type (Postgres sends it for a domain column),
+// while pgoutput's Relation message and pg_attribute name the domain: the
+// stream and a backfill resolve their columns through this, once per
+// relation, so all three decode a value alike. An array of a domain is a
+// type of its own, not a domain: it is kept, as in a lookup. pg_type is
+// readable by every role.
+func BaseTypes(ctx context.Context, q Querier, oids []uint32) ([]uint32, error) {
+	out := slices.Clone(oids)
+	if !slices.ContainsFunc(oids, func(oid uint32) bool { return oid >= firstUserTypeOID }) {
+		return out, nil
+	}
+	rows, err := q.Query(ctx, `
+		WITH RECURSIVE chain(domain, base) AS (
+			SELECT t.oid, t.typbasetype FROM pg_type t WHERE t.oid = ANY($1::oid[]) AND t.typtype = 'd'
+			UNION ALL
+			SELECT c.domain, t.typbasetype FROM chain c JOIN pg_type t ON t.oid = c.base AND t.typtype = 'd')
+		SELECT c.domain, c.base FROM chain c JOIN pg_type t ON t.oid = c.base AND t.typtype <> 'd'`, oids)
+	if err != nil {
+		return nil, fmt.Errorf("read domain base types: %w", err)
+	}
+	var domain, base uint32
+	_, err = pgx.ForEachRow(rows, []any{&domain, &base}, func() error {
+		for i, oid := range oids {
+			if oid == domain {
+				out[i] = base
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read domain base types: %w", err)
+	}
+	return out, nil
 }

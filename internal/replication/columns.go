@@ -12,7 +12,8 @@ type TableColumn struct {
 	// rule that reads one while streaming fails on every row (issue 10.2).
 	Generated bool
 	// Type as format_type writes it ("integer", "double precision",
-	// "numeric(12,2)").
+	// "numeric(12,2)"); for a domain, its base type's (through domains over
+	// domains), which is what the column's values decode as (BaseTypes).
 	Type string
 }
 
@@ -21,10 +22,16 @@ type TableColumn struct {
 // exist are absent from the map.
 func TableColumns(ctx context.Context, q Querier, tables []string) (map[string][]TableColumn, error) {
 	rows, err := q.Query(ctx, `
-		SELECT n.nspname || '.' || c.relname, a.attname, a.attgenerated <> '', format_type(a.atttypid, a.atttypmod)
+		SELECT n.nspname || '.' || c.relname, a.attname, a.attgenerated <> '', format_type(b.typ, b.mod)
 		FROM pg_attribute a
 		JOIN pg_class c ON c.oid = a.attrelid
 		JOIN pg_namespace n ON n.oid = c.relnamespace
+		CROSS JOIN LATERAL (
+			WITH RECURSIVE chain(typ, mod) AS (
+				SELECT a.atttypid, a.atttypmod
+				UNION ALL
+				SELECT t.typbasetype, t.typtypmod FROM chain JOIN pg_type t ON t.oid = chain.typ AND t.typtype = 'd')
+			SELECT chain.typ, chain.mod FROM chain JOIN pg_type t ON t.oid = chain.typ AND t.typtype <> 'd') b
 		WHERE n.nspname || '.' || c.relname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
 		ORDER BY 1, a.attnum`, tables)
 	if err != nil {

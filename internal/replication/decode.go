@@ -48,6 +48,9 @@ type decoder struct {
 	// publish_via_partition_root, PG15's pgoutput also sends one for the
 	// partition while its changes arrive under the root's.
 	identify func(relID uint32, table string) (string, func(), error)
+	// baseTypes, when set, returns a relation's column types with each
+	// domain replaced by its base type (Reader.baseTypes, see domains.go).
+	baseTypes func(table string, oids []uint32) ([]uint32, error)
 }
 
 func newDecoder() *decoder {
@@ -113,6 +116,9 @@ func (d *decoder) apply(msg pglogrepl.Message) (*stream.Change, error) {
 		return d.commit(m)
 	case *pglogrepl.RelationMessage:
 		rel := newRelation(m)
+		if err := d.resolveDomains(rel); err != nil {
+			return nil, err
+		}
 		if d.identify != nil {
 			table, note, err := d.identify(m.RelationID, rel.table)
 			if err != nil {

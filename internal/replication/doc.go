@@ -7,7 +7,7 @@
 // cache, reconnecting, the checkpoint (every save of it, the table, and what
 // the server is told), and the catalog questions about the source database
 // (catalog.go: slot state, publication membership, live columns, replica
-// identity, the syncer's schema) with the quoting of table names
+// identity, the syncer's schema, domains' base types: domains.go) with the quoting of table names
 // (tables.go), and following the watched tables by relation OID when
 // pgoutput names them otherwise: partitions, renamed tables (identity.go).
 // It does not own rules, delivery, the schema migrations,

@@ -50,6 +50,7 @@ func (r *Reader) session(ctx context.Context, out chan<- stream.Change, resume r
 	defer s.end(ctx)
 	s.dec.primaryKey = func(relID uint32) []string { return primaryKey(ctx, r.store.pool, relID) }
 	s.dec.identify = func(relID uint32, table string) (string, func(), error) { return r.identify(ctx, relID, table) }
+	s.dec.baseTypes = func(table string, oids []uint32) ([]uint32, error) { return r.baseTypes(ctx, table, oids) }
 	if err := r.resolveIdentity(ctx); err != nil {
 		return false, err
 	}

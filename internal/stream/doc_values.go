@@ -17,3 +17,5 @@ package stream
 //	NULL                             nil
 //	unchanged TOAST, unknown         Unchanged
 //	a legal value Go cannot hold     Unrepresentable (Reason says why)
+//	a domain                         as its base type (arrays of domains:
+//	                                 string)
