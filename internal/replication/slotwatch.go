@@ -3,6 +3,7 @@ package replication
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 )
 
@@ -35,8 +36,8 @@ func (r *Reader) slotWatchLoop(ctx context.Context) {
 
 // refreshSlotMetrics sets the lag, retained WAL, wal_status, active and
 // oldest-unacknowledged gauges. A failed read leaves the byte gauges as they
-// were and sets wal_status to unknown; a missing slot is inactive and
-// retains nothing.
+// were and sets wal_status to unknown; a missing slot is inactive, retains
+// nothing and has no lag (NaN).
 func (r *Reader) refreshSlotMetrics(ctx context.Context) {
 	m := r.metrics
 	m.oldestUnacked.Set(r.unacked.age(r.now()).Seconds())
@@ -48,6 +49,7 @@ func (r *Reader) refreshSlotMetrics(ctx context.Context) {
 		if errors.Is(err, errSlotMissing) {
 			m.active.Set(0)
 			m.retained.Set(0)
+			m.lag.Set(math.NaN()) // no slot, no confirmed position to be behind
 		}
 		return
 	}

@@ -29,6 +29,7 @@ func TestSlotGaugesOnMissingSlotAndAfterTheWatch(t *testing.T) {
 	require.Equal(t, 0.0, value("cdc_replication_slot_active"), "a missing slot is not active")
 	require.Equal(t, 0.0, value("cdc_replication_retained_wal_bytes"), "a missing slot retains nothing")
 	require.Equal(t, -1.0, value("cdc_replication_slot_wal_status"))
+	require.True(t, math.IsNaN(value("cdc_replication_lag_bytes")), "no slot, no lag to report")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
