@@ -22,9 +22,10 @@ import (
 // through compare instead: two numbers of any of these kinds compare by
 // value, exactly; anything else compares as expr would.
 
-// comparisons maps each comparison operator to its function's name.
+// comparisons maps each comparison operator to its function's name; `in`
+// (and so `not in`, its negation) compares each element with ==.
 var comparisons = map[string]string{
-	"==": "__eq", "!=": "__ne", "<": "__lt", "<=": "__le", ">": "__gt", ">=": "__ge",
+	"==": "__eq", "!=": "__ne", "<": "__lt", "<=": "__le", ">": "__gt", ">=": "__ge", "in": "__in",
 }
 
 // compareOptions registers the functions the patch calls. The patch
@@ -35,10 +36,27 @@ var comparisons = map[string]string{
 func compareOptions() []expr.Option {
 	var opts []expr.Option
 	for op, name := range comparisons {
-		opts = append(opts, expr.Function(name, func(p ...any) (any, error) { return compare(op, p[0], p[1]), nil },
-			new(func(any, any) bool)))
+		f := func(p ...any) (any, error) { return compare(op, p[0], p[1]), nil }
+		if op == "in" {
+			f = func(p ...any) (any, error) { return in(p[0], p[1]), nil }
+		}
+		opts = append(opts, expr.Function(name, f, new(func(any, any) bool)))
 	}
 	return opts
+}
+
+// in is x in coll: an element of a list equal to x by compare's ==, else
+// as expr decides (a key of a map, a substring).
+func in(x, coll any) bool {
+	if list, ok := coll.([]any); ok {
+		for _, el := range list {
+			if compare("==", x, el) {
+				return true
+			}
+		}
+		return false
+	}
+	return runtime.In(x, coll)
 }
 
 // comparePatch rewrites a comparison with an operand of unknown type into
@@ -67,11 +85,16 @@ func unknown(n ast.Node) bool {
 // compares (which fails the row for an ordering it cannot make, such as a
 // string against a number).
 func compare(op string, a, b any) bool {
+	if x, ok := a.(int64); ok { // the common case, without big.Rat
+		if y, ok := b.(int64); ok {
+			return ordered(op, cmpInt(x, y))
+		}
+		if y, ok := b.(int); ok {
+			return ordered(op, cmpInt(x, int64(y)))
+		}
+	}
 	if x, ok := number(a); ok {
 		if y, ok := number(b); ok {
-			if x.nan || y.nan {
-				return op == "!=" // as for floats: NaN equals nothing and orders against nothing
-			}
 			return ordered(op, x.cmp(y))
 		}
 	}
@@ -107,6 +130,16 @@ func ordered(op string, c int) bool {
 	return c >= 0
 }
 
+func cmpInt(x, y int64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
 // num is a number compared exactly: a rational, or an infinity (inf is
 // -1 or +1), or NaN.
 type num struct {
@@ -115,11 +148,24 @@ type num struct {
 	nan bool
 }
 
+// cmp orders as Postgres orders numeric and float values: NaN equals NaN
+// and is greater than every other value (so an unchanged NaN is not a
+// change), then the infinities, then the rationals.
 func (x num) cmp(y num) int {
-	if x.inf != 0 || y.inf != 0 {
+	switch {
+	case x.nan || y.nan:
+		return b2i(x.nan) - b2i(y.nan)
+	case x.inf != 0 || y.inf != 0:
 		return x.inf - y.inf // equal infinities are equal; a finite value has inf 0
 	}
 	return x.r.Cmp(y.r)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // number reads v as a number if it is one of the kinds rules see.

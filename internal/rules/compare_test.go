@@ -49,9 +49,16 @@ func TestComparisonsOfNumbersAreByValue(t *testing.T) {
 		{`new.big > new.total`, true},
 		{`new.ratio < new.total`, true},
 		{`new.qty == 3`, true},
-		{`new.nan == new.nan`, false},
+		{`new.nan == new.nan`, true}, // as in Postgres: an unchanged NaN is not a change
+		{`new.nan != new.nan`, false},
 		{`new.nan != 1`, true},
+		{`new.nan > new.inf`, true}, // NaN sorts above everything, as in Postgres
 		{`new.fnan < 1`, false},
+		{`new.zero in [0, 1]`, true},
+		{`new.tier in [2, 1]`, true},
+		{`new.tier not in [2, 3]`, true},
+		{`new.status in ["paid", "shipped"]`, true},
+		{`new.qty in [1, 2]`, false},
 		{`new.inf > new.big`, true},
 		{`new.finf < 0`, true},
 		{`new.inf == new.inf`, true},
