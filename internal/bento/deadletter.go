@@ -96,18 +96,19 @@ func (s *DeadLetterStore) put(ctx context.Context, d DeadLetter, wrap bool) erro
 }
 
 // putUnpositioned is the insert for a dead letter with no stream position
-// (a first-start backfill's, a reconcile repair's). The unique index cannot
-// tell two of them apart (NULLs never conflict), so the row is written only
-// while no position-less dead letter of the same kind, rule and row waits:
-// a retried write whose first answer was lost, or the same row failing
-// again in a later backfill, is stored once and replayed once. A replayed
-// or discarded dead letter is deleted, so a later failure is stored again.
+// (a first-start backfill's, a reconcile repair's): one row per kind, rule
+// and row while it waits (the partial unique index of migration 8), holding
+// the newest failure. A retried write whose first answer was lost, or the
+// same row failing again in a later backfill, replaces the content instead
+// of adding a row that a replay would send a second time. A replayed or
+// discarded dead letter is deleted, so a later failure is a new row.
 func (s *DeadLetterStore) putUnpositioned() string {
 	return `INSERT INTO ` + s.table + ` (kind, rule, table_name, row_key, reason, status, response, attempts,
 		commit_lsn, change_index, event_sub, source, event, change)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::pg_lsn, $10, $11, $12, $13::jsonb, $14::jsonb
-		WHERE NOT EXISTS (SELECT 1 FROM ` + s.table + ` WHERE kind = $1 AND rule = $2 AND table_name = $3
-			AND md5(row_key) = md5($4) AND commit_lsn IS NULL)`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::pg_lsn, $10, $11, $12, $13::jsonb, $14::jsonb)
+		ON CONFLICT (kind, rule, table_name, md5(row_key)) WHERE commit_lsn IS NULL DO UPDATE SET
+			reason = EXCLUDED.reason, status = EXCLUDED.status, response = EXCLUDED.response,
+			attempts = EXCLUDED.attempts, source = EXCLUDED.source, event = EXCLUDED.event, change = EXCLUDED.change`
 }
 
 // List returns dead letters in stream order (position, then id).

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/bento"
@@ -237,10 +239,11 @@ func TestDeadLetterPutIsIdempotent(t *testing.T) {
 }
 
 // A dead letter without a stream position (a first-start backfill's, a
-// reconcile repair's) is stored once per row while it waits, although the
-// unique index cannot compare NULL positions: a retried write or the same
-// row failing in a later backfill must not be replayed twice. Once it is
-// gone (replayed or discarded), the row's next failure is stored again.
+// reconcile repair's) is stored once per row while it waits, although
+// dead_letters_once cannot compare NULL positions, and holds the newest
+// failure: a retried write or the same row failing in a later backfill must
+// not be replayed twice, nor with stale content. Once it is gone (replayed
+// or discarded), the row's next failure is stored again.
 func TestUnpositionedDeadLetterIsStoredOncePerRow(t *testing.T) {
 	store := newStore(t)
 	ctx := context.Background()
@@ -258,11 +261,29 @@ func TestUnpositionedDeadLetterIsStoredOncePerRow(t *testing.T) {
 	list, err := store.List(ctx, bento.ListOptions{})
 	require.NoError(t, err)
 	require.Len(t, list, 3, "one per (kind, rule, row)")
-	require.Equal(t, "backfill: email is NULL", list[0].Reason, "the first failure is kept")
+	require.Equal(t, "backfill: email is NULL (a later run)", list[0].Reason, "the newest failure is kept")
 
 	require.NoError(t, store.Delete(ctx, list[0].ID))
-	require.NoError(t, store.Put(ctx, again))
+	require.NoError(t, store.Put(ctx, d))
 	n, err := store.Count(ctx)
 	require.NoError(t, err)
 	require.Equal(t, int64(3), n, "stored again once the first was gone")
+}
+
+// Writes of the same position-less failure that interleave (a retry on
+// another connection while the first write is still running) store one row.
+func TestUnpositionedDeadLetterConcurrentWritesStoreOne(t *testing.T) {
+	store := newStore(t)
+	ctx := context.Background()
+	for row := range 30 {
+		d := bento.DeadLetter{Kind: bento.KindRule, Rule: "r", Table: "public.orders", Key: "id=" + strconv.Itoa(row), Reason: "x"}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() { assert.NoError(t, store.Put(ctx, d)) })
+		}
+		wg.Wait()
+	}
+	n, err := store.Count(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(30), n)
 }
