@@ -4,25 +4,15 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jackc/tern/v2/migrate"
 	"github.com/stretchr/testify/require"
-
-	"github.com/pgbento/cdc/migrations"
 )
 
 // Migration 8 keeps the newest of position-less dead letters that are the
 // same failure (kind, rule, row) and leaves positioned ones and other rows
 // alone; afterwards the database refuses a second such row.
 func TestDeadLettersUnpositionedKeepsTheNewest(t *testing.T) {
-	db, conn := connect(t)
+	db, conn, m := migratedTo(t, 7)
 	ctx := context.Background()
-	_, err := conn.Exec(ctx, `CREATE SCHEMA cdc`)
-	require.NoError(t, err)
-	m, err := migrate.NewMigrator(ctx, conn, "cdc.schema_version")
-	require.NoError(t, err)
-	m.Data["schema"] = "cdc"
-	require.NoError(t, m.LoadMigrations(migrations.Files))
-	require.NoError(t, m.MigrateTo(ctx, 7))
 	db.Exec(t, `INSERT INTO cdc.dead_letters (kind, rule, table_name, row_key, reason, commit_lsn, change_index, event_sub) VALUES
 		('rule', 'r', 'public.orders', 'id=1', 'old', NULL, 0, 0),
 		('rule', 'r', 'public.orders', 'id=1', 'new', NULL, 0, 0),

@@ -5,26 +5,17 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/tern/v2/migrate"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/ledger"
-	"github.com/pgbento/cdc/migrations"
 )
 
 // Migration 7 turns the old one-row-per-event ledger into batches, one per
 // request, and the view reads every old row back unchanged, in the order
 // `cdc log` shows them.
 func TestLedgerBatchesConvertOldRows(t *testing.T) {
-	db, conn := connect(t)
+	db, conn, m := migratedTo(t, 6)
 	ctx := context.Background()
-	_, err := conn.Exec(ctx, `CREATE SCHEMA cdc`)
-	require.NoError(t, err)
-	m, err := migrate.NewMigrator(ctx, conn, "cdc.schema_version")
-	require.NoError(t, err)
-	m.Data["schema"] = "cdc"
-	require.NoError(t, m.LoadMigrations(migrations.Files))
-	require.NoError(t, m.MigrateTo(ctx, 6))
 
 	db.Exec(t, `INSERT INTO cdc.ledger (accepted_at, event_at, origin, request_id, rule, event_type, email, table_name,
 			row_key, unique_key, amount, currency, adjusts, commit_lsn, change_index, event_sub) VALUES

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/tern/v2/migrate"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/pgtest"
@@ -22,6 +23,22 @@ func connect(t *testing.T) (*pgtest.DB, *pgx.Conn) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close(context.Background()) })
 	return db, conn
+}
+
+// migratedTo is a database whose schema cdc is at version: the migrator to
+// run the rest with, after the test wrote rows of that version.
+func migratedTo(t *testing.T, version int32) (*pgtest.DB, *pgx.Conn, *migrate.Migrator) {
+	t.Helper()
+	db, conn := connect(t)
+	ctx := context.Background()
+	_, err := conn.Exec(ctx, `CREATE SCHEMA cdc`)
+	require.NoError(t, err)
+	m, err := migrate.NewMigrator(ctx, conn, "cdc.schema_version")
+	require.NoError(t, err)
+	m.Data["schema"] = "cdc"
+	require.NoError(t, m.LoadMigrations(migrations.Files))
+	require.NoError(t, m.MigrateTo(ctx, version))
+	return db, conn, m
 }
 
 func TestApplyIsIdempotent(t *testing.T) {
