@@ -137,6 +137,9 @@ func TestChanged(t *testing.T) {
 		{"bytes same", rowChange(stream.OpUpdate, stream.Row{"a": []byte("x")}, stream.Row{"a": []byte("x")}), false, ""},
 		{"json differs", rowChange(stream.OpUpdate, stream.Row{"a": map[string]any{"k": 1}}, stream.Row{"a": map[string]any{"k": 2}}), true, ""},
 		{"numeric same", rowChange(stream.OpUpdate, stream.Row{"a": stream.Numeric("1.50")}, stream.Row{"a": stream.Numeric("1.50")}), false, ""},
+		{"numeric same value, other scale", rowChange(stream.OpUpdate, stream.Row{"a": stream.Numeric("1.5")}, stream.Row{"a": stream.Numeric("1.50")}), false, ""},
+		{"numeric differs", rowChange(stream.OpUpdate, stream.Row{"a": stream.Numeric("1.51")}, stream.Row{"a": stream.Numeric("1.50")}), true, ""},
+		{"NaN unchanged", rowChange(stream.OpUpdate, stream.Row{"a": stream.Numeric("NaN")}, stream.Row{"a": stream.Numeric("NaN")}), false, ""},
 		{"no old row", rowChange(stream.OpUpdate, stream.Row{"a": 1}, nil), false, "server sent no old value"},
 		{"key-only old row", &stream.Change{Op: stream.OpUpdate, Table: "public.t", New: stream.Row{"a": 1, "id": 1}, Old: stream.Row{"id": 1}, OldIsKey: true}, false, "REPLICA IDENTITY FULL on public.t"},
 	}
