@@ -3,8 +3,8 @@ package ledger
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
 
+	"github.com/pgbento/cdc/internal/pgtext"
 	"github.com/pgbento/cdc/internal/stream"
 )
 
@@ -71,42 +71,22 @@ func appendTime(b []byte, t time.Time) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string holding what pgtext.Safe(s)
-// holds: each run of invalid UTF-8 becomes one U+FFFD and NUL the four
-// characters `\x00` (JSON's \u0000 is refused as text). It escapes exactly
-// as Postgres' to_json does (escape_json: \b \f \n \r \t, other control
-// characters as \u00xx, quote and backslash), so that a lookup can find a
-// value in the stored text by its to_json form (query.go). So a batch is
-// never refused for its content (it rides in the checkpoint's
-// transaction, R2).
+// appendString appends s as a JSON string holding pgtext.Safe(s) (valid
+// UTF-8, NUL as the four characters `\x00`: JSON's \u0000 is refused as
+// text), so a batch is never refused for its content (it rides in the
+// checkpoint's transaction, R2). It escapes exactly as Postgres' to_json
+// does (escape_json: \b \f \n \r \t, other control characters as
+// \u00xx, quote and backslash), so that a lookup can find a value in the
+// stored text by its to_json form (query.go).
 func appendString(b []byte, s string) []byte {
+	s = pgtext.Safe(s) // s itself, without a copy, when it is already safe
 	b = append(b, '"')
-	start, invalid := 0, false // s[start:i] is still to copy
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, s[start:i]...)
-				if !invalid {
-					b = append(b, "\uFFFD"...)
-				}
-				i++
-				start, invalid = i, true
-				continue
-			}
-			i += size
-			invalid = false
-			continue
+	start := 0 // s[start:i] is still to copy
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			b = appendEscape(append(b, s[start:i]...), c)
+			start = i + 1
 		}
-		invalid = false
-		if c >= 0x20 && c != '"' && c != '\\' {
-			i++
-			continue
-		}
-		b = appendEscape(append(b, s[start:i]...), c)
-		i++
-		start = i
 	}
 	return append(append(b, s[start:]...), '"')
 }
@@ -115,8 +95,6 @@ func appendString(b []byte, s string) []byte {
 // writes it.
 func appendEscape(b []byte, c byte) []byte {
 	switch c {
-	case 0:
-		return append(b, `\\x00`...)
 	case '"', '\\':
 		return append(b, '\\', c)
 	case '\b':
