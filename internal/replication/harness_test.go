@@ -113,6 +113,7 @@ func (h *harness) next() stream.Change {
 		h.reader.Release(&ch)
 		return ch
 	case err := <-h.done:
+		h.done <- err // for stop, which waits for it
 		h.t.Fatalf("reader stopped: %v", err)
 	case <-time.After(20 * time.Second):
 		h.t.Fatal("no change within 20s")
