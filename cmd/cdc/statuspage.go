@@ -29,7 +29,7 @@ func newStatusPage(ctx context.Context, cfg *config.Config, reg *prometheus.Regi
 		return nil, nil, errors.New("status page: invalid connection string")
 	}
 	page := statuspage.New(statuspage.Deps{Pool: pool, Config: cfg, Gatherer: reg, Ready: s.Ready,
-		Halted: s.DeliveryHalted, Delivery: s.Delivery, Registry: reg, Version: version, Logger: log})
+		OldestUnacked: s.OldestUnacked, Halted: s.DeliveryHalted, Delivery: s.Delivery, Registry: reg, Version: version, Logger: log})
 	sampleCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { page.Run(sampleCtx) })

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -15,7 +16,14 @@ import (
 type Readiness struct {
 	Ready  bool   `json:"ready"`
 	Reason string `json:"reason"` // the answer's text; "no answer: ..." when no syncer answered
+	// OldestUnackedSeconds is the syncer's cdc_replication_oldest_unacked_seconds
+	// (the OldestUnackedHeader of its answer; 0 without one).
+	OldestUnackedSeconds float64 `json:"oldest_unacked_seconds"`
 }
+
+// OldestUnackedHeader is the header of /readyz's answer that carries the
+// age of the oldest change the syncer waits to have acknowledged.
+const OldestUnackedHeader = "Cdc-Oldest-Unacked-Seconds"
 
 // readyTimeout bounds asking the syncer.
 const readyTimeout = 2 * time.Second
@@ -42,5 +50,6 @@ func ReadReady(ctx context.Context, addr string) Readiness {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	return Readiness{Ready: resp.StatusCode == http.StatusOK, Reason: strings.TrimSpace(string(body))}
+	oldest, _ := strconv.ParseFloat(resp.Header.Get(OldestUnackedHeader), 64) // a syncer without the header: 0
+	return Readiness{Ready: resp.StatusCode == http.StatusOK, Reason: strings.TrimSpace(string(body)), OldestUnackedSeconds: oldest}
 }

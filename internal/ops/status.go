@@ -19,8 +19,9 @@ type Status struct {
 	Slot *replication.SlotState `json:"slot"`
 	// LagSeconds is the server's flush lag for the active reader (0 when
 	// the server reports none: the reader confirmed everything it was sent,
-	// an idle caught-up syncer), or the age of the checkpoint when the slot
-	// is behind and nobody reads it.
+	// an idle caught-up syncer), raised to the running syncer's age of its
+	// oldest unacknowledged change (RaiseLag), or the age of the checkpoint
+	// when the slot is behind and nobody reads it.
 	LagSeconds  float64                  `json:"lag_seconds"`
 	Checkpoint  *Checkpoint              `json:"checkpoint"`
 	DeadLetters int64                    `json:"dead_letters"`
@@ -63,6 +64,7 @@ func ReadStatus(ctx context.Context, cfg *config.Config) (*Status, error) {
 	}
 	r := ReadReady(ctx, cfg.HTTP.Addr)
 	st.Syncer = &r
+	st.RaiseLag(r.OldestUnackedSeconds)
 	return st, nil
 }
 
@@ -101,6 +103,18 @@ func readCheckpoint(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config)
 	p := stored.Position
 	return &Checkpoint{CommitLSN: p.CommitLSN.String(), EndLSN: p.EndLSN.String(), Index: p.Index, Sub: p.Sub,
 		UpdatedAt: stored.UpdatedAt}, nil
+}
+
+// RaiseLag makes LagSeconds, while a reader is active, at least the running
+// syncer's age of the oldest change it waits to have acknowledged. The
+// server measures its flush lag only when the reader confirms something
+// new: while the syncer confirms nothing (a lookup holds the stream, Bento
+// is down), that lag keeps its last, small value and alone would show a
+// stuck syncer as caught up.
+func (st *Status) RaiseLag(oldestUnackedSeconds float64) {
+	if st.Slot != nil && st.Slot.Active {
+		st.LagSeconds = max(st.LagSeconds, oldestUnackedSeconds)
+	}
 }
 
 // lagSeconds is the active reader's flush lag as the server measures it;

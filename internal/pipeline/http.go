@@ -2,13 +2,18 @@ package pipeline
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/pgbento/cdc/internal/ops"
 )
 
 // Handler serves /metrics from gatherer, /healthz (the process is alive)
-// and /readyz (leader, streaming, no halting Bento error).
+// and /readyz (leader, streaming, no halting Bento error; the header
+// ops.OldestUnackedHeader carries the age of the oldest change waiting for
+// Bento, for cdc status's lag).
 func Handler(gatherer prometheus.Gatherer, s *Syncer) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
@@ -17,6 +22,7 @@ func Handler(gatherer prometheus.Gatherer, s *Syncer) http.Handler {
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		ok, why := s.Ready()
+		w.Header().Set(ops.OldestUnackedHeader, strconv.FormatFloat(s.OldestUnacked().Seconds(), 'f', 3, 64))
 		if !ok {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}

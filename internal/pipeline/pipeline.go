@@ -235,6 +235,18 @@ func (s *Syncer) setWaiting() {
 	s.mu.Unlock()
 }
 
+// OldestUnacked is the reader's age of the oldest change waiting for its
+// acknowledgement (0 before it streams).
+func (s *Syncer) OldestUnacked() time.Duration {
+	s.mu.Lock()
+	reader := s.reader
+	s.mu.Unlock()
+	if reader == nil {
+		return 0
+	}
+	return reader.OldestUnacked()
+}
+
 // Ready reports whether the syncer is replicating, Bento is reachable and
 // no halting error is in force; reason says why not.
 func (s *Syncer) Ready() (bool, string) {

@@ -43,6 +43,11 @@ func (u *unacked) acked(pos stream.Position) {
 	u.txs = u.txs[i:]
 }
 
+// OldestUnacked is how long ago the oldest transaction handed to the
+// delivery side and not yet acknowledged committed (0: none waits), the
+// value of cdc_replication_oldest_unacked_seconds at this moment.
+func (r *Reader) OldestUnacked() time.Duration { return r.unacked.age(r.now()) }
+
 // age is how long ago the oldest unacknowledged transaction committed, 0
 // when everything handed over is acknowledged.
 func (u *unacked) age(now time.Time) time.Duration {

@@ -41,6 +41,9 @@ type Deps struct {
 	Gatherer prometheus.Gatherer
 	// Ready is the syncer's readiness and the reason when not ready.
 	Ready func() (bool, string)
+	// OldestUnacked is the age of the oldest change waiting for its
+	// acknowledgement; it raises the lag the page shows (ops.Status.RaiseLag).
+	OldestUnacked func() time.Duration
 	// Halted reports whether delivery is stopped on a halting Bento answer.
 	Halted func() bool
 	// Delivery reports whether delivery is retrying or halted, since when
@@ -178,6 +181,9 @@ func (p *Page) collect(ctx context.Context) view {
 	var err error
 	v.Status, err = p.status(ctx)
 	fail(err)
+	if v.Status != nil && p.d.OldestUnacked != nil {
+		v.Status.RaiseLag(p.d.OldestUnacked().Seconds())
+	}
 	if v.Status != nil && v.Status.Checkpoint != nil {
 		v.CheckpointAge = now.Sub(v.Status.Checkpoint.UpdatedAt).Round(time.Second)
 	}
