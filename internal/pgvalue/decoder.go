@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -75,9 +76,14 @@ func (d Decoder) decode(oid uint32, data []byte) (any, error) {
 		return decodeNumeric(data)
 	case pgtype.BoolOID:
 		return decodeBool(data)
-	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.UUIDOID:
+	case pgtype.TextOID, pgtype.VarcharOID, pgtype.NameOID, pgtype.UUIDOID:
 		// uuid's text output is already the canonical 8-4-4-4-12 form.
 		return string(data), nil
+	case pgtype.BPCharOID:
+		// char(n) pads with spaces that Postgres itself ignores (they drop
+		// in a cast to text and in comparisons): 'EU' in a char(3) column
+		// is "EU", not "EU ".
+		return strings.TrimRight(string(data), " "), nil
 	case pgtype.JSONOID, pgtype.JSONBOID:
 		return decodeJSON(data)
 	case pgtype.TimestamptzOID, pgtype.TimestampOID, pgtype.DateOID:

@@ -27,6 +27,8 @@ func TestValueDecoder(t *testing.T) {
 		{pgtype.NumericOID, "NaN", stream.Numeric("NaN")},
 		{pgtype.BoolOID, "f", false},
 		{pgtype.TextOID, "héllo", "héllo"},
+		{pgtype.BPCharOID, " EU  ", " EU"},
+		{pgtype.BPCharArrayOID, `{"EU ",USD}`, []any{"EU", "USD"}},
 		{pgtype.UUIDOID, "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b", "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b"},
 		{pgtype.JSONOID, `{"n": 1.10}`, map[string]any{"n": json.Number("1.10")}},
 		{pgtype.TimestamptzOID, "2026-01-02 03:04:05.5+00", time.Date(2026, 1, 2, 3, 4, 5, 500000000, time.UTC)},
