@@ -50,12 +50,25 @@ func checkNew(c *stream.Change, col string) error {
 	return checkValue(c, "", col, v)
 }
 
+// identityFixPrefix starts every reason that a value is missing because of
+// the table's replica identity (Rebuild tells those apart: no replay can
+// bring the value back).
+const identityFixPrefix = "set REPLICA IDENTITY FULL on "
+
+// identityFix is the fix for a value the replica identity kept out of a
+// change. A partitioned table's changes arrive under the root
+// (publish_via_partition_root), but the identity that counts is each
+// partition's.
+func identityFix(table string) string {
+	return identityFixPrefix + table + " (on each of its partitions, if it is partitioned)"
+}
+
 // checkOld checks old.col of an update or delete. No old row at all, or a
 // key-only one without col, is the replica identity's doing; an old row
 // that lacks a column the table does not carry is a schema change.
 func checkOld(c *stream.Change, col string) error {
 	if c.Old == nil {
-		return fmt.Errorf("the rule reads the old %s but the server sent no old value; set REPLICA IDENTITY FULL on %s", col, c.Table)
+		return fmt.Errorf("the rule reads the old %s but the server sent no old value; %s", col, identityFix(c.Table))
 	}
 	v, ok := c.Old[col]
 	// A key-only old row with no column list (a change stored before the
@@ -65,8 +78,8 @@ func checkOld(c *stream.Change, col string) error {
 	case !ok && knowable && !carries(c, col):
 		return missingColumn(c, col)
 	case !ok:
-		return fmt.Errorf("the rule reads the old %s but the old row holds only the replica identity key (%s); set REPLICA IDENTITY FULL on %s",
-			col, strings.Join(c.Key, ", "), c.Table)
+		return fmt.Errorf("the rule reads the old %s but the old row holds only the replica identity key (%s); %s",
+			col, strings.Join(c.Key, ", "), identityFix(c.Table))
 	}
 	return checkValue(c, "old ", col, v)
 }
@@ -90,7 +103,7 @@ func checkRow(c *stream.Change, row stream.Row, which string) error {
 // old one.
 func checkValue(c *stream.Change, which, col string, v any) error {
 	if stream.IsUnchanged(v) {
-		return fmt.Errorf("%scolumn %s is an unchanged TOAST value; set REPLICA IDENTITY FULL on %s", which, col, c.Table)
+		return fmt.Errorf("%scolumn %s is an unchanged TOAST value; %s", which, col, identityFix(c.Table))
 	}
 	if u, ok := stream.AsUnrepresentable(v); ok {
 		return fmt.Errorf("%scolumn %s of %s holds a value the syncer cannot represent (%s); only rules that read it fail: "+

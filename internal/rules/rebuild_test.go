@@ -31,3 +31,21 @@ func TestRebuildAfterTableRenameSaysWhatToDo(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, evs, 1, "under its own table the row replays")
 }
+
+// A dead letter for old values the replica identity kept out of the change
+// can never replay, whatever the identity is now: replay says so and how to
+// send the row's current state instead, not "still fails" with a fix that
+// cannot help it (user trial).
+func TestRebuildOfAChangeWithoutOldValuesSaysItCannotReplay(t *testing.T) {
+	e := NewEvaluator(mustCompile(t, Defaults{}, purchaseSpec()), nil)
+	c := paidOrder()
+	c.Old = nil
+	stored, err := stream.MarshalChange(c)
+	require.NoError(t, err)
+
+	_, err = e.Rebuild(context.Background(), stored, "purchase")
+	require.ErrorContains(t, err, `rule "purchase" cannot replay this dead letter: the rule reads the old status but the server `+
+		`sent no old value; set REPLICA IDENTITY FULL on public.orders (on each of its partitions, if it is partitioned)`)
+	require.ErrorContains(t, err, `lacks those values for good`)
+	require.ErrorContains(t, err, `cdc backfill --table public.orders --where "id = '42'"`)
+}
