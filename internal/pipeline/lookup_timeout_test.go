@@ -88,7 +88,7 @@ func TestLookupBlockedBehindALock(t *testing.T) {
 		"the blocked lookup never timed out twice")
 	code, why := readyz()
 	require.Equal(t, http.StatusServiceUnavailable, code)
-	require.Contains(t, why, "lookup: lookup loyalty: ")
+	require.Contains(t, why, `lookup: lookup loyalty of rule "tier_on_signup": `)
 	require.Contains(t, why, "timed out after 200ms (defaults.lookup_timeout)")
 	require.Equal(t, 1, logs.Count(failed), "one log line per episode, not per retry")
 	require.Empty(t, fake.Received(), "nothing is delivered past the blocked row")

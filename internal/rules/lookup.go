@@ -27,6 +27,7 @@ type Querier interface {
 // lookup is a compiled Lookup.
 type lookup struct {
 	name    string
+	rule    string // the rule's name, for errors: two rules may name lookups alike
 	sql     string
 	args    []*vm.Program
 	ttl     time.Duration
@@ -70,7 +71,7 @@ func (c *compiler) lookups(r *rule, d Defaults, m map[string]Lookup, path string
 		if !identifier.MatchString(name) {
 			c.errorf(p, "lookup name %q must be an identifier (letters, digits, _)", name)
 		}
-		l := &lookup{name: name, sql: sp.SQL, ttl: sp.Cache, timeout: d.LookupTimeout, path: p}
+		l := &lookup{name: name, rule: r.name, sql: sp.SQL, ttl: sp.Cache, timeout: d.LookupTimeout, path: p}
 		c.checkSQL(sp, p)
 		for i, a := range sp.Args {
 			l.args = append(l.args, c.expression(r, a, fmt.Sprintf("%s.args[%d]", p, i), false))
@@ -157,7 +158,7 @@ func queryArg(v any) (any, error) {
 
 func (e *Evaluator) lookupRow(ctx context.Context, l *lookup, args []any) (map[string]any, error) {
 	if e.q == nil {
-		return nil, fmt.Errorf("lookup %s: %w: no database connection for lookups", l.name, ErrLookup)
+		return nil, fmt.Errorf("lookup %s of rule %q: %w: no database connection for lookups", l.name, l.rule, ErrLookup)
 	}
 	key := cacheKey{l: l}
 	if l.ttl > 0 {
@@ -236,10 +237,10 @@ func lookupError(l *lookup, err error) error {
 		return fmt.Errorf("%s: %s (SQLSTATE %s)", l.path, pgErr.Message, pgErr.Code)
 	}
 	if isTimeout(pgErr) {
-		return fmt.Errorf("lookup %s: %w: %w after %s (defaults.lookup_timeout): %s (SQLSTATE %s)",
-			l.name, ErrLookup, ErrLookupTimeout, l.timeout, pgErr.Message, pgErr.Code)
+		return fmt.Errorf("lookup %s of rule %q: %w: %w after %s (defaults.lookup_timeout): %s (SQLSTATE %s)",
+			l.name, l.rule, ErrLookup, ErrLookupTimeout, l.timeout, pgErr.Message, pgErr.Code)
 	}
-	return fmt.Errorf("lookup %s: %w: %w", l.name, ErrLookup, err)
+	return fmt.Errorf("lookup %s of rule %q: %w: %w", l.name, l.rule, ErrLookup, err)
 }
 
 // isTimeout is the server's statement timeout (query_canceled, 57014) or
