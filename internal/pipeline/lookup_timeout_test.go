@@ -116,3 +116,57 @@ func counterValue(t *testing.T, reg prometheus.Gatherer, name string) float64 {
 	}
 	return 0
 }
+
+// TestStopWhileALookupHoldsTheStream: a stop while a failing lookup holds a
+// change gives the change up at once (it is not acknowledged, so it is read
+// again after a restart) instead of retrying until shutdown_timeout, says
+// so once, and the restarted syncer delivers the row (user trial).
+func TestStopWhileALookupHoldsTheStream(t *testing.T) {
+	checkLeaks(t)
+	ctx := context.Background()
+	e := pipelinetest.NewEnvWith(t, examples.Schema, tierRules, "")
+	e.DB.Exec(t, `CREATE TABLE loyalty (customer_id bigint PRIMARY KEY, tier text NOT NULL);
+		INSERT INTO loyalty VALUES (1, 'gold')`)
+	e.Cfg.ShutdownTimeout = time.Hour // a stop that waited it out would fail the wait below
+
+	reg := prometheus.NewRegistry()
+	var logs logtest.Buffer
+	ready := make(chan struct{})
+	s := pipeline.New(e.Cfg, pipeline.Options{Registry: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Ready: func() { close(ready) }})
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(runCtx) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("syncer exited before streaming: %v", err)
+	}
+
+	lock, err := e.DB.Pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = lock.Rollback(ctx) }()
+	_, err = lock.Exec(ctx, `LOCK TABLE loyalty IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	e.DB.Exec(t, `INSERT INTO customers (id, email, first_name) VALUES (1, 'ann@example.com', 'Ann')`)
+	require.Eventually(t, func() bool { return counterValue(t, reg, "cdc_lookup_timeouts_total") >= 1 }, 30*time.Second,
+		20*time.Millisecond, "the lookup never timed out")
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(time.Minute):
+		t.Fatal("the stop waited for the held lookup")
+	}
+	require.Equal(t, 1, logs.Count("stopping while a lookup fails; the held change is read again after a restart"))
+	require.Empty(t, e.Fake.Received())
+
+	require.NoError(t, lock.Rollback(ctx))
+	stop := e.Start(t)
+	require.Eventually(t, func() bool { return len(e.Fake.Received()) == 1 }, 30*time.Second, 20*time.Millisecond,
+		"the held row was not delivered after the restart")
+	require.Equal(t, "gold", e.Fake.Received()[0].Fields["tier"])
+	require.NoError(t, stop())
+}

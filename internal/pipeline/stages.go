@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -44,6 +45,7 @@ func (s *Syncer) newStages(ctx context.Context, pool *pgxpool.Pool) (*stages, er
 	st := &stages{s: s, pool: pool, evalDone: make(chan struct{}), windows: backfill.NewWindows()}
 	st.readCtx, st.stopReading = context.WithCancel(context.WithoutCancel(ctx))
 	st.sendCtx, st.stopSending = context.WithCancel(context.WithoutCancel(ctx))
+	s.lookups.HoldWhile(st.readCtx) // a change a failing lookup holds is given up when reading stops
 	store := replication.NewCheckpointStore(pool, s.cfg.Source.Schema, s.cfg.Source.Slot)
 	st.reader = replication.NewReader(s.cfg.Source.Config, store, replication.Options{Logger: s.opts.Logger, Registry: s.opts.Registry})
 	dlq := bento.NewDeadLetterStore(pool, s.cfg.Source.Schema)
@@ -99,7 +101,8 @@ func (st *stages) start() {
 	})
 	st.g.Go(func() error {
 		defer close(st.evalDone)
-		if err := st.s.evaluate(st.sendCtx, st.eval, st.windows, st.sender, changes, st.reader.Release); err != nil && st.sendCtx.Err() == nil {
+		err := st.s.evaluate(st.sendCtx, st.eval, st.windows, st.sender, changes, st.reader.Release)
+		if err != nil && st.sendCtx.Err() == nil && !errors.Is(err, rules.ErrStopped) {
 			st.fail(err)
 		}
 		return nil

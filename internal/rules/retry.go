@@ -25,7 +25,13 @@ type LookupRetries struct {
 	mu     sync.Mutex
 	since  time.Time // zero while no lookup is failing
 	reason string
+	hold   context.Context // a held change is given up when it ends (HoldWhile)
 }
+
+// ErrStopped is EvaluateRetrying giving up a held change because the
+// syncer stops (HoldWhile): the change is not acknowledged, so it is read
+// again after a restart.
+var ErrStopped = errors.New("stopped while a lookup was failing; the change is read again after a restart")
 
 // NewLookupRetries returns a LookupRetries logging to log (nil: discard).
 // onTimeout, when set, is called once per lookup attempt that timed out.
@@ -36,7 +42,16 @@ func NewLookupRetries(log *slog.Logger, onTimeout func()) *LookupRetries {
 	if onTimeout == nil {
 		onTimeout = func() {}
 	}
-	return &LookupRetries{log: log, onTimeout: onTimeout, now: time.Now}
+	return &LookupRetries{log: log, onTimeout: onTimeout, now: time.Now, hold: context.Background()}
+}
+
+// HoldWhile makes EvaluateRetrying give up a change it holds once ctx ends
+// (the syncer stops reading: retrying until the delivery deadline would
+// only delay the stop) with ErrStopped. Later calls replace ctx.
+func (r *LookupRetries) HoldWhile(ctx context.Context) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hold = ctx
 }
 
 // Stalled reports whether a change is being retried because its lookup
@@ -54,7 +69,9 @@ func (r *LookupRetries) Stalled() (bool, string) {
 // that fails because of the database, not the row (ErrLookup: unreachable,
 // timed out, missing table), is retried with backoff until it works or ctx
 // ends, since the row is fine and the world is not; dead-lettering every row
-// until someone noticed would be worse. Any other error is returned at once.
+// until someone noticed would be worse. The syncer stopping (HoldWhile's
+// context) gives the change up with ErrStopped. Any other error is
+// returned at once.
 func (e *Evaluator) EvaluateRetrying(ctx context.Context, c *stream.Change, dst []stream.Item, r *LookupRetries) ([]stream.Item, error) {
 	out, err := e.Evaluate(ctx, c, dst)
 	if !errors.Is(err, ErrLookup) {
@@ -64,11 +81,19 @@ func (e *Evaluator) EvaluateRetrying(ctx context.Context, c *stream.Change, dst 
 		r = NewLookupRetries(nil, nil)
 	}
 	r.begin(c, err)
+	wait, cancel := context.WithCancel(ctx) // the waits between attempts end with ctx or the hold
+	defer cancel()
+	stopHold := context.AfterFunc(r.holding(), cancel)
+	defer stopHold()
 	b := retry.Backoff(500*time.Millisecond, 30*time.Second)
 	for {
-		if err := retry.Sleep(ctx, b.NextBackOff()); err != nil {
+		if err := retry.Sleep(wait, b.NextBackOff()); err != nil {
 			r.end(c, false)
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			r.log.Warn("stopping while a lookup fails; the held change is read again after a restart", "table", c.Table)
+			return nil, ErrStopped
 		}
 		out, err = e.Evaluate(ctx, c, dst)
 		if !errors.Is(err, ErrLookup) {
@@ -77,6 +102,12 @@ func (e *Evaluator) EvaluateRetrying(ctx context.Context, c *stream.Change, dst 
 		}
 		r.failed(err)
 	}
+}
+
+func (r *LookupRetries) holding() context.Context {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hold
 }
 
 // begin starts an episode with its first failure: the one log line.
