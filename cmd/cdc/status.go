@@ -46,6 +46,9 @@ func newStatusCmd() *cobra.Command {
 			}
 			if r := st.Syncer; r != nil {
 				fmt.Fprintf(tw, "syncer\tready=%v: %s\n", r.Ready, r.Reason)
+				if r.DeliveryRetrying != "" {
+					fmt.Fprintf(tw, "delivery\tretrying %s\n", r.DeliveryRetrying)
+				}
 			}
 			fmt.Fprintf(tw, "dead letters\t%d\n", st.DeadLetters)
 			if r := st.Reconcile; r != nil {

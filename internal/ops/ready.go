@@ -19,6 +19,20 @@ type Readiness struct {
 	// OldestUnackedSeconds is the syncer's cdc_replication_oldest_unacked_seconds
 	// (the OldestUnackedHeader of its answer; 0 without one).
 	OldestUnackedSeconds float64 `json:"oldest_unacked_seconds"`
+	// DeliveryRetrying is, while Bento answers 429/5xx or cannot be reached
+	// (the syncer stays ready and retries), since when and the last error
+	// (the DeliveryRetryingHeader of its answer); empty otherwise.
+	DeliveryRetrying string `json:"delivery_retrying,omitempty"`
+}
+
+// DeliveryRetryingHeader is the header of /readyz's answer that says
+// delivery keeps retrying (RetryingSince's text).
+const DeliveryRetryingHeader = "Cdc-Delivery-Retrying"
+
+// RetryingSince is the DeliveryRetryingHeader's text: since when, and the
+// last error on one line (a header value cannot hold a line break).
+func RetryingSince(since time.Time, lastError string) string {
+	return "since " + since.UTC().Format(time.RFC3339) + ", last error: " + strings.Join(strings.Fields(lastError), " ")
 }
 
 // OldestUnackedHeader is the header of /readyz's answer that carries the
@@ -51,5 +65,6 @@ func ReadReady(ctx context.Context, addr string) Readiness {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	oldest, _ := strconv.ParseFloat(resp.Header.Get(OldestUnackedHeader), 64) // a syncer without the header: 0
-	return Readiness{Ready: resp.StatusCode == http.StatusOK, Reason: strings.TrimSpace(string(body)), OldestUnackedSeconds: oldest}
+	return Readiness{Ready: resp.StatusCode == http.StatusOK, Reason: strings.TrimSpace(string(body)), OldestUnackedSeconds: oldest,
+		DeliveryRetrying: resp.Header.Get(DeliveryRetryingHeader)}
 }

@@ -72,6 +72,7 @@ func TestStatusLagSecondsGrowWhileDeliveryIsStuck(t *testing.T) {
 		return st.Slot != nil && st.Slot.Active && st.LagSeconds >= 3
 	}, 30*time.Second, 100*time.Millisecond, "the lag of a syncer stuck on 503 did not grow")
 	require.GreaterOrEqual(t, st.LagSeconds, st.Syncer.OldestUnackedSeconds)
+	require.Regexp(t, `^since \d{4}-\d\d-\d\dT\S+Z, last error: .*503`, st.Syncer.DeliveryRetrying, "cdc status shows the retrying too")
 	require.Empty(t, e.Fake.Received())
 
 	e.Fake.SetFault(nil)
@@ -79,6 +80,6 @@ func TestStatusLagSecondsGrowWhileDeliveryIsStuck(t *testing.T) {
 	require.Eventually(t, func() bool {
 		st, err := ops.ReadStatus(ctx, e.Cfg)
 		require.NoError(t, err)
-		return st.Syncer.OldestUnackedSeconds == 0 && st.LagSeconds < 3
+		return st.Syncer.OldestUnackedSeconds == 0 && st.LagSeconds < 3 && st.Syncer.DeliveryRetrying == ""
 	}, 30*time.Second, 100*time.Millisecond, "the lag stayed up after delivery")
 }
