@@ -2,14 +2,12 @@ package pipeline_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/config"
@@ -68,23 +66,6 @@ func (in *instance) stop(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Error("instance did not stop")
 	}
-}
-
-// superuserRole creates a login superuser, dropped (with what it owns in
-// db) when the test ends; it returns the role's name and a DSN that
-// connects as it.
-func superuserRole(t *testing.T, db *pgtest.DB) (string, string) {
-	t.Helper()
-	role := "su_" + db.Name[len(db.Name)-8:]
-	db.Exec(t, `CREATE ROLE `+role+` LOGIN SUPERUSER`)
-	t.Cleanup(func() {
-		ctx := context.Background()
-		_, _ = db.Pool.Exec(ctx, `DROP OWNED BY `+role)
-		_, _ = db.Pool.Exec(ctx, `DROP ROLE `+role)
-	})
-	pc, err := pgx.ParseConfig(db.DSN)
-	require.NoError(t, err)
-	return role, fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", pc.Host, pc.Port, role, pc.Database)
 }
 
 func (in *instance) ready() bool { ok, _ := in.s.Ready(); return ok }
@@ -185,7 +166,7 @@ func TestTakeoverResendsAtMostOneRequest(t *testing.T) {
 	var role string
 	e, first, second := leaderAndStandby(t, func(e *env) *config.Config {
 		var dsn string
-		role, dsn = superuserRole(t, e.DB)
+		role, dsn = e.DB.NewRole(t, "su_", "SUPERUSER")
 		cfg := *e.Cfg
 		cfg.Source.DSN = dsn
 		return &cfg
