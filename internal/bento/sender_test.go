@@ -127,9 +127,10 @@ func TestUnauthorizedHaltsAndRecovers(t *testing.T) {
 // before it.
 func TestAckOnlyAfterDelivery(t *testing.T) {
 	noLeaks(t)
-	h := newHarness(t, options{fake: func(s *bentotest.Server) {
-		s.Script(bentotest.Response{Delay: time.Hour}) // answered only when the test stops the fake
-	}})
+	h := newHarness(t, options{
+		cfg:  func(c *bento.Config) { c.Timeout = time.Minute }, // in flight until the test stops the fake, however slow the test
+		fake: func(s *bentotest.Server) { s.Script(bentotest.Response{Delay: time.Hour}) },
+	})
 	mark := stream.Item{Kind: stream.ItemMark, Pos: stream.Position{CommitLSN: pos(0).CommitLSN, EndLSN: pos(0).EndLSN, Index: 1}}
 	h.enqueue(event(0, "ann@example.com"), mark)
 	require.Eventually(t, func() bool { return len(h.bento.Requests()) == 1 }, 5*time.Second, 5*time.Millisecond)
@@ -206,17 +207,22 @@ func TestSourcesGoInSeparateRequestsInOrder(t *testing.T) {
 }
 
 // A quiet stream sends at once; while a request is in flight the next batch
-// fills (group commit).
+// fills (group commit). The first request is answered only once the next
+// events are queued: a fixed delay would let a slow test enqueue them after
+// the answer, in more batches.
 func TestGroupCommit(t *testing.T) {
 	noLeaks(t)
-	h := newHarness(t, options{fake: func(s *bentotest.Server) {
-		s.Script(bentotest.Response{Delay: 300 * time.Millisecond})
-	}})
+	release := make(chan struct{})
+	h := newHarness(t, options{
+		cfg:  func(c *bento.Config) { c.Timeout = time.Minute }, // the held request must not time out and be retried
+		fake: func(s *bentotest.Server) { s.Script(bentotest.Response{Release: release}) },
+	})
 	start := time.Now()
 	h.enqueue(event(0, "ann@example.com"))
-	require.Eventually(t, func() bool { return len(h.bento.Requests()) == 1 }, time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return len(h.bento.Requests()) == 1 }, 10*time.Second, time.Millisecond)
 	require.Less(t, h.bento.Requests()[0].Time.Sub(start), 500*time.Millisecond, "no batching delay on a quiet stream")
 	h.enqueue(events(1, 50, ann)...)
+	close(release)
 	h.drain()
 	reqs := h.bento.Requests()
 	require.Len(t, reqs, 2, "the 49 events enqueued during the first request went in one batch")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgbento/cdc/internal/config"
@@ -18,16 +17,7 @@ import (
 // role's name and a DSN that connects as it.
 func limitedRole(t *testing.T, db *pgtest.DB) (string, string) {
 	t.Helper()
-	role := "lp_" + db.Name[len(db.Name)-8:]
-	db.Exec(t, `CREATE ROLE `+role+` LOGIN REPLICATION`)
-	t.Cleanup(func() {
-		ctx := context.Background()
-		_, _ = db.Pool.Exec(ctx, `DROP OWNED BY `+role)
-		_, _ = db.Pool.Exec(ctx, `DROP ROLE `+role)
-	})
-	pc, err := pgx.ParseConfig(db.DSN)
-	require.NoError(t, err)
-	return role, fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", pc.Host, pc.Port, role, pc.Database)
+	return db.NewRole(t, "lp_", "REPLICATION")
 }
 
 // configWithRules is a config for dsn whose rules section is rules (list

@@ -63,14 +63,32 @@ func TestLosingTheLockStopsAtOnce(t *testing.T) {
 	go func() { done <- s.Run(ctx) }()
 	require.Eventually(t, func() bool { ok, _ := s.Ready(); return ok }, 30*time.Second, 20*time.Millisecond)
 
+	// The test queues for the lock before it cuts the leader's lock
+	// connection: the server hands the lock to the waiting test as the old
+	// backend exits. Asked for after the cut, the lock could go back to the
+	// old leader's watch first, and the test would wait for it forever.
 	conn, err := e.DB.Pool.Acquire(ctx)
 	require.NoError(t, err)
 	defer conn.Release()
-	_, err = conn.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
-		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
+	locked := make(chan error, 1)
+	go func() {
+		_, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('cdc-bento:' || 'cdc_bento')::bigint)`)
+		locked <- err
+	}()
+	const thisDB = `locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+	require.Eventually(t, func() bool {
+		var n int
+		err := e.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND `+thisDB).Scan(&n)
+		return err == nil && n == 1
+	}, 30*time.Second, 20*time.Millisecond, "the test never queued for the lock")
+	_, err = e.DB.Pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE granted AND `+thisDB)
 	require.NoError(t, err)
-	_, err = conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('cdc-bento:' || 'cdc_bento')::bigint)`)
-	require.NoError(t, err)
+	select {
+	case err := <-locked:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the test never got the lock")
+	}
 	select {
 	case err := <-done:
 		require.ErrorContains(t, err, "lost the leader lock")

@@ -28,5 +28,10 @@ func TestCleanStopReportsTheFinalCheckpoint(t *testing.T) {
 	saved, err := h.store.Load(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, second.Pos, saved)
+	// Close waits for the server to show the report, but only for
+	// finalConfirmWait: on a loaded machine the walsender may apply it
+	// later. It applies the report before it exits on the closed
+	// connection, and nothing else moves the slot here.
+	h.waitSlotInactive()
 	require.Equal(t, saved.EndLSN, h.confirmedFlush(), "confirmed_flush_lsn after a clean stop")
 }

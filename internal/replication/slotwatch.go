@@ -53,15 +53,19 @@ func (r *Reader) refreshSlotMetrics(ctx context.Context) {
 		}
 		return
 	}
-	m.lag.Set(float64(h.CurrentWAL - min(h.ConfirmedFlush, h.CurrentWAL)))
+	// Retained before lag: a reader that sees this refresh's lag sees this
+	// refresh's retained WAL (at least the lag) too.
 	m.retained.Set(float64(h.CurrentWAL - min(h.RestartLSN, h.CurrentWAL)))
+	m.lag.Set(float64(h.CurrentWAL - min(h.ConfirmedFlush, h.CurrentWAL)))
 	if code, ok := walStatusCode[h.WALStatus]; ok {
 		m.walStatus.Set(code)
 	} else {
 		m.walStatus.Set(-1)
 	}
-	m.active.Set(0)
+	// One Set: a scrape between two would see an active slot inactive.
+	active := 0.0
 	if h.Active {
-		m.active.Set(1)
+		active = 1
 	}
+	m.active.Set(active)
 }

@@ -2,7 +2,9 @@ package replication
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,4 +39,51 @@ func TestSlotGaugesOnMissingSlotAndAfterTheWatch(t *testing.T) {
 	require.True(t, math.IsNaN(value("cdc_replication_retained_wal_bytes")), "a stopped reader shows no stale value")
 	require.True(t, math.IsNaN(value("cdc_replication_lag_bytes")))
 	require.Equal(t, 0.0, value("cdc_replication_slot_active"))
+}
+
+// setLog records, in order, every Set of the gauges wrapped by recorded.
+type setLog struct {
+	mu   sync.Mutex
+	sets []string
+}
+
+type recordedGauge struct {
+	prometheus.Gauge
+	name string
+	log  *setLog
+}
+
+func (g recordedGauge) Set(v float64) {
+	g.log.mu.Lock()
+	g.log.sets = append(g.log.sets, fmt.Sprintf("%s=%g", g.name, v))
+	g.log.mu.Unlock()
+	g.Gauge.Set(v)
+}
+
+func (l *setLog) recorded(name string, g prometheus.Gauge) prometheus.Gauge {
+	return recordedGauge{Gauge: g, name: name, log: l}
+}
+
+// A refresh of a streamed slot never shows it inactive, not even between
+// two updates of the gauge (a scrape, or a test reading the gauges, could
+// land there), and it sets the retained WAL before the lag, so whoever
+// sees the new lag sees a retained WAL of at least that much.
+func TestSlotGaugesOfAStreamedSlotHaveNoTransients(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, `CREATE TABLE public.g (id int PRIMARY KEY)`, "public.g")
+	h.start()
+	h.db.Exec(t, `INSERT INTO g VALUES (1)`)
+	_, commit := h.tx() // the walsender streams
+	h.ack(commit.Pos)
+
+	r := NewReader(h.cfg, h.store, Options{Registry: prometheus.NewRegistry()})
+	var log setLog
+	r.metrics.active = log.recorded("active", r.metrics.active)
+	r.metrics.lag = log.recorded("lag", r.metrics.lag)
+	r.metrics.retained = log.recorded("retained", r.metrics.retained)
+	r.refreshSlotMetrics(context.Background())
+	require.Len(t, log.sets, 3, log.sets)
+	require.Regexp(t, `^retained=`, log.sets[0])
+	require.Regexp(t, `^lag=`, log.sets[1])
+	require.Equal(t, "active=1", log.sets[2])
 }

@@ -3,8 +3,8 @@
 // Events API, with its commands endpoint) as Bento's published contract
 // describes them, records the events and commands it accepts, checks
 // credentials and signatures when told to, and injects faults (status codes,
-// Retry-After, redirects, delays, hangs, closed connections, size limits,
-// rejected events).
+// Retry-After, redirects, delays, hangs, answers held until released, closed
+// connections, size limits, rejected events).
 //
 // It imports neither testing nor net/http/httptest, so the cdc binary can
 // carry it for `cdc demo` and `cdc bench`; bentotest wraps it in a test
@@ -34,13 +34,14 @@ type Options struct {
 // Response scripts the answer to one request. A zero Status with no fault
 // flag means: answer normally (after Delay).
 type Response struct {
-	Status     int           // answer with this status and Body instead of processing
-	Body       string        // body for Status
-	RetryAfter string        // Retry-After header value
-	Delay      time.Duration // wait before answering
-	Hang       bool          // never answer: block until the client gives up
-	CloseConn  bool          // close the connection without an answer
-	Location   string        // Location header (with a 3xx Status: a redirect)
+	Status     int             // answer with this status and Body instead of processing
+	Body       string          // body for Status
+	RetryAfter string          // Retry-After header value
+	Delay      time.Duration   // wait before answering
+	Hang       bool            // never answer: block until the client gives up
+	Release    <-chan struct{} // when set, answer (normally or with Status) once it is closed
+	CloseConn  bool            // close the connection without an answer
+	Location   string          // Location header (with a 3xx Status: a redirect)
 }
 
 // ReceivedEvent is one event the fake accepted.
@@ -196,7 +197,7 @@ func (b *Bento) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, idx, abort := b.begin(r, body)
-	if !wait(r.Context(), abort, resp.Delay, resp.Hang) {
+	if !held(r.Context(), abort, resp.Release) || !wait(r.Context(), abort, resp.Delay, resp.Hang) {
 		// Returning normally would send an empty 200: drop the connection.
 		panic(http.ErrAbortHandler)
 	}
@@ -262,6 +263,22 @@ func wait(ctx context.Context, abort chan struct{}, delay time.Duration, hang bo
 	case <-abort:
 		return false
 	case <-t.C:
+		return true
+	}
+}
+
+// held waits until release is closed (nil: at once); false means the
+// handler must give up.
+func held(ctx context.Context, abort chan struct{}, release <-chan struct{}) bool {
+	if release == nil {
+		return true
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-abort:
+		return false
+	case <-release:
 		return true
 	}
 }
