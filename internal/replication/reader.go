@@ -42,6 +42,7 @@ type Reader struct {
 	identity      *tableIdentity  // the watched tables' OIDs, from the first session
 	maxFlush      stream.LSN      // the highest flush recorded as reported (slotidentity.go)
 	recordFailing bool            // recording a flush fails: logged once per outage
+	unruledWarned map[string]bool // tables no rule reads, warned about (unruled.go)
 
 	// parked is the replication connection a clean stop left streaming;
 	// set by the replication goroutine as Run ends, taken by Close.
