@@ -142,7 +142,7 @@ func (t *target) publicationFinding(ctx context.Context, pub replication.Publica
 	name := t.cfg.Source.Publication
 	if pub.Exists {
 		return Finding{Severity: SevWarn, What: fmt.Sprintf("publication %q lacks tables %s", name, strings.Join(missing, ", ")),
-			Fix: "cdc setup (or the first cdc run) adds them", SQL: fmt.Sprintf("ALTER PUBLICATION %s ADD TABLE %s;", name, readableList(missing))}, nil
+			Fix: "cdc setup (or the first cdc run) adds them", SQL: replication.AddTablesSQL(name, missing)}, nil
 	}
 	parted, err := replication.Partitioned(ctx, t.conn, missing)
 	if err != nil {

@@ -37,17 +37,22 @@ type decoder struct {
 	inTx   bool
 	tx     stream.Change // Pos.CommitLSN, CommitTime and Xid of the open transaction
 	count  int           // changes decoded so far in the open transaction
+	// each is the eachChange of the relation of the change decode returned
+	// last (nil: none, or not a row change). The session calls it once the
+	// change is emitted, so a change the server sends again after a
+	// reconnect, already emitted before, counts once.
+	each func()
 	// primaryKey, when set, names a table's primary key columns. With
 	// REPLICA IDENTITY FULL every column is flagged as identity, so the
 	// flags alone would make a change's Key the whole row.
 	primaryKey func(relID uint32) []string
 	// identify, when set, names the watched table a relation stands for
 	// (Reader.identify: partitions and renamed tables, by relation OID),
-	// and what to log when a change first arrives under that relation (nil:
-	// nothing). A Relation message alone proves nothing: with
-	// publish_via_partition_root, PG15's pgoutput also sends one for the
-	// partition while its changes arrive under the root's.
-	identify func(relID uint32, table string) (string, func(), error)
+	// and what to do when a change first arrives under that relation and
+	// at each change (nil: nothing). A Relation message alone proves
+	// nothing: with publish_via_partition_root, PG15's pgoutput also sends
+	// one for the partition while its changes arrive under the root's.
+	identify func(relID uint32, table string) (identified, error)
 	// baseTypes, when set, returns a relation's column types with each
 	// domain replaced by its base type (Reader.baseTypes, see domains.go).
 	baseTypes func(table string, oids []uint32) ([]uint32, error)
@@ -63,6 +68,7 @@ func newDecoder() *decoder {
 // own and valid until the next decode: the session copies it into the
 // change queue.
 func (d *decoder) decode(data []byte) (*stream.Change, error) {
+	d.each = nil
 	msg, err := d.parse(data)
 	if err != nil {
 		return nil, &decodeError{err}
@@ -120,11 +126,11 @@ func (d *decoder) apply(msg pglogrepl.Message) (*stream.Change, error) {
 			return nil, err
 		}
 		if d.identify != nil {
-			table, note, err := d.identify(m.RelationID, rel.table)
+			id, err := d.identify(m.RelationID, rel.table)
 			if err != nil {
 				return nil, err
 			}
-			rel.table, rel.firstChange = table, note
+			rel.table, rel.firstChange, rel.eachChange = id.table, id.first, id.each
 		}
 		if m.ReplicaIdentity == 'f' && d.primaryKey != nil {
 			if pk := d.primaryKey(m.RelationID); len(pk) > 0 {
@@ -196,6 +202,7 @@ func (d *decoder) row(op stream.Op, relID uint32, oldType uint8, oldTuple, newTu
 		rel.firstChange()
 		rel.firstChange = nil
 	}
+	d.each = rel.eachChange
 	ch.Table, ch.Key, ch.Columns = rel.table, rel.key, rel.names
 	if oldTuple != nil {
 		ch.OldIsKey = oldType == 'K'

@@ -56,24 +56,35 @@ func (r *Reader) resolveIdentity(ctx context.Context) error {
 	return nil
 }
 
+// identified is what the reader makes of a Relation message: the table
+// its changes count as, what to do at the first change under it (the
+// identity warning) and at every change (counting a table no rule reads).
+// A nil func does nothing.
+type identified struct {
+	table string
+	first func()
+	each  func()
+}
+
 // identify returns the watched table a Relation message (relID, named
 // table) stands for: table itself when it is watched or unrelated to
-// every watched table. The returned func logs why, once a change arrives
-// under the relation (nil when there is nothing to say).
-func (r *Reader) identify(ctx context.Context, relID uint32, table string) (string, func(), error) {
+// every watched table. Its first func logs why, once a change arrives
+// under the relation; for a table no rule reads it warns and counts
+// instead (unruled.go).
+func (r *Reader) identify(ctx context.Context, relID uint32, table string) (identified, error) {
 	id := r.identity
 	if id == nil || len(id.names) == 0 || id.watched[table] {
-		return table, nil, nil
+		return identified{table: table}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	lineage, err := relationLineage(ctx, r.store.pool, relID)
 	if err != nil {
-		return "", nil, &catalogError{fmt.Errorf("identify relation %s: %w", table, err)}
+		return identified{}, &catalogError{fmt.Errorf("identify relation %s: %w", table, err)}
 	}
 	current, err := TableOIDs(ctx, r.store.pool, id.names)
 	if err != nil {
-		return "", nil, &catalogError{fmt.Errorf("identify relation %s: %w", table, err)}
+		return identified{}, &catalogError{fmt.Errorf("identify relation %s: %w", table, err)}
 	}
 	byOID := make(map[uint32]string, len(current))
 	for t, oid := range current {
@@ -81,15 +92,15 @@ func (r *Reader) identify(ctx context.Context, relID uint32, table string) (stri
 	}
 	for i, oid := range lineage {
 		if name, ok := byOID[oid]; ok {
-			return name, func() { r.logIdentity(i > 0, false, name, table) }, nil
+			return identified{table: name, first: func() { r.logIdentity(i > 0, false, name, table) }}, nil
 		}
 		// Watched when the reader started, under a name that now names
 		// nothing: renamed since (a name reused by another table wins).
 		if name, ok := id.started[oid]; ok && current[name] == 0 {
-			return name, func() { r.logIdentity(i > 0, true, name, table) }, nil
+			return identified{table: name, first: func() { r.logIdentity(i > 0, true, name, table) }}, nil
 		}
 	}
-	return table, nil, nil
+	return r.unruled(table), nil
 }
 
 // logIdentity says why the relation named arrived is matched to watched:

@@ -14,6 +14,7 @@ type metrics struct {
 	checkpoint prometheus.Gauge
 	changes    *prometheus.CounterVec
 	byOp       [256]prometheus.Counter // changes' children, resolved once per op (the reader's goroutine only)
+	skipped    *prometheus.CounterVec  // row changes of tables no rule reads, by table (unruled.go)
 	reconnects prometheus.Counter
 
 	// Refreshed from the catalog on a timer (slotwatch.go).
@@ -35,6 +36,8 @@ func newMetrics(reg prometheus.Registerer, queued func() float64) *metrics {
 			Help: "The confirmed flush LSN last reported to the server, as a number."})),
 		changes: promreg.Must(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cdc_replication_changes_total",
 			Help: "Changes emitted by the replication reader, by operation."}, []string{"op"})),
+		skipped: promreg.Must(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cdc_replication_changes_skipped_total",
+			Help: "Row changes of a table the publication carries and no rule reads: not sent (add rules, restart, then cdc backfill --table)."}, []string{"table"})),
 		reconnects: promreg.Must(reg, prometheus.NewCounter(prometheus.CounterOpts{Name: "cdc_replication_reconnects_total",
 			Help: "Times the replication connection was lost and re-established."})),
 		retained: promreg.Must(reg, prometheus.NewGauge(prometheus.GaugeOpts{Name: "cdc_replication_retained_wal_bytes",

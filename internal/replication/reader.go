@@ -42,6 +42,7 @@ type Reader struct {
 	identity      *tableIdentity  // the watched tables' OIDs, from the first session
 	maxFlush      stream.LSN      // the highest flush recorded as reported (slotidentity.go)
 	recordFailing bool            // recording a flush fails: logged once per outage
+	unruledWarned map[string]bool // tables no rule reads, warned about (unruled.go)
 
 	// parked is the replication connection a clean stop left streaming;
 	// set by the replication goroutine as Run ends, taken by Close.
@@ -55,6 +56,7 @@ type Reader struct {
 
 	saveFailingAfter time.Duration // how long saves may fail before the reader is unhealthy
 	saveProblem      atomic.Value  // string: why saves fail for too long ("" none; savehealth.go)
+	pubProblem       atomic.Value  // string: the rules' tables the publication lacks ("" none; pubwatch.go)
 }
 
 // Options are the reader's collaborators; zero values take the defaults.
@@ -81,6 +83,7 @@ func NewReader(cfg Config, store *CheckpointStore, opts Options) *Reader {
 		r.saveFailingAfter = DefaultSaveFailingAfter
 	}
 	r.saveProblem.Store("")
+	r.pubProblem.Store("")
 	r.metrics = newMetrics(opts.Registry, func() float64 { return float64(r.queue.Used()) })
 	r.reason.Store("not started")
 	return r
@@ -91,10 +94,14 @@ func NewReader(cfg Config, store *CheckpointStore, opts Options) *Reader {
 // done with it.
 func (r *Reader) Release(ch *stream.Change) { r.queue.Release(ch.QueuedBytes) }
 
-// Healthy reports whether the reader is connected and streaming and its
-// checkpoint saves work (savehealth.go).
+// Healthy reports whether the reader is connected and streaming, its
+// checkpoint saves work (savehealth.go) and the publication carries the
+// rules' tables (pubwatch.go).
 func (r *Reader) Healthy() (ok bool, reason string) {
 	if p := r.saveProblem.Load().(string); p != "" {
+		return false, p
+	}
+	if p := r.pubProblem.Load().(string); p != "" {
 		return false, p
 	}
 	if r.healthy.Load() {

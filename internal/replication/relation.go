@@ -16,6 +16,10 @@ type relation struct {
 	// firstChange, when set, is called once, at the first row change
 	// under this relation (the identity warning, see decoder.identify).
 	firstChange func()
+	// eachChange, when set, is called at every row change under this
+	// relation once it is emitted (counting a table no rule reads, see
+	// Reader.unruled; decoder.each).
+	eachChange func()
 }
 
 type column struct {

@@ -49,7 +49,7 @@ func (r *Reader) session(ctx context.Context, out chan<- stream.Change, resume r
 	s := &session{r: r, conn: conn, out: out, dec: newDecoder(), resume: resume}
 	defer s.end(ctx)
 	s.dec.primaryKey = func(relID uint32) []string { return primaryKey(ctx, r.store.pool, relID) }
-	s.dec.identify = func(relID uint32, table string) (string, func(), error) { return r.identify(ctx, relID, table) }
+	s.dec.identify = func(relID uint32, table string) (identified, error) { return r.identify(ctx, relID, table) }
 	s.dec.baseTypes = func(table string, oids []uint32) ([]uint32, error) { return r.baseTypes(ctx, table, oids) }
 	if err := r.resolveIdentity(ctx); err != nil {
 		return false, err
@@ -242,7 +242,14 @@ func (s *session) handleWAL(ctx context.Context, data []byte) error {
 		return nil
 	}
 	ch.Pos.Sub = sub
-	return s.send(ctx, ch)
+	each := s.dec.each
+	if err := s.send(ctx, ch); err != nil {
+		return err
+	}
+	if each != nil {
+		each()
+	}
+	return nil
 }
 
 // send hands ch to the delivery side once its bytes fit the queue's budget

@@ -19,13 +19,18 @@ var walStatusCode = map[string]float64{"reserved": 0, "extended": 1, "unreserved
 // (keepalives) freezes exactly when the lag matters most (issue 10.9); the
 // server's own numbers keep moving. When the loop ends (the reader stopped:
 // a standby that lost the lead, a run that failed) the gauges say unknown
-// rather than go on showing what was true then.
+// rather than go on showing what was true then. On the same cadence it
+// checks that the publication still carries the rules' tables
+// (pubwatch.go).
 func (r *Reader) slotWatchLoop(ctx context.Context) {
 	t := time.NewTicker(r.cfg.StatusInterval)
 	defer t.Stop()
 	defer r.metrics.slotUnknown()
+	defer r.pubProblem.Store("") // not watched any more: the reader says "stopped"
+	var pub pubWatch
 	for {
 		r.refreshSlotMetrics(ctx)
+		r.checkPublication(ctx, &pub)
 		select {
 		case <-ctx.Done():
 			return
