@@ -334,11 +334,10 @@ func BaseTypes(ctx context.Context, q Querier, oids []uint32) ([]uint32, error) 
 // a row wherever it lives, so equal values on both sides of a DELETE and
 // INSERT pair mean the same row moved (partmove.go). Nil for a table that
 // is not partitioned, has no such index, or whose key is all partition
-// columns. A column a partition key expression uses counts as a partition
-// column: Postgres records each such column, like each plain key column,
-// as internally dependent on the table (StorePartitionKey in heap.c), and
-// any other column with such a dependency is left out too, which can only
-// make fewer pairs merge. pg_catalog is readable by every role.
+// columns. A partition key with an expression gives nil too: Postgres
+// allows no primary key or unique index on such a table anyway, and which
+// columns the expression reads is not certain without parsing it.
+// pg_catalog is readable by every role.
 func MoveKey(ctx context.Context, q Querier, relID uint32) ([]string, error) {
 	rows, err := q.Query(ctx, `
 		SELECT a.attname FROM pg_partitioned_table pt
@@ -346,11 +345,7 @@ func MoveKey(ctx context.Context, q Querier, relID uint32) ([]string, error) {
 		JOIN pg_index i ON i.indrelid = c.oid
 		  AND CASE WHEN c.relreplident = 'i' THEN i.indisreplident ELSE i.indisprimary END
 		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (i.indkey)
-		WHERE pt.partrelid = $1::oid AND NOT a.attnum = ANY (pt.partattrs::int2[])
-		  AND NOT EXISTS (SELECT 1 FROM pg_depend d
-		    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.objsubid = a.attnum
-		      AND d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid AND d.refobjsubid = 0
-		      AND d.deptype = 'i')
+		WHERE pt.partrelid = $1::oid AND pt.partexprs IS NULL AND NOT a.attnum = ANY (pt.partattrs::int2[])
 		ORDER BY array_position(i.indkey::int2[], a.attnum)`, relID)
 	if err != nil {
 		return nil, fmt.Errorf("read partition move key: %w", err)

@@ -177,6 +177,7 @@ func (d *decoder) relation(m *pglogrepl.RelationMessage) error {
 	if err := d.resolveMoveKey(m.RelationID, rel, name); err != nil {
 		return err
 	}
+	d.describedAgain(m.RelationID, rel)
 	d.rels[m.RelationID] = rel
 	return nil
 }

@@ -31,9 +31,12 @@ import (
 //     left unused, so every other change keeps the index it would have
 //     anyway and positions stay strictly increasing;
 //   - any other message of the transaction (another row change, a
-//     truncate, a logical message, Commit, a new Relation message for the
-//     same table) first releases the held DELETE unchanged, at its own
-//     index, before its own change.
+//     truncate, a logical message, Commit, a Relation message that
+//     describes the same table otherwise: it was altered in between)
+//     first releases the held DELETE unchanged, at its own index, before
+//     its own change. A Relation message that describes it alike keeps it
+//     held: PG15 sends the root's again, then the new partition's, before
+//     the first change in a partition it has not sent before.
 //
 // At most one change is held, never across a Commit. Nothing held is ever
 // acknowledged, so a session that ends while holding one (a lost
@@ -86,18 +89,31 @@ func (h *heldDelete) completes(m *pglogrepl.InsertMessage, rels map[uint32]*rela
 }
 
 // keepsHeld reports whether msg leaves the held DELETE held: messages that
-// describe (Type, Origin, another table's Relation: PG15 sends the new
-// partition's before the INSERT) and the INSERT that completes the move.
+// describe (Type, Origin, Relation: relation decides for the held table's)
+// and the INSERT that completes the move.
 func (d *decoder) keepsHeld(msg pglogrepl.Message) bool {
 	switch m := msg.(type) {
-	case *pglogrepl.RelationMessage:
-		return m.RelationID != d.held.relID
 	case *pglogrepl.InsertMessage:
 		return d.held.completes(m, d.rels)
-	case *pglogrepl.TypeMessage, *pglogrepl.OriginMessage:
+	case *pglogrepl.RelationMessage, *pglogrepl.TypeMessage, *pglogrepl.OriginMessage:
 		return true
 	}
 	return false
+}
+
+// describedAgain follows a Relation message for the held DELETE's table:
+// the same columns and move key keep it held under the new description,
+// anything else releases it.
+func (d *decoder) describedAgain(relID uint32, rel *relation) {
+	h := &d.held
+	if h.rel == nil || h.relID != relID {
+		return
+	}
+	if slices.Equal(h.rel.cols, rel.cols) && slices.Equal(h.rel.moveCols, rel.moveCols) {
+		h.rel = rel
+		return
+	}
+	d.release()
 }
 
 // release emits the held DELETE unchanged, ahead of whatever the current

@@ -1,7 +1,11 @@
 package replication
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -101,7 +105,9 @@ func TestDecodeKeepsOtherDeletesAndInserts(t *testing.T) {
 		{"two deletes", [][]byte{del("1"), del("2"), ins(7, "2")}, []string{"delete#0/64#0.0", "update#0/64#2.0"}},
 		{"an update between", [][]byte{del("1"), updateMsg(7, 0, nil, txt("3"), txt("2026-01-05"), txt("x")), ins(7, "1")},
 			[]string{"delete#0/64#0.0", "update#0/64#1.0", "insert#0/64#2.0"}},
-		{"the table altered between", [][]byte{del("1"), rel7, ins(7, "1")}, []string{"delete#0/64#0.0", "insert#0/64#1.0"}},
+		{"the table altered between", [][]byte{del("1"), relationMsg(7, "sales", "orders", append(salesWire, wireCol{"x", pgtype.TextOID, false})...),
+			insertMsg(7, txt("1"), txt("2026-11-28"), txt("new"), null)}, []string{"delete#0/64#0.0", "insert#0/64#1.0"}},
+		{"the table described again", [][]byte{del("1"), rel7, ins(7, "1")}, []string{"update#0/64#1.0"}},
 		{"a null key", [][]byte{deleteMsg(7, 'K', null, txt("2026-01-05"), null), insertMsg(7, null, txt("2026-11-28"), null)},
 			[]string{"delete#0/64#0.0", "insert#0/64#1.0"}},
 	}
@@ -151,4 +157,167 @@ func stringDates(r stream.Row) stream.Row {
 		out[k] = v
 	}
 	return out
+}
+
+// ordersDDL is the user trial's table: sales.orders partitioned by month
+// on placed_on, primary key (order_no, placed_on).
+const ordersDDL = `CREATE SCHEMA sales;
+	CREATE TABLE sales.orders (order_no int, placed_on date, status text, note text,
+		PRIMARY KEY (order_no, placed_on)) PARTITION BY RANGE (placed_on);
+	CREATE TABLE sales.orders_2026_01 PARTITION OF sales.orders FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+	CREATE TABLE sales.orders_2026_11 PARTITION OF sales.orders FOR VALUES FROM ('2026-11-01') TO ('2026-12-01');
+	INSERT INTO sales.orders VALUES (11, '2026-01-05', 'paid', 'a'), (12, '2026-01-06', 'paid', 'b'), (13, '2026-01-07', 'paid', 'c')`
+
+const fullIdentity = `; ALTER TABLE sales.orders REPLICA IDENTITY FULL; ALTER TABLE sales.orders_2026_01 REPLICA IDENTITY FULL; ALTER TABLE sales.orders_2026_11 REPLICA IDENTITY FULL`
+
+// TestPartitionMoveIsOneUpdate: an UPDATE that moves a row to another
+// partition arrives as one update of the partitioned table with the old
+// row as that partition's replica identity sends it, under FULL and
+// DEFAULT alike; a multi-row move is one update per row, in order.
+func TestPartitionMoveIsOneUpdate(t *testing.T) {
+	t.Parallel()
+	for _, identity := range []string{"full", "default"} {
+		t.Run(identity, func(t *testing.T) {
+			t.Parallel()
+			ddl := ordersDDL
+			if identity == "full" {
+				ddl += fullIdentity
+			}
+			h := newHarness(t, ddl, "sales.orders")
+			h.start()
+			h.db.Exec(t, `UPDATE sales.orders SET status = 'refunded', placed_on = '2026-11-28' WHERE order_no = 11`)
+			changes, commit := h.tx()
+			require.Len(t, changes, 1)
+			ch := changes[0]
+			require.Equal(t, stream.OpUpdate, ch.Op)
+			require.Equal(t, "sales.orders", ch.Table)
+			require.Equal(t, 1, ch.Pos.Index, "the INSERT's index")
+			require.Equal(t, 2, commit.Pos.Index)
+			wantOld := stream.Row{"order_no": int64(11), "placed_on": "2026-01-05"}
+			if identity == "full" {
+				wantOld["status"], wantOld["note"] = "paid", "a"
+			}
+			require.Equal(t, wantOld, stringDates(ch.Old))
+			require.Equal(t, identity == "default", ch.OldIsKey)
+			require.Equal(t, stream.Row{"order_no": int64(11), "placed_on": "2026-11-28", "status": "refunded", "note": "a"}, stringDates(ch.New))
+
+			h.db.Exec(t, `UPDATE sales.orders SET placed_on = placed_on + 300 WHERE order_no IN (12, 13)`)
+			changes, _ = h.tx()
+			require.Equal(t, []string{"update 12 2026-11-02", "update 13 2026-11-03"}, summary(changes))
+		})
+	}
+}
+
+func summary(changes []stream.Change) []string {
+	var out []string
+	for _, ch := range changes {
+		row := ch.New
+		if row == nil {
+			row = ch.Old
+		}
+		out = append(out, fmt.Sprintf("%s %v %v", ch.Op, row["order_no"], stringDates(row)["placed_on"]))
+	}
+	return out
+}
+
+// TestPartitionDeleteInsertStaysApart: what is no partition move stays a
+// delete and an insert: another order inserted after a delete, the same
+// key deleted and inserted again in a table that is not partitioned; an
+// update inside one partition stays an update.
+func TestPartitionDeleteInsertStaysApart(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ordersDDL+fullIdentity+`; CREATE TABLE sales.plain (order_no int PRIMARY KEY, placed_on date);
+		INSERT INTO sales.plain VALUES (1, '2026-01-05')`, "sales.orders", "sales.plain")
+	h.start()
+	h.db.Exec(t, `BEGIN; DELETE FROM sales.orders WHERE order_no = 11;
+		INSERT INTO sales.orders VALUES (14, '2026-11-28', 'paid', 'd'); COMMIT`)
+	changes, _ := h.tx()
+	require.Equal(t, []string{"delete 11 2026-01-05", "insert 14 2026-11-28"}, summary(changes))
+
+	h.db.Exec(t, `BEGIN; DELETE FROM sales.plain WHERE order_no = 1; INSERT INTO sales.plain VALUES (1, '2026-11-28'); COMMIT`)
+	changes, _ = h.tx()
+	require.Equal(t, []string{"delete 1 <nil>", "insert 1 2026-11-28"}, summary(changes), "merged only for partitioned tables")
+
+	h.db.Exec(t, `UPDATE sales.orders SET status = 'shipped' WHERE order_no = 12`)
+	changes, _ = h.tx()
+	require.Equal(t, []string{"update 12 2026-01-06"}, summary(changes))
+	require.Equal(t, "paid", changes[0].Old["status"])
+	require.Equal(t, 0, changes[0].Pos.Index)
+
+	h.db.Exec(t, `DELETE FROM sales.orders WHERE order_no = 13`)
+	changes, _ = h.tx()
+	require.Equal(t, []string{"delete 13 2026-01-07"}, summary(changes), "a delete alone is emitted at its commit")
+}
+
+// TestPartitionMoveResumes: a reader restarted after an acknowledgement
+// just before a move (the last event of the change before it), or after
+// part of the move's events, emits the move again exactly once, at the
+// same position, with the Sub the acknowledgement left.
+func TestPartitionMoveResumes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ordersDDL+fullIdentity, "sales.orders")
+	h.start()
+	h.db.Exec(t, `BEGIN; INSERT INTO sales.orders VALUES (20, '2026-01-20', 'paid', 'e');
+		UPDATE sales.orders SET status = 'refunded', placed_on = '2026-11-28' WHERE order_no = 11; COMMIT`)
+	changes, commit := h.tx()
+	require.Equal(t, []string{"insert 20 2026-01-20", "update 11 2026-11-28"}, summary(changes))
+	insert, move := changes[0], changes[1]
+	at := func(p stream.Position, sub int) stream.Position { p.Sub = sub; return p }
+
+	for _, tt := range []struct {
+		acked stream.Position
+		want  []string // op#position of what is emitted again
+	}{
+		{at(insert.Pos, 1), []string{"insert#" + at(insert.Pos, 1).String(), "update#" + move.Pos.String()}},
+		{at(move.Pos, 1), []string{"update#" + at(move.Pos, 1).String()}},
+	} {
+		h.ack(tt.acked)
+		h.stop()
+		h.start()
+		again, againCommit := h.tx()
+		require.Equal(t, tt.want, opsAndIndexes(again), "after %s", tt.acked)
+		last := again[len(again)-1]
+		require.Equal(t, move.Old, last.Old)
+		require.Equal(t, move.New, last.New)
+		require.Equal(t, commit.Pos, againCommit.Pos)
+	}
+	h.ack(commit.Pos)
+	h.stop()
+	h.start()
+	h.quiet()
+}
+
+// TestMoveKeyCatalog: the move key is the primary key (or the replica
+// identity index) without the partition key columns, read by a role with
+// no privileges at all; nil for a table that is not partitioned, whose key
+// is all partition columns, or whose partition key is an expression.
+func TestMoveKeyCatalog(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ordersDDL+`;
+		CREATE TABLE sales.by_region (order_no int, region text, placed_on date, PRIMARY KEY (region, placed_on, order_no))
+			PARTITION BY LIST (region);
+		CREATE TABLE sales.by_ident (order_no int NOT NULL, code text NOT NULL, placed_on date NOT NULL, PRIMARY KEY (order_no, placed_on))
+			PARTITION BY RANGE (placed_on);
+		CREATE UNIQUE INDEX by_ident_code ON sales.by_ident (code, placed_on);
+		ALTER TABLE sales.by_ident REPLICA IDENTITY USING INDEX by_ident_code;
+		CREATE TABLE sales.by_day (placed_on date PRIMARY KEY) PARTITION BY RANGE (placed_on);
+		CREATE TABLE sales.by_expr (placed_on date, at timestamp) PARTITION BY RANGE ((at::date));
+		CREATE TABLE sales.plain (order_no int PRIMARY KEY)`, "sales.orders")
+	_, conn := h.newRole()
+	ctx := context.Background()
+	want := map[string][]string{
+		"sales.orders": {"order_no"}, "sales.by_region": {"placed_on", "order_no"}, "sales.by_ident": {"code"},
+		"sales.by_day": nil, "sales.by_expr": nil, "sales.plain": nil,
+	}
+	oids, err := TableOIDs(ctx, conn, slices.Collect(maps.Keys(want)))
+	require.NoError(t, err)
+	require.Len(t, oids, len(want))
+	for table, cols := range want {
+		got, err := MoveKey(ctx, conn, oids[table])
+		require.NoError(t, err)
+		if len(got) == 0 {
+			got = nil
+		}
+		require.Equal(t, cols, got, table)
+	}
 }
