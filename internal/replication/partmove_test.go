@@ -250,8 +250,8 @@ func TestPartitionDeleteInsertStaysApart(t *testing.T) {
 }
 
 // TestPartitionMoveResumes: a reader restarted after an acknowledgement
-// just before a move (the last event of the change before it), or after
-// part of the move's events, emits the move again exactly once, at the
+// just before a move (the last event of the change before it, or one at
+// the DELETE's unused index), or after part of the move's events, emits the move again exactly once, at the
 // same position, with the Sub the acknowledgement left.
 func TestPartitionMoveResumes(t *testing.T) {
 	t.Parallel()
@@ -269,6 +269,9 @@ func TestPartitionMoveResumes(t *testing.T) {
 		want  []string // op#position of what is emitted again
 	}{
 		{at(insert.Pos, 1), []string{"insert#" + at(insert.Pos, 1).String(), "update#" + move.Pos.String()}},
+		// The DELETE's unused index, as a checkpoint of an older version
+		// that emitted the DELETE alone may hold: the move follows whole.
+		{stream.Position{CommitLSN: move.Pos.CommitLSN, Index: move.Pos.Index - 1, Sub: 1}, []string{"update#" + move.Pos.String()}},
 		{at(move.Pos, 1), []string{"update#" + at(move.Pos, 1).String()}},
 	} {
 		h.ack(tt.acked)
