@@ -37,11 +37,14 @@ type decoder struct {
 	inTx   bool
 	tx     stream.Change // Pos.CommitLSN, CommitTime and Xid of the open transaction
 	count  int           // changes decoded so far in the open transaction
-	// each is the eachChange of the relation of the change decode returned
-	// last (nil: none, or not a row change). The session calls it once the
-	// change is emitted, so a change the server sends again after a
-	// reconnect, already emitted before, counts once.
-	each func()
+	// each is, for each change decode returned last (out), the eachChange
+	// of its relation (nil: none, or not a row change). The session calls
+	// it once the change is emitted, so a change the server sends again
+	// after a reconnect, already emitted before, counts once.
+	each []func()
+	// rowEach is the eachChange of the relation of the row change the
+	// current message decoded (row sets it).
+	rowEach func()
 	// primaryKey, when set, names a table's primary key columns. With
 	// REPLICA IDENTITY FULL every column is flagged as identity, so the
 	// flags alone would make a change's Key the whole row.
@@ -56,23 +59,33 @@ type decoder struct {
 	// baseTypes, when set, returns a relation's column types with each
 	// domain replaced by its base type (Reader.baseTypes, see domains.go).
 	baseTypes func(table string, oids []uint32) ([]uint32, error)
+	// moveKey, when set, names a partitioned table's move key columns
+	// (Reader.moveKey, see partmove.go); nil: the table's DELETE and INSERT
+	// pairs are never merged.
+	moveKey  func(relID uint32, table string) ([]string, error)
+	held     heldDelete       // a DELETE that may be half of a partition move
+	released stream.Change    // the held DELETE once it is emitted after all
+	out      []*stream.Change // what decode returns, reused
 }
 
 func newDecoder() *decoder {
-	return &decoder{rels: make(map[uint32]*relation), values: pgvalue.New()}
+	return &decoder{rels: make(map[uint32]*relation), values: pgvalue.New(), out: make([]*stream.Change, 0, 2)}
 }
 
-// decode consumes one pgoutput message. It returns nil (and no error) for
-// messages that produce no Change: Begin, Relation, Type, Origin,
-// non-transactional messages and heartbeats. The Change is the decoder's
-// own and valid until the next decode: the session copies it into the
-// change queue.
-func (d *decoder) decode(data []byte) (*stream.Change, error) {
-	d.each = nil
+// decode consumes one pgoutput message and returns the changes it
+// completes, in stream order: usually its own Change; none for Begin,
+// Relation, Type, Origin, non-transactional messages, heartbeats and a
+// DELETE held as the possible first half of a partition move; the held
+// DELETE first, then its own, for the message after a DELETE that turned
+// out to be no move (partmove.go). The Changes are the decoder's own and
+// valid until the next decode: the session copies them into the change
+// queue.
+func (d *decoder) decode(data []byte) ([]*stream.Change, error) {
 	msg, err := d.parse(data)
 	if err != nil {
 		return nil, &decodeError{err}
 	}
+	d.out, d.each, d.rowEach = d.out[:0], d.each[:0], nil
 	ch, err := d.apply(msg)
 	var ce *catalogError
 	if errors.As(err, &ce) {
@@ -81,7 +94,10 @@ func (d *decoder) decode(data []byte) (*stream.Change, error) {
 	if err != nil {
 		return nil, &decodeError{err}
 	}
-	return ch, nil
+	if ch != nil {
+		d.out, d.each = append(d.out, ch), append(d.each, d.rowEach)
+	}
+	return d.out, nil
 }
 
 // parse is parseMessage with the row messages parsed by d.rows.
@@ -115,42 +131,63 @@ func parseMessage(data []byte) (msg pglogrepl.Message, err error) {
 }
 
 func (d *decoder) apply(msg pglogrepl.Message) (*stream.Change, error) {
+	if d.held.rel != nil && !d.keepsHeld(msg) {
+		d.release()
+	}
 	switch m := msg.(type) {
 	case *pglogrepl.BeginMessage:
 		return nil, d.begin(m)
 	case *pglogrepl.CommitMessage:
 		return d.commit(m)
 	case *pglogrepl.RelationMessage:
-		rel := newRelation(m)
-		if err := d.resolveDomains(rel); err != nil {
-			return nil, err
-		}
-		if d.identify != nil {
-			id, err := d.identify(m.RelationID, rel.table)
-			if err != nil {
-				return nil, err
-			}
-			rel.table, rel.firstChange, rel.eachChange = id.table, id.first, id.each
-		}
-		if m.ReplicaIdentity == 'f' && d.primaryKey != nil {
-			if pk := d.primaryKey(m.RelationID); len(pk) > 0 {
-				rel.key = pk
-			}
-		}
-		d.rels[m.RelationID] = rel
-		return nil, nil
+		return nil, d.relation(m)
 	case *pglogrepl.InsertMessage:
+		if d.held.rel != nil { // keepsHeld: it completes the move
+			return d.move(m)
+		}
 		return d.row(stream.OpInsert, m.RelationID, 0, nil, m.Tuple)
 	case *pglogrepl.UpdateMessage:
 		return d.row(stream.OpUpdate, m.RelationID, m.OldTupleType, m.OldTuple, m.NewTuple)
 	case *pglogrepl.DeleteMessage:
-		return d.row(stream.OpDelete, m.RelationID, m.OldTupleType, m.OldTuple, nil)
+		ch, err := d.row(stream.OpDelete, m.RelationID, m.OldTupleType, m.OldTuple, nil)
+		if err != nil || d.hold(ch, m) {
+			return nil, err
+		}
+		return ch, nil
 	case *pglogrepl.TruncateMessage:
 		return d.truncate(m)
 	case *pglogrepl.LogicalDecodingMessage:
 		return d.message(m)
 	}
 	return nil, nil // Type and Origin carry nothing we use
+}
+
+// relation replaces the cache entry of a Relation message's table, with
+// the catalog facts resolved once for all its rows.
+func (d *decoder) relation(m *pglogrepl.RelationMessage) error {
+	rel := newRelation(m)
+	name := rel.table
+	if err := d.resolveDomains(rel); err != nil {
+		return err
+	}
+	if d.identify != nil {
+		id, err := d.identify(m.RelationID, rel.table)
+		if err != nil {
+			return err
+		}
+		rel.table, rel.firstChange, rel.eachChange = id.table, id.first, id.each
+	}
+	if m.ReplicaIdentity == 'f' && d.primaryKey != nil {
+		if pk := d.primaryKey(m.RelationID); len(pk) > 0 {
+			rel.key = pk
+		}
+	}
+	if err := d.resolveMoveKey(m.RelationID, rel, name); err != nil {
+		return err
+	}
+	d.describedAgain(m.RelationID, rel)
+	d.rels[m.RelationID] = rel
+	return nil
 }
 
 func (d *decoder) begin(m *pglogrepl.BeginMessage) error {
@@ -202,7 +239,7 @@ func (d *decoder) row(op stream.Op, relID uint32, oldType uint8, oldTuple, newTu
 		rel.firstChange()
 		rel.firstChange = nil
 	}
-	d.each = rel.eachChange
+	d.rowEach = rel.eachChange
 	ch.Table, ch.Key, ch.Columns = rel.table, rel.key, rel.names
 	if oldTuple != nil {
 		ch.OldIsKey = oldType == 'K'

@@ -21,9 +21,9 @@ func decodeAll(t *testing.T, msgs ...[]byte) []stream.Change {
 	d := newDecoder()
 	var out []stream.Change
 	for _, m := range msgs {
-		ch, err := d.decode(m)
+		changes, err := d.decode(m)
 		require.NoError(t, err)
-		if ch != nil {
+		for _, ch := range changes {
 			out = append(out, *ch)
 		}
 	}

@@ -7,7 +7,8 @@
 // cache, reconnecting, the checkpoint (every save of it, the table, and what
 // the server is told), and the catalog questions about the source database
 // (catalog.go: slot state, publication membership, live columns, replica
-// identity, the syncer's schema, domains' base types: domains.go) with the quoting of table names
+// identity, the syncer's schema, domains' base types: domains.go, the
+// partition move key: partmove.go) with the quoting of table names
 // (tables.go), and following the watched tables by relation OID when
 // pgoutput names them otherwise: partitions, renamed tables (identity.go).
 // It does not own rules, delivery, the schema migrations,
@@ -21,12 +22,18 @@
 // with i counting from 0; EndLSN is 0 on these because pgoutput only says
 // where the transaction ends in its Commit message. Commit yields an OpCommit
 // marker Pos{CommitLSN, EndLSN: Commit.TransactionEndLSN, Index: n} where n
-// is the number of changes. A non-zero EndLSN therefore marks exactly the
-// commit markers. Transactions with no changes (writes to unpublished
-// tables, our heartbeats) emit nothing. Non-transactional messages and our
-// own heartbeat messages (prefix "cdc_heartbeat") are dropped. Each change
-// is sent as soon as it is decoded; out is a bounded channel, so a slow
-// consumer pauses reading and a 1M-row transaction never sits in memory.
+// is the number of those messages. A non-zero EndLSN therefore marks exactly
+// the commit markers. A partition move (a DELETE then an INSERT of the same
+// key on a partitioned table, partmove.go) is emitted as one update at the
+// INSERT's index; the DELETE's index stays unused, so the index of every
+// other change does not depend on whether a pair merged. Transactions with
+// no changes (writes to unpublished tables, our heartbeats) emit nothing.
+// Non-transactional messages and our own heartbeat messages (prefix
+// "cdc_heartbeat") are dropped. Each change is sent as soon as it is
+// decoded (a DELETE on a partitioned table once the next message shows
+// whether it is half of a move, at the latest at Commit); out is a bounded
+// channel, so a slow consumer pauses reading and a 1M-row transaction never
+// sits in memory.
 //
 // # Acknowledgement and checkpoint invariants
 //

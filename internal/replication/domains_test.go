@@ -68,10 +68,12 @@ func TestDecodeResolvesDomainsOncePerRelation(t *testing.T) {
 		insertMsg(7, txt("2"), txt("6"), null), commitMsg(100, 120)}
 	var rows []stream.Row
 	for _, m := range msgs {
-		ch, err := d.decode(m)
+		changes, err := d.decode(m)
 		require.NoError(t, err)
-		if ch != nil && ch.Op == stream.OpInsert {
-			rows = append(rows, ch.New)
+		for _, ch := range changes {
+			if ch.Op == stream.OpInsert {
+				rows = append(rows, ch.New)
+			}
 		}
 	}
 	require.Equal(t, [][]uint32{{pgtype.Int4OID, points, stamp}}, asked, "one catalog read for the relation, none per row")

@@ -103,8 +103,10 @@ func TestDecodeKeepsNoInputBytes(t *testing.T) {
 		require.NoError(t, err)
 	}
 	msg := insertMsg(1, ordersRow...)
-	ch, err := d.decode(msg)
+	changes, err := d.decode(msg)
 	require.NoError(t, err)
+	require.Len(t, changes, 1)
+	ch := changes[0]
 	want := decodeAll(t, relationMsg(1, "public", "orders", ordersCols...), beginMsg(5, 1), insertMsg(1, ordersRow...))[0]
 	for i := range msg {
 		msg[i] = 'x'

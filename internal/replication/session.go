@@ -51,6 +51,7 @@ func (r *Reader) session(ctx context.Context, out chan<- stream.Change, resume r
 	s.dec.primaryKey = func(relID uint32) []string { return primaryKey(ctx, r.store.pool, relID) }
 	s.dec.identify = func(relID uint32, table string) (identified, error) { return r.identify(ctx, relID, table) }
 	s.dec.baseTypes = func(table string, oids []uint32) ([]uint32, error) { return r.baseTypes(ctx, table, oids) }
+	s.dec.moveKey = func(relID uint32, table string) ([]string, error) { return r.moveKey(ctx, relID, table) }
 	if err := r.resolveIdentity(ctx); err != nil {
 		return false, err
 	}
@@ -224,13 +225,24 @@ func (s *session) observeWALEnd(lsn stream.LSN) {
 	s.walEnd = max(s.walEnd, lsn)
 }
 
-// handleWAL decodes one pgoutput message and emits its change unless an
-// earlier session or process already handled it (resumePoint).
+// handleWAL decodes one pgoutput message and emits its changes.
 func (s *session) handleWAL(ctx context.Context, data []byte) error {
-	ch, err := s.dec.decode(data)
-	if err != nil || ch == nil {
+	changes, err := s.dec.decode(data)
+	if err != nil {
 		return err
 	}
+	for i, ch := range changes {
+		if err := s.handleChange(ctx, ch, s.dec.each[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handleChange emits ch unless an earlier session or process already
+// handled it (resumePoint), then calls each (nil: nothing), its relation's
+// eachChange.
+func (s *session) handleChange(ctx context.Context, ch *stream.Change, each func()) error {
 	emit, sub := s.resume.filter(ch.Pos)
 	if ch.Op == stream.OpCommit && (ch.Pos.Index == 0 || !emit) {
 		// An empty transaction (other tables, heartbeats) or one already
@@ -242,7 +254,6 @@ func (s *session) handleWAL(ctx context.Context, data []byte) error {
 		return nil
 	}
 	ch.Pos.Sub = sub
-	each := s.dec.each
 	if err := s.send(ctx, ch); err != nil {
 		return err
 	}

@@ -56,7 +56,9 @@ func ParseLSN(s string) (LSN, error) {
 // change: on an Event it is the event's ordinal + 1, so acknowledging the
 // event's Position means "changes before Index and the first Sub events of
 // change Index are done". A commit marker has Index equal to the number of
-// changes in the transaction and Sub 0: the whole transaction is done.
+// changes in the transaction (a partition move merged into one update
+// counts twice: internal/replication/partmove.go) and Sub 0: the whole
+// transaction is done.
 //
 // Positions compare in stream order with Less.
 type Position struct {
