@@ -60,7 +60,7 @@ const identityFixPrefix = "set REPLICA IDENTITY FULL on "
 // (publish_via_partition_root), but the identity that counts is each
 // partition's.
 func identityFix(table string) string {
-	return identityFixPrefix + table + " (on each of its partitions, if it is partitioned)"
+	return identityFixPrefix + table + " (and on each of its partitions, if it is partitioned)"
 }
 
 // checkOld checks old.col of an update or delete. No old row at all, or a

@@ -45,7 +45,7 @@ func TestRebuildOfAChangeWithoutOldValuesSaysItCannotReplay(t *testing.T) {
 
 	_, err = e.Rebuild(context.Background(), stored, "purchase")
 	require.ErrorContains(t, err, `rule "purchase" cannot replay this dead letter: the rule reads the old status but the server `+
-		`sent no old value; set REPLICA IDENTITY FULL on public.orders (on each of its partitions, if it is partitioned)`)
+		`sent no old value; set REPLICA IDENTITY FULL on public.orders (and on each of its partitions, if it is partitioned)`)
 	require.ErrorContains(t, err, `lacks those values for good`)
 	require.ErrorContains(t, err, `cdc backfill --table public.orders --where "id = '42'"`)
 }
