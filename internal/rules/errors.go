@@ -48,7 +48,9 @@ type RuleError struct {
 }
 
 func (e *RuleError) Error() string {
-	return fmt.Sprintf("rule %q on %s (%s) at %s: %v", e.Rule, e.Table, e.Key, e.Pos, e.Err)
+	return fmt.Sprintf("rule %q on %s (%s) at %s: %v (on_error: stop: a restart meets the same row again, "+
+		"as the stream and a backfill read it as it was; fix the rule, or set its on_error to dead_letter to "+
+		"store the row as a dead letter and go on)", e.Rule, e.Table, e.Key, e.Pos, e.Err)
 }
 
 func (e *RuleError) Unwrap() error { return e.Err }

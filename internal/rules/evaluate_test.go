@@ -279,6 +279,7 @@ func TestOnErrorModes(t *testing.T) {
 	require.Equal(t, "id=7", re.Key)
 	require.Equal(t, 2, re.Pos.Sub)
 	require.ErrorContains(t, err, `rule "bad" on public.customers (id=7) at 0/100#2.2: rules[1].event.email: email is null`)
+	require.ErrorContains(t, err, `set its on_error to dead_letter`, "the way past it")
 	require.Equal(t, prior, items, "on stop dst comes back as given")
 }
 
