@@ -32,7 +32,9 @@ func newBackfillCmd() *cobra.Command {
 			"progress until the syncer finished (Ctrl-C leaves it running; --detach returns at once). Without a\n" +
 			"running syncer the request waits for the next `cdc run`. Progress is saved after every delivered\n" +
 			"chunk; --restart starts over. --rate paces it in requests per minute (default: half of\n" +
-			"bento.requests_per_minute). --where is an SQL condition inserted verbatim into the query.",
+			"bento.requests_per_minute). --where is an SQL condition inserted verbatim into the query; a --where\n" +
+			"backfill is a targeted re-send: it runs even on a table backfilled before, from its first matching\n" +
+			"row, and leaves the table's backfill progress (cdc status, --all) alone.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (table == "") == !all {
@@ -86,7 +88,7 @@ func newBackfillCmd() *cobra.Command {
 	cmd.Flags().StringVar(&table, "table", "", "the table to backfill (schema.table; schema defaults to public)")
 	cmd.Flags().BoolVar(&all, "all", false, "backfill every table the rules use, one after another")
 	cmd.Flags().StringVar(&where, "where", "", "SQL condition selecting the rows (inserted verbatim; you own the database)")
-	cmd.Flags().BoolVar(&restart, "restart", false, "forget saved progress and start from the first row")
+	cmd.Flags().BoolVar(&restart, "restart", false, "forget saved progress and start from the first row (a --where backfill keeps none)")
 	cmd.Flags().BoolVar(&detach, "detach", false, "queue the backfill and return at once (cdc status shows it)")
 	cmd.Flags().Float64Var(&ratePerMin, "rate", 0, "requests per minute to Bento, 0 = unlimited (default half of bento.requests_per_minute)")
 	return cmd
