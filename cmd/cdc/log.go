@@ -25,7 +25,8 @@ func newLogCmd() *cobra.Command {
 		Short: "What did we send for this customer or order? Reads the delivery ledger",
 		Long: "log prints, oldest first, the events Bento accepted as recorded in the delivery ledger\n" +
 			"(config `ledger`: purchases by default, all, or off). --key matches details.unique.key or the\n" +
-			"source row's key (e.g. id=12345). --since takes a time (2026-01-02, RFC 3339) or a duration (24h).",
+			"source row's key (e.g. id=12345), and also returns the reconcile corrections that adjust that key\n" +
+			"(10~adj1 for 10). --since takes a time (2026-01-02, RFC 3339) or a duration (24h).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(cmd)
@@ -52,7 +53,7 @@ func newLogCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&q.Email, "email", "", "only this customer (case-insensitive)")
-	cmd.Flags().StringVar(&q.Key, "key", "", "only this purchase key (details.unique.key) or row key")
+	cmd.Flags().StringVar(&q.Key, "key", "", "only this purchase key (details.unique.key) or row key, with the corrections that adjust it")
 	cmd.Flags().StringVar(&since, "since", "", "only events accepted since this time or duration ago")
 	cmd.Flags().IntVar(&q.Limit, "limit", ledger.DefaultLimit, "at most this many rows")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")

@@ -12,7 +12,7 @@ import (
 // Query selects ledger rows for `cdc log`; zero fields do not filter.
 type Query struct {
 	Email string    // case-insensitive
-	Key   string    // details.unique.key, or the source row's key (e.g. "id=12345")
+	Key   string    // details.unique.key, or the source row's key (e.g. "id=12345"); also the corrections that adjust it
 	Since time.Time // accepted at or after
 	Limit int       // 0: DefaultLimit
 }
@@ -45,7 +45,9 @@ type Entry struct {
 // the batches accepted since $3 (BRIN) whose stored text holds the email
 // or key as the encoder writes it, which is its to_json form (encode.go):
 // a search of the compressed text, not a parse. Lower-casing the whole
-// text lower-cases the email in it as lower($1) does.
+// text lower-cases the email in it as lower($1) does. A key also selects
+// the reconcile corrections that adjust it ("ad"), so "what did we send
+// for this order?" includes them.
 func SQL(schema string) string {
 	return `SELECT id, accepted_at, event_at, origin, request_id, rule, event_type, email, table_name, row_key,
        unique_key, amount, currency, adjusts,
@@ -54,10 +56,11 @@ FROM ` + pgx.Identifier{schema, "ledger"}.Sanitize() + `
 WHERE id IN (SELECT id FROM ` + pgx.Identifier{schema, "ledger_batches"}.Sanitize() + `
              WHERE ($1 = '' OR strpos(lower(events), lower('"em":' || to_json($1::text))) > 0)
                AND ($2 = '' OR strpos(events, '"uk":' || to_json($2::text)) > 0
-                            OR strpos(events, '"rk":' || to_json($2::text)) > 0)
+                            OR strpos(events, '"rk":' || to_json($2::text)) > 0
+                            OR strpos(events, '"ad":' || to_json($2::text)) > 0)
                AND accepted_at >= $3)
   AND ($1 = '' OR lower(email) = lower($1))
-  AND ($2 = '' OR unique_key = $2 OR row_key = $2)
+  AND ($2 = '' OR unique_key = $2 OR row_key = $2 OR adjusts = $2)
 ORDER BY accepted_at, id, seq
 LIMIT $4`
 }
