@@ -1,6 +1,11 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/pgbento/cdc/internal/ledger"
+)
 
 // A rule dead letter has no HTTP status: dlq list shows "-", not 0 (U17).
 func TestDLQListStatusColumn(t *testing.T) {
@@ -20,5 +25,21 @@ func TestPreviewSummaryExplainsNoEvents(t *testing.T) {
 	}
 	if got := previewSummary("public.orders", 4, 2, 0); got != "public.orders: 4 rows read, 2 events, 0 rule failures (nothing sent)" {
 		t.Errorf("previewSummary with events = %q", got)
+	}
+}
+
+// cdc log says on stderr when --limit cut the output, and nothing when it
+// did not.
+func TestLogTruncatedNotice(t *testing.T) {
+	var b strings.Builder
+	truncatedNotice(&b, ledger.Page{Entries: make([]ledger.Entry, 3)})
+	if b.Len() != 0 {
+		t.Errorf("notice without truncation: %q", b.String())
+	}
+	truncatedNotice(&b, ledger.Page{Entries: make([]ledger.Entry, 3), More: true})
+	for _, want := range []string{"newest 3 ", "older ones exist", "--limit", "--since"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("notice %q lacks %q", b.String(), want)
+		}
 	}
 }

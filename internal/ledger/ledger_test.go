@@ -128,3 +128,28 @@ func TestFindByKeyIncludesCorrections(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, adj, 1, "a correction's own key finds only it")
 }
+
+// TestFindPageKeepsTheNewest: past the limit Find returns the newest rows,
+// oldest first, and says older ones exist; at the limit it says nothing.
+func TestFindPageKeepsTheNewest(t *testing.T) {
+	db := newDB(t)
+	ctx := context.Background()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	w := ledger.NewWriter("cdc")
+	for i := range 5 {
+		require.NoError(t, w.Write(ctx, db.Pool, []ledger.Record{
+			purchase("ann@example.com", strconv.Itoa(i), 100, now.Add(time.Duration(i)*time.Minute))}))
+	}
+	p, err := ledger.FindPage(ctx, db.Pool, "cdc", ledger.Query{Limit: 3})
+	require.NoError(t, err)
+	require.True(t, p.More)
+	require.Len(t, p.Entries, 3)
+	for i, want := range []string{"2", "3", "4"} {
+		require.Equal(t, want, *p.Entries[i].UniqueKey)
+	}
+	p, err = ledger.FindPage(ctx, db.Pool, "cdc", ledger.Query{Limit: 5})
+	require.NoError(t, err)
+	require.False(t, p.More)
+	require.Len(t, p.Entries, 5)
+	require.Equal(t, "0", *p.Entries[0].UniqueKey)
+}
