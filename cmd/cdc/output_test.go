@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pgbento/cdc/internal/backfill"
 	"github.com/pgbento/cdc/internal/ledger"
 )
 
@@ -40,6 +43,59 @@ func TestLogTruncatedNotice(t *testing.T) {
 	for _, want := range []string{"newest 3 ", "older ones exist", "--limit", "--since"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("notice %q lacks %q", b.String(), want)
+		}
+	}
+}
+
+// recordingReporter keeps the calls a progress display got.
+type recordingReporter struct{ calls []string }
+
+func (r *recordingReporter) Start(table string, total, done int64) {
+	r.calls = append(r.calls, fmt.Sprintf("start %s %d %d", table, total, done))
+}
+func (r *recordingReporter) Advance(done int64) {
+	r.calls = append(r.calls, fmt.Sprintf("advance %d", done))
+}
+func (r *recordingReporter) Finish() { r.calls = append(r.calls, "finish") }
+
+// cdc backfill's progress starts when the syncer runs the request, from
+// the rows a resumed backfill already had (so its rate is this run's); a
+// request that ends without running (already backfilled) shows none.
+func TestBackfillProgressStartsWhenTheRequestRuns(t *testing.T) {
+	rec := &recordingReporter{}
+	p := &requestProgress{rep: rec, table: "public.orders", estimate: func() int64 { return 207 }}
+	for _, r := range []backfill.Request{{State: backfill.StateQueued}, {State: backfill.StateRunning, RowsDone: 100},
+		{State: backfill.StateRunning, RowsDone: 150}, {State: backfill.StateDone, RowsDone: 207}} {
+		p.show(r)
+	}
+	p.finish()
+	want := []string{"start public.orders 207 100", "advance 150", "advance 207", "finish"}
+	if !slices.Equal(rec.calls, want) {
+		t.Errorf("calls %q, want %q", rec.calls, want)
+	}
+
+	rec = &recordingReporter{}
+	p = &requestProgress{rep: rec, table: "public.orders", estimate: func() int64 { return 1 }}
+	p.show(backfill.Request{State: backfill.StateQueued})
+	p.show(backfill.Request{State: backfill.StateDone, RowsDone: 3, Reason: "already backfilled; use --restart to send it again"})
+	p.finish()
+	if len(rec.calls) != 0 {
+		t.Errorf("an already backfilled table showed progress: %q", rec.calls)
+	}
+}
+
+// A one-shot command's stderr gets no INFO lines unless log.level is debug.
+func TestCommandLoggerKeepsInfoOut(t *testing.T) {
+	for level, infoShown := range map[string]bool{"info": false, "warn": false, "debug": true} {
+		var b strings.Builder
+		log := newCommandLogger(&b, level, "text")
+		log.Info("reconcile done")
+		log.Warn("careful")
+		if got := strings.Contains(b.String(), "reconcile done"); got != infoShown {
+			t.Errorf("log.level %s: INFO shown %v, want %v", level, got, infoShown)
+		}
+		if !strings.Contains(b.String(), "careful") {
+			t.Errorf("log.level %s: WARN not shown", level)
 		}
 	}
 }
