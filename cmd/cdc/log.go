@@ -21,13 +21,13 @@ func newLogCmd() *cobra.Command {
 		asJSON bool
 	)
 	cmd := &cobra.Command{
-		Use:   "log [--email E] [--key K] [--since T] [--json]",
+		Use:   "log [--email E] [--key K] [--since T] [--limit N] [--json]",
 		Short: "What did we send for this customer or order? Reads the delivery ledger",
 		Long: "log prints, oldest first, the events Bento accepted as recorded in the delivery ledger\n" +
 			"(config `ledger`: purchases by default, all, or off); when more than --limit match, the newest\n" +
-			"--limit of them, and stderr says so. --key matches details.unique.key or the\n" +
-			"source row's key (e.g. id=12345), and also returns the reconcile corrections that adjust that key\n" +
-			"(10~adj1 for 10). --since takes a time (2026-01-02, RFC 3339) or a duration (24h).",
+			"--limit of them, and stderr says so. --key matches details.unique.key or the source row's key\n" +
+			"(e.g. id=12345), and also returns the reconcile corrections that adjust that key (10~adj1 for 10).\n" +
+			"--since takes a time (2026-01-02, RFC 3339) or a duration (24h).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(cmd)
