@@ -43,6 +43,31 @@ func TestBackfillCommandHandsOffToTheSyncer(t *testing.T) {
 	again := e.cli("backfill", "--table", "orders")
 	require.Zero(t, again.Code, again.String())
 	require.Contains(t, again.Stdout, "already backfilled", again.String())
+	require.NotContains(t, again.Stderr, "INFO", "the command's stderr has no log lines meant for the syncer")
+	require.NotContains(t, again.Stderr, "eta", "no progress for a table already done")
+
+	// A --where backfill on the finished table is a targeted re-send: it
+	// runs, and the table's progress still says 12 rows, done.
+	where := e.cli("backfill", "--table", "orders", "--where", "id = 3")
+	require.Zero(t, where.Code, where.String())
+	require.Contains(t, where.Stdout, "public.orders: done, 1 rows, 1 events", where.String())
+	require.NotContains(t, where.Stderr, "INFO", where.String())
+	status = e.cli("status", "--json")
+	require.Zero(t, status.Code, status.String())
+	var progress struct {
+		Backfills []struct {
+			Table    string `json:"table"`
+			RowsDone int64  `json:"rows_done"`
+			Done     bool   `json:"done"`
+		} `json:"backfills"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(status.Stdout), &progress), status.Stdout)
+	for _, b := range progress.Backfills {
+		if b.Table == "public.orders" {
+			require.True(t, b.Done)
+			require.EqualValues(t, 12, b.RowsDone, "the --where backfill left the table's progress alone")
+		}
+	}
 	code, _ := s.terminate(30 * time.Second)
 	require.Zero(t, code)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 
@@ -32,7 +31,9 @@ func newBackfillCmd() *cobra.Command {
 			"progress until the syncer finished (Ctrl-C leaves it running; --detach returns at once). Without a\n" +
 			"running syncer the request waits for the next `cdc run`. Progress is saved after every delivered\n" +
 			"chunk; --restart starts over. --rate paces it in requests per minute (default: half of\n" +
-			"bento.requests_per_minute). --where is an SQL condition inserted verbatim into the query.",
+			"bento.requests_per_minute). --where is an SQL condition inserted verbatim into the query; a --where\n" +
+			"backfill is a targeted re-send: it runs even on a table backfilled before, from its first matching\n" +
+			"row, and leaves the table's backfill progress (cdc status, --all) alone.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (table == "") == !all {
@@ -49,7 +50,6 @@ func newBackfillCmd() *cobra.Command {
 			if err != nil {
 				return &exitError{code: exitConfig, err: err}
 			}
-			log := newLogger(os.Stderr, cfg.Log.Level, cfg.Log.Format)
 			pool, err := ops.OpenForBackfill(cmd.Context(), cfg, true)
 			if err != nil {
 				return err
@@ -76,7 +76,7 @@ func newBackfillCmd() *cobra.Command {
 					fmt.Fprintf(out, "%s: backfill request %d queued; %s\n", q.Table, q.ID, queuedNote(q.Running))
 					continue
 				}
-				if err := followBackfill(cmd.Context(), out, log, pool, cfg.Source.Schema, q, where); err != nil {
+				if err := followBackfill(cmd.Context(), out, pool, cfg.Source.Schema, q, where); err != nil {
 					return err
 				}
 			}
@@ -86,7 +86,7 @@ func newBackfillCmd() *cobra.Command {
 	cmd.Flags().StringVar(&table, "table", "", "the table to backfill (schema.table; schema defaults to public)")
 	cmd.Flags().BoolVar(&all, "all", false, "backfill every table the rules use, one after another")
 	cmd.Flags().StringVar(&where, "where", "", "SQL condition selecting the rows (inserted verbatim; you own the database)")
-	cmd.Flags().BoolVar(&restart, "restart", false, "forget saved progress and start from the first row")
+	cmd.Flags().BoolVar(&restart, "restart", false, "forget saved progress and start from the first row (a --where backfill keeps none)")
 	cmd.Flags().BoolVar(&detach, "detach", false, "queue the backfill and return at once (cdc status shows it)")
 	cmd.Flags().Float64Var(&ratePerMin, "rate", 0, "requests per minute to Bento, 0 = unlimited (default half of bento.requests_per_minute)")
 	return cmd
@@ -100,13 +100,15 @@ func queuedNote(running bool) string {
 }
 
 // followBackfill shows a request's progress until the syncer finished it.
-// Ctrl-C stops following, not the backfill.
-func followBackfill(ctx context.Context, out io.Writer, log *slog.Logger, pool *pgxpool.Pool, schema string,
-	q ops.Queued, where string) error {
-	progress := progressReporter(out, log)
-	progress.Start(q.Table, backfill.EstimateRows(ctx, pool, q.Table, where), 0)
-	r, err := ops.WaitBackfill(ctx, pool, schema, q.ID, time.Second, func(r backfill.Request) { progress.Advance(r.RowsDone) })
-	progress.Finish()
+// Ctrl-C stops following, not the backfill. The display starts when the
+// syncer runs the request, from the rows it already had (a resumed
+// backfill), so the rate and the time left are this run's; a request that
+// ends without running (already backfilled) shows none.
+func followBackfill(ctx context.Context, out io.Writer, pool *pgxpool.Pool, schema string, q ops.Queued, where string) error {
+	p := &requestProgress{rep: progressReporter(out), table: q.Table,
+		estimate: func() int64 { return backfill.EstimateRows(ctx, pool, q.Table, where) }}
+	r, err := ops.WaitBackfill(ctx, pool, schema, q.ID, time.Second, p.show)
+	p.finish()
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintf(out, "%s: stopped following; backfill request %d goes on in the syncer (cdc status shows it)\n", q.Table, q.ID)
 		return nil
@@ -115,6 +117,31 @@ func followBackfill(ctx context.Context, out io.Writer, log *slog.Logger, pool *
 		return err
 	}
 	return printBackfill(out, r)
+}
+
+// requestProgress feeds a request's polled states to a Reporter: it
+// starts when the syncer runs the request, from the rows done then.
+type requestProgress struct {
+	rep      backfill.Reporter
+	table    string
+	estimate func() int64
+	started  bool
+}
+
+func (p *requestProgress) show(r backfill.Request) {
+	switch {
+	case p.started:
+		p.rep.Advance(r.RowsDone)
+	case r.State == backfill.StateRunning:
+		p.rep.Start(p.table, p.estimate(), r.RowsDone)
+		p.started = true
+	}
+}
+
+func (p *requestProgress) finish() {
+	if p.started {
+		p.rep.Finish()
+	}
 }
 
 func printBackfill(out io.Writer, r backfill.Request) error {
@@ -134,10 +161,11 @@ func printBackfill(out io.Writer, r backfill.Request) error {
 	return nil
 }
 
-// progressReporter draws a bar on a terminal, else logs every 5 seconds.
-func progressReporter(out io.Writer, log *slog.Logger) backfill.Reporter {
+// progressReporter draws a bar on a terminal, else writes a plain line
+// on stderr every 5 seconds (stdout keeps only the result lines).
+func progressReporter(out io.Writer) backfill.Reporter {
 	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		return backfill.NewBarReporter(f)
 	}
-	return backfill.NewLogReporter(log, 5*time.Second)
+	return backfill.NewLineReporter(os.Stderr, 5*time.Second)
 }

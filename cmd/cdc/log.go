@@ -21,11 +21,13 @@ func newLogCmd() *cobra.Command {
 		asJSON bool
 	)
 	cmd := &cobra.Command{
-		Use:   "log [--email E] [--key K] [--since T] [--json]",
+		Use:   "log [--email E] [--key K] [--since T] [--limit N] [--json]",
 		Short: "What did we send for this customer or order? Reads the delivery ledger",
 		Long: "log prints, oldest first, the events Bento accepted as recorded in the delivery ledger\n" +
-			"(config `ledger`: purchases by default, all, or off). --key matches details.unique.key or the\n" +
-			"source row's key (e.g. id=12345). --since takes a time (2026-01-02, RFC 3339) or a duration (24h).",
+			"(config `ledger`: purchases by default, all, or off); when more than --limit match, the newest\n" +
+			"--limit of them, and stderr says so. --key matches details.unique.key or the source row's key\n" +
+			"(e.g. id=12345), and also returns the reconcile corrections that adjust that key (10~adj1 for 10).\n" +
+			"--since takes a time (2026-01-02, RFC 3339) or a duration (24h).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(cmd)
@@ -40,23 +42,34 @@ func newLogCmd() *cobra.Command {
 				return err
 			}
 			defer pool.Close()
-			entries, err := ledger.Find(cmd.Context(), pool, cfg.Source.Schema, q)
+			page, err := ledger.FindPage(cmd.Context(), pool, cfg.Source.Schema, q)
 			if err != nil {
 				return err
 			}
+			// The notice goes to stderr only: --json output stays valid.
+			defer truncatedNotice(cmd.ErrOrStderr(), page)
 			if asJSON {
-				return writeJSONLines(cmd.OutOrStdout(), entries)
+				return writeJSONLines(cmd.OutOrStdout(), page.Entries)
 			}
-			printLedger(cmd.OutOrStdout(), entries)
+			printLedger(cmd.OutOrStdout(), page.Entries)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&q.Email, "email", "", "only this customer (case-insensitive)")
-	cmd.Flags().StringVar(&q.Key, "key", "", "only this purchase key (details.unique.key) or row key")
+	cmd.Flags().StringVar(&q.Key, "key", "", "only this purchase key (details.unique.key) or row key, with the corrections that adjust it")
 	cmd.Flags().StringVar(&since, "since", "", "only events accepted since this time or duration ago")
-	cmd.Flags().IntVar(&q.Limit, "limit", ledger.DefaultLimit, "at most this many rows")
+	cmd.Flags().IntVar(&q.Limit, "limit", ledger.DefaultLimit, "at most this many rows, the newest")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
 	return cmd
+}
+
+// truncatedNotice tells, on stderr, that the limit left older rows out.
+func truncatedNotice(w io.Writer, p ledger.Page) {
+	if !p.More {
+		return
+	}
+	fmt.Fprintf(w, "cdc log: showing the newest %d matching events; older ones exist: raise --limit to see them, "+
+		"or narrow with --since, --email or --key\n", len(p.Entries))
 }
 
 // parseSince reads a time (RFC 3339 or a date) or a duration before now;

@@ -18,6 +18,17 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
+// newCommandLogger is the logger of a one-shot command that prints its own
+// result (backfill, reconcile): its stderr gets warnings and errors only,
+// not the INFO lines meant for the syncer's logs, unless log.level is
+// debug.
+func newCommandLogger(w io.Writer, level, format string) *slog.Logger {
+	if level != "debug" && level != "error" {
+		level = "warn"
+	}
+	return newLogger(w, level, format)
+}
+
 // durationString writes a duration attribute as "1.2s", rounded to three
 // significant figures or so: log readers want 1.23s, not 1.234567891s.
 func durationString(_ []string, a slog.Attr) slog.Attr {

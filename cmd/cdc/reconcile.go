@@ -51,7 +51,7 @@ func newReconcileCmd() *cobra.Command {
 				}
 			}
 			opts.Limiter = ops.BackfillLimiter(cfg, ratePerMin, !cmd.Flags().Changed("rate"))
-			opts.Logger = newLogger(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format)
+			opts.Logger = newCommandLogger(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format)
 			if opts.Pool, err = ops.OpenForBackfill(cmd.Context(), cfg, true); err != nil {
 				return err
 			}

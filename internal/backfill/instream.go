@@ -156,14 +156,23 @@ func (d *Driver) runRequest(ctx context.Context, r *Request, restart bool) (stri
 	if err != nil {
 		return "", err
 	}
-	progress := newProgressStore(d.o.Pool, d.o.Schema)
-	st, err := progress.resume(ctx, t.name, "", restart)
-	if err != nil {
-		return "", err
-	}
-	if st.Done {
-		r.RowsDone = st.RowsDone
-		return "already backfilled; use --restart to send it again", nil
+	var progress *progressStore
+	var st state
+	if r.Where == "" {
+		progress = newProgressStore(d.o.Pool, d.o.Schema)
+		if st, err = progress.resume(ctx, t.name, "", restart); err != nil {
+			return "", err
+		}
+		if st.Done {
+			r.RowsDone = st.RowsDone
+			return "already backfilled; use --restart to send it again", nil
+		}
+	} else {
+		// A --where backfill is a targeted re-send (docs/decisions.md): it
+		// always runs, from its first matching row, and never reads or
+		// writes the table's full-backfill progress, which says whether
+		// every row was sent. Its counts are the request's own.
+		r.RowsDone, r.Events, r.Dropped = 0, 0, 0
 	}
 	src, err := openSource(ctx, d.o.Pool, t, "", r.Where, d.o.ChunkSize)
 	if err != nil {
@@ -192,7 +201,7 @@ type chunker struct {
 	r        *Request
 	t        *table
 	src      *source
-	progress *progressStore
+	progress *progressStore // the table's full-backfill progress; nil for a --where backfill
 	st       state
 	limiter  *rate.Limiter
 }
@@ -204,7 +213,7 @@ func (c *chunker) run(ctx context.Context) error {
 		}
 		more, events, err := c.chunk(ctx, seq)
 		if err != nil || !more {
-			if err == nil {
+			if err == nil && c.progress != nil {
 				err = c.progress.finish(ctx, c.t.name)
 			}
 			return err
@@ -296,8 +305,10 @@ func (c *chunker) saved(ctx context.Context, rows chunk, events, left int) error
 	defer cancel()
 	c.st.LastKey = rows.last
 	c.st.RowsDone += int64(len(rows.rows))
-	if err := c.progress.save(ctx, c.t.name, rows.last, c.st.RowsDone); err != nil {
-		return err
+	if c.progress != nil {
+		if err := c.progress.save(ctx, c.t.name, rows.last, c.st.RowsDone); err != nil {
+			return err
+		}
 	}
 	c.r.RowsDone, c.r.Events, c.r.Dropped = c.st.RowsDone, c.r.Events+int64(events), c.r.Dropped+int64(left)
 	return c.d.store.progress(ctx, c.r)

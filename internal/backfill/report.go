@@ -36,6 +36,9 @@ type BarReporter struct {
 func NewBarReporter(w io.Writer) *BarReporter { return &BarReporter{w: w} }
 
 func (b *BarReporter) Start(table string, total, done int64) {
+	if total >= 0 && total < done {
+		total = done
+	}
 	b.bar = progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(b.w),
 		progressbar.OptionSetDescription(table),
@@ -50,9 +53,14 @@ func (b *BarReporter) Start(table string, total, done int64) {
 }
 
 func (b *BarReporter) Advance(done int64) {
-	if b.bar != nil {
-		_ = b.bar.Set64(done)
+	if b.bar == nil {
+		return
 	}
+	// The total is an estimate: grow it rather than overflow the bar.
+	if m := b.bar.GetMax64(); m >= 0 && done > m {
+		b.bar.ChangeMax64(done)
+	}
+	_ = b.bar.Set64(done)
 }
 
 func (b *BarReporter) Finish() {
@@ -61,10 +69,12 @@ func (b *BarReporter) Finish() {
 	}
 }
 
-// LogReporter logs progress (rows done, rate, ETA) at most once per
-// interval, for when output is not a terminal.
+// LogReporter reports progress (rows done, rate, ETA) at most once per
+// interval, for when output is not a terminal: as a log line
+// (NewLogReporter, the syncer's) or as a plain line of text
+// (NewLineReporter, a command's stderr).
 type LogReporter struct {
-	log      *slog.Logger
+	sink     func(p progress)
 	interval time.Duration
 	now      func() time.Time
 
@@ -77,9 +87,25 @@ type LogReporter struct {
 	lastDone int64
 }
 
+// progress is one report. Total is -1 when unknown, Rate 0 when not
+// measured yet, ETA 0 when none is known (or the run is over).
+type progress struct {
+	Table       string
+	Done, Total int64
+	Rate        float64
+	ETA         time.Duration
+}
+
 // NewLogReporter logs on logger every interval (5s is a good default).
 func NewLogReporter(logger *slog.Logger, interval time.Duration) *LogReporter {
-	return &LogReporter{log: logger.With("component", "backfill"), interval: interval, now: time.Now}
+	log := logger.With("component", "backfill")
+	return &LogReporter{sink: func(p progress) { log.Info("backfill progress", p.attrs()...) }, interval: interval, now: time.Now}
+}
+
+// NewLineReporter writes a line of text on w every interval:
+// "public.orders: 4000 of 10000 rows, 500 rows/s, about 12s left".
+func NewLineReporter(w io.Writer, interval time.Duration) *LogReporter {
+	return &LogReporter{sink: func(p progress) { fmt.Fprintln(w, p.text()) }, interval: interval, now: time.Now}
 }
 
 func (l *LogReporter) Start(table string, total, done int64) {
@@ -97,35 +123,61 @@ func (l *LogReporter) Advance(done int64) {
 	defer l.mu.Unlock()
 	l.lastDone = done
 	if l.now().Sub(l.lastLog) >= l.interval {
-		l.emit()
+		l.emit(false)
 	}
 }
 
+// Finish reports the last figures, without an ETA: the run is over.
 func (l *LogReporter) Finish() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.emit()
+	l.emit(true)
 }
 
-func (l *LogReporter) emit() {
+func (l *LogReporter) emit(final bool) {
 	now := l.now()
 	l.lastLog = now
-	elapsed := now.Sub(l.started).Seconds()
-	rate := 0.0
-	if elapsed > 0 {
-		rate = float64(l.lastDone-l.first) / elapsed
+	p := progress{Table: l.table, Done: l.lastDone, Total: l.total}
+	// The total is the planner's estimate: never report it below what is
+	// already done (an estimate of 1 with 3 rows done).
+	if p.Total >= 0 && p.Total < p.Done {
+		p.Total = p.Done
 	}
-	// An unknown total (a table never analyzed: -1) or a rate not measured
-	// yet is left out rather than logged as -1 or 0.
-	attrs := []any{"table", l.table, "rows_done", l.lastDone}
-	if l.total >= 0 {
-		attrs = append(attrs, "rows_total", l.total)
+	if elapsed := now.Sub(l.started).Seconds(); elapsed > 0 {
+		p.Rate = float64(l.lastDone-l.first) / elapsed
 	}
-	if rate > 0 {
-		attrs = append(attrs, "rows_per_second", int64(rate))
+	if !final && p.Rate > 0 && p.Total > p.Done {
+		p.ETA = (time.Duration(float64(p.Total-p.Done)/p.Rate) * time.Second).Round(time.Second)
 	}
-	if rate > 0 && l.total > l.lastDone {
-		attrs = append(attrs, "eta", (time.Duration(float64(l.total-l.lastDone)/rate) * time.Second).Round(time.Second))
+	l.sink(p)
+}
+
+// attrs leaves out an unknown total (a table never analyzed: -1), a rate
+// not measured yet and an unknown ETA rather than logging -1 or 0.
+func (p progress) attrs() []any {
+	attrs := []any{"table", p.Table, "rows_done", p.Done}
+	if p.Total >= 0 {
+		attrs = append(attrs, "rows_total", p.Total)
 	}
-	l.log.Info("backfill progress", attrs...)
+	if p.Rate > 0 {
+		attrs = append(attrs, "rows_per_second", int64(p.Rate))
+	}
+	if p.ETA > 0 {
+		attrs = append(attrs, "eta", p.ETA)
+	}
+	return attrs
+}
+
+func (p progress) text() string {
+	s := fmt.Sprintf("%s: %d rows", p.Table, p.Done)
+	if p.Total >= 0 {
+		s = fmt.Sprintf("%s: %d of %d rows", p.Table, p.Done, p.Total)
+	}
+	if p.Rate > 0 {
+		s += fmt.Sprintf(", %d rows/s", int64(p.Rate))
+	}
+	if p.ETA > 0 {
+		s += fmt.Sprintf(", about %s left", p.ETA)
+	}
+	return s
 }

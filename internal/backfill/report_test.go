@@ -14,9 +14,7 @@ import (
 func TestLogReporterLogsAtMostOncePerInterval(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	l := NewLogReporter(slog.New(slog.NewTextHandler(&out, nil)), 5*time.Second)
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	l.now = func() time.Time { return now }
+	l, now := onClock(NewLogReporter(slog.New(slog.NewTextHandler(&out, nil)), 5*time.Second))
 
 	l.Start("public.orders", 10000, 1000)
 	steps := []struct {
@@ -24,7 +22,7 @@ func TestLogReporterLogsAtMostOncePerInterval(t *testing.T) {
 		done  int64
 	}{{time.Second, 2000}, {2 * time.Second, 3000}, {3 * time.Second, 4000}, {time.Second, 5000}, {5 * time.Second, 6000}}
 	for _, s := range steps {
-		now = now.Add(s.after)
+		*now = (*now).Add(s.after)
 		l.Advance(s.done)
 	}
 	got := lines(out.String())
@@ -44,9 +42,7 @@ func TestLogReporterLogsAtMostOncePerInterval(t *testing.T) {
 func TestLogReporterLeavesOutUnknownTotalAndRate(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	l := NewLogReporter(slog.New(slog.NewTextHandler(&out, nil)), 5*time.Second)
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	l.now = func() time.Time { return now }
+	l, now := onClock(NewLogReporter(slog.New(slog.NewTextHandler(&out, nil)), 5*time.Second))
 	l.Start("public.orders", -1, 0)
 	l.Finish()
 	got := lines(out.String())
@@ -55,9 +51,54 @@ func TestLogReporterLeavesOutUnknownTotalAndRate(t *testing.T) {
 	require.NotContains(t, got[0], "rows_total")
 	require.NotContains(t, got[0], "rows_per_second")
 
-	now = now.Add(10 * time.Second)
+	*now = (*now).Add(10 * time.Second)
 	l.Start("public.orders", -1, 0)
-	now = now.Add(10 * time.Second)
+	*now = (*now).Add(10 * time.Second)
 	l.Advance(200)
 	require.Contains(t, out.String(), "rows_done=200 rows_per_second=20")
+}
+
+// The total is the planner's estimate: a report never shows it below the
+// rows done (rows_done=3 rows_total=1), and the last line, when the run is
+// over, has no ETA (eta=6m49s for a table already done).
+func TestLogReporterTotalNeverBelowDoneAndNoETAAtTheEnd(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	l, now := onClock(NewLogReporter(slog.New(slog.NewTextHandler(&out, nil)), 5*time.Second))
+	l.Start("public.customers", 1, 0)
+	*now = (*now).Add(6 * time.Second)
+	l.Advance(3)
+	l.Finish()
+	got := lines(out.String())
+	require.Len(t, got, 2)
+	require.Contains(t, got[0], "rows_done=3 rows_total=3")
+	require.NotContains(t, got[0], "eta=")
+
+	out.Reset()
+	l.Start("public.customers", 207, 0)
+	*now = (*now).Add(6 * time.Second)
+	l.Advance(3)
+	require.Contains(t, out.String(), "eta=", "mid-run: an ETA")
+	l.Finish()
+	got = lines(out.String())
+	require.NotContains(t, got[len(got)-1], "eta=", "the run is over: no ETA")
+}
+
+// NewLineReporter writes the same figures as plain text, for a command's
+// stderr.
+func TestLineReporterWritesPlainText(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	l, now := onClock(NewLineReporter(&out, 5*time.Second))
+	l.Start("public.orders", 10000, 1000)
+	*now = (*now).Add(6 * time.Second)
+	l.Advance(4000)
+	require.Equal(t, "public.orders: 4000 of 10000 rows, 500 rows/s, about 12s left\n", out.String())
+}
+
+// onClock gives l a clock the test moves by hand.
+func onClock(l *LogReporter) (*LogReporter, *time.Time) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l.now = func() time.Time { return now }
+	return l, &now
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,18 +114,26 @@ func Parse(name string, src []byte) (*Config, error) {
 	// Bento's defaults go in before decoding so that an explicit zero (e.g.
 	// requests_per_minute: 0, unlimited) keeps its meaning.
 	cfg.Bento.SetDefaults()
-	if err := decodeYAML(name, file, &cfg); err != nil {
+	unknown, err := unknownFields(name, file)
+	if err != nil {
 		return nil, err
+	}
+	if err := decodeYAML(name, file, &cfg); err != nil {
+		var decoding Errors
+		if !errors.As(err, &decoding) {
+			decoding = Errors{{File: name, Msg: err.Error()}}
+		}
+		return nil, append(unknown, decoding...).byLine()
 	}
 	cfg.File = name
 	loc := locator{name: name, file: file}
-	errs := cfg.expand(loc)
+	errs := append(unknown, cfg.expand(loc)...)
 	cfg.setDefaults()
 	errs = append(errs, withoutExpanded(cfg.validate(loc), errs)...)
 	set, err := rules.Compile(cfg.Defaults, cfg.Rules)
 	errs = append(errs, loc.rulesErrors(err)...)
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, errs.byLine()
 	}
 	cfg.Compiled = set
 	cfg.loc = loc
@@ -268,6 +277,23 @@ func (e *Error) Error() string {
 
 // Errors is every problem found in one file.
 type Errors []*Error
+
+// byLine orders the problems as they appear in the file; those without a
+// line keep their order, after the others.
+func (es Errors) byLine() Errors {
+	slices.SortStableFunc(es, func(a, b *Error) int {
+		switch {
+		case a.Line == b.Line:
+			return 0
+		case a.Line == 0:
+			return 1
+		case b.Line == 0:
+			return -1
+		}
+		return a.Line - b.Line
+	})
+	return es
+}
 
 func (es Errors) Error() string {
 	lines := make([]string, len(es))

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -49,5 +50,68 @@ rules:
       email: "= new.email"
       colour: red
 `))
-	require.EqualError(t, err, `cdc.yaml:18: rule "second": unknown field "colour"`)
+	require.EqualError(t, err, "cdc.yaml:2: source.dsn: not a valid connection string (value not shown: it may hold a password)\n"+
+		`cdc.yaml:18: rule "second": rules[1].event.colour: unknown field "colour"`)
+}
+
+// TestEveryProblemAtOnce: a file with an unknown key, a broken when, a
+// misspelt operation and a $purchase without currency reports all four,
+// in file order, each with its line, rule and field; the unknown key does
+// not hide the others (strict decoding stopped at it).
+func TestEveryProblemAtOnce(t *testing.T) {
+	_, err := Parse("bad.yaml", []byte(`source:
+  dsn: postgres://localhost/shop
+bento:
+  site_uuid: s
+rules:
+  - name: broken_one
+    table: orders
+    on: [insert]
+    event:
+      type: x
+      email: "= new.email"
+      detials: {a: 1}
+  - name: broken_when
+    table: orders
+    on: [insert]
+    when: "new.total >"
+    event:
+      type: x
+      email: "= new.email"
+  - name: broken_on
+    table: orders
+    on: [inserted]
+    event:
+      type: x
+      email: "= new.email"
+  - name: broken_purchase
+    table: orders
+    on: [insert]
+    event:
+      type: $purchase
+      email: "= new.email"
+      details:
+        unique: {key: "= new.id"}
+        value: {amount: "= cents(new.total)"}
+`))
+	var errs Errors
+	require.ErrorAs(t, err, &errs)
+	require.Len(t, errs, 4, "%v", err)
+	want := []struct {
+		line        int
+		rule, field string
+	}{
+		{12, "broken_one", "rules[0].event.detials"},
+		{16, "broken_when", "rules[1].when"},
+		{22, "broken_on", "rules[2].on"},
+		{34, "broken_purchase", "rules[3].event.details.value"},
+	}
+	for i, w := range want {
+		e := errs[i]
+		require.Equal(t, w.line, e.Line, "%v", e)
+		require.Equal(t, "bad.yaml", e.File, "%v", e)
+		require.Equal(t, w.rule, e.Rule, "%v", e)
+		require.True(t, strings.HasPrefix(e.Field, w.field), "%v: field %q", e, e.Field)
+	}
+	require.Contains(t, errs[0].Error(), `bad.yaml:12: rule "broken_one": rules[0].event.detials: unknown field "detials" (did you mean "details"?)`)
 }

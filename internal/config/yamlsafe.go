@@ -24,14 +24,15 @@ func parseYAML(name string, src []byte) (file *ast.File, err error) {
 	return file, nil
 }
 
-// decodeYAML decodes the first document of file into cfg, unknown keys
-// being errors.
+// decodeYAML decodes the first document of file into cfg. Unknown keys are
+// not its business: unknownFields reports them all, beside every other
+// problem (strict decoding stopped at the first).
 func decodeYAML(name string, file *ast.File, cfg *Config) (err error) {
 	defer recoverYAML(name, &err)
 	if len(file.Docs) == 0 || file.Docs[0].Body == nil {
 		return nil
 	}
-	if err := yaml.NodeToValue(file.Docs[0].Body, cfg, yaml.DisallowUnknownField()); err != nil {
+	if err := yaml.NodeToValue(file.Docs[0].Body, cfg); err != nil {
 		e := yamlError(name, err)
 		e.Rule = ruleAt(file, e.Line)
 		return Errors{e}

@@ -96,3 +96,60 @@ func TestWriteOneRowPerRequest(t *testing.T) {
 		require.Equal(t, r.Pos.CommitLSN.String()+"#"+strconv.Itoa(r.Pos.Index)+"."+strconv.Itoa(r.Pos.Sub), *e.Position)
 	}
 }
+
+// TestFindByKeyIncludesCorrections: "what did we send for order 10?" is
+// the purchase and every reconcile correction that adjusts it, whose own
+// key is 10~adj<n>; another order's purchase and correction stay out.
+func TestFindByKeyIncludesCorrections(t *testing.T) {
+	db := newDB(t)
+	ctx := context.Background()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	correction := func(key, adjusts string, amount int64) ledger.Record {
+		r := purchase("ann@example.com", key, amount, now)
+		r.Origin, r.Adjusts, r.Pos, r.Request = ledger.OriginReconcile, adjusts, stream.Position{}, "r2"
+		return r
+	}
+	require.NoError(t, ledger.NewWriter("cdc").Write(ctx, db.Pool, []ledger.Record{
+		purchase("ann@example.com", "10", 300, now.Add(-time.Hour)),
+		purchase("ann@example.com", "100", 700, now.Add(-time.Hour)),
+	}))
+	require.NoError(t, ledger.NewWriter("cdc").Write(ctx, db.Pool, []ledger.Record{
+		correction("10~adj1", "10", 50),
+		correction("100~adj1", "100", -20),
+	}))
+	got, err := ledger.Find(ctx, db.Pool, "cdc", ledger.Query{Key: "10"})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, "10", *got[0].UniqueKey)
+	require.Equal(t, "10~adj1", *got[1].UniqueKey)
+	require.Equal(t, "10", *got[1].Adjusts)
+	require.EqualValues(t, 350, *got[0].Amount+*got[1].Amount, "what Bento counts for order 10")
+	adj, err := ledger.Find(ctx, db.Pool, "cdc", ledger.Query{Key: "10~adj1"})
+	require.NoError(t, err)
+	require.Len(t, adj, 1, "a correction's own key finds only it")
+}
+
+// TestFindPageKeepsTheNewest: past the limit Find returns the newest rows,
+// oldest first, and says older ones exist; at the limit it says nothing.
+func TestFindPageKeepsTheNewest(t *testing.T) {
+	db := newDB(t)
+	ctx := context.Background()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	w := ledger.NewWriter("cdc")
+	for i := range 5 {
+		require.NoError(t, w.Write(ctx, db.Pool, []ledger.Record{
+			purchase("ann@example.com", strconv.Itoa(i), 100, now.Add(time.Duration(i)*time.Minute))}))
+	}
+	p, err := ledger.FindPage(ctx, db.Pool, "cdc", ledger.Query{Limit: 3})
+	require.NoError(t, err)
+	require.True(t, p.More)
+	require.Len(t, p.Entries, 3)
+	for i, want := range []string{"2", "3", "4"} {
+		require.Equal(t, want, *p.Entries[i].UniqueKey)
+	}
+	p, err = ledger.FindPage(ctx, db.Pool, "cdc", ledger.Query{Limit: 5})
+	require.NoError(t, err)
+	require.False(t, p.More)
+	require.Len(t, p.Entries, 5)
+	require.Equal(t, "0", *p.Entries[0].UniqueKey)
+}

@@ -13,11 +13,14 @@ type comparison struct {
 	since   time.Time
 	sent    map[string]*sent
 	inDB    map[string]bool
-	items   map[string][]Item   // by email
-	totals  map[string][2]int64 // by email: database, ledger
+	items   map[string][]Item  // by email
+	totals  map[string]*totals // by email
 	repairs []repair
 	report  *Report
 }
+
+// totals are one customer's sums per currency.
+type totals struct{ db, sent Money }
 
 // repair is one event to send: a missing purchase, or a correction that
 // adjusts key.
@@ -29,7 +32,7 @@ type repair struct {
 
 func newComparison(r *Report, s map[string]*sent) *comparison {
 	return &comparison{since: r.Since, sent: s, inDB: map[string]bool{}, items: map[string][]Item{},
-		totals: map[string][2]int64{}, report: r}
+		totals: map[string]*totals{}, report: r}
 }
 
 // add takes one item the rules made of a current row.
@@ -54,8 +57,8 @@ func (c *comparison) purchase(ev *stream.Event) {
 	}
 	c.inDB[v.UniqueKey] = true
 	c.report.Purchases++
-	c.report.DBCents += v.Amount
-	c.addTotal(ev.Email, v.Amount, 0)
+	c.report.DBCents.add(v.Currency, v.Amount)
+	c.total(ev.Email).db.add(v.Currency, v.Amount)
 	it := Item{Key: v.UniqueKey, Rule: ev.Rule, Table: ev.Table, RowKey: ev.Key, DBCents: v.Amount, Currency: v.Currency}
 	s := c.sent[v.UniqueKey]
 	if s == nil {
@@ -64,11 +67,11 @@ func (c *comparison) purchase(ev *stream.Event) {
 		return
 	}
 	s.seen = true
-	c.report.Sent += s.amount
+	c.report.Sent.add(s.currency, s.amount)
 	// The ledger row counts for the database's current customer of its
 	// key, not for the address it was sent to: a $change_email since
 	// moved it there in Bento too.
-	c.addTotal(ev.Email, 0, s.amount)
+	c.total(ev.Email).sent.add(s.currency, s.amount)
 	it.Sent = s.amount
 	switch {
 	case s.currency != v.Currency:
@@ -86,8 +89,8 @@ func (c *comparison) unknown() {
 		if s.seen {
 			continue
 		}
-		c.report.Sent += s.amount
-		c.addTotal(s.email, 0, s.amount)
+		c.report.Sent.add(s.currency, s.amount)
+		c.total(s.email).sent.add(s.currency, s.amount)
 		c.note(s.email, Item{Kind: KindUnknown, Key: key, Rule: s.rule, Table: s.table, RowKey: s.rowKey,
 			Sent: s.amount, Currency: s.currency}, repair{})
 	}
@@ -100,11 +103,14 @@ func (c *comparison) note(email string, it Item, r repair) {
 	}
 }
 
-func (c *comparison) addTotal(email string, db, sent int64) {
+// total is email's sums, created on first use.
+func (c *comparison) total(email string) *totals {
 	t := c.totals[email]
-	t[0] += db
-	t[1] += sent
-	c.totals[email] = t
+	if t == nil {
+		t = &totals{db: Money{}, sent: Money{}}
+		c.totals[email] = t
+	}
+	return t
 }
 
 // correction is the $purchase that brings Bento's total for v's key from

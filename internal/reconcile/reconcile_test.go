@@ -2,7 +2,9 @@ package reconcile_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,11 +96,11 @@ func TestReconcileReportsAndRepairsDrift(t *testing.T) {
 
 	requests, ledgerRows := len(e.Fake.Requests()), e.count(t, `SELECT count(*) FROM cdc.ledger`)
 	dry := e.reconcile(t, true)
-	require.Equal(t, reconcile.Counts{Missing: 2, Differing: 1, DriftCents: 250 + 500}, dry.Counts)
+	require.Equal(t, reconcile.Counts{Missing: 2, Differing: 1, Drift: usd(250 + 500), DriftCents: 250 + 500}, dry.Counts)
 	require.Len(t, dry.Customers, 2)
 	require.Equal(t, "ann@example.com", dry.Customers[0].Email)
-	require.Equal(t, int64(2250), dry.Customers[0].DBCents)
-	require.Equal(t, int64(2000), dry.Customers[0].Sent)
+	require.Equal(t, usd(2250), dry.Customers[0].DBCents)
+	require.Equal(t, usd(2000), dry.Customers[0].Sent)
 	require.Zero(t, dry.Repaired)
 	require.Len(t, e.Fake.Requests(), requests, "a dry run sends nothing")
 	require.Equal(t, ledgerRows, e.count(t, `SELECT count(*) FROM cdc.ledger`), "a dry run records nothing")
@@ -127,7 +129,7 @@ func TestReconcileReportsKeysTheDatabaseNoLongerHas(t *testing.T) {
 	e.backfill(t)
 	e.DB.Exec(t, `DELETE FROM orders WHERE id = 4`)
 	r := e.reconcile(t, false)
-	require.Equal(t, reconcile.Counts{Unknown: 1, DriftCents: 700}, r.Counts)
+	require.Equal(t, reconcile.Counts{Unknown: 1, Drift: usd(700), DriftCents: 700}, r.Counts)
 	require.Equal(t, "4", r.Customers[0].Items[0].Key)
 	require.Zero(t, r.Repaired)
 }
@@ -158,15 +160,45 @@ func TestReconcileGroupsByTheCurrentCustomerAfterAnEmailChange(t *testing.T) {
 	require.Equal(t, 2, e.count(t, `SELECT count(*) FROM cdc.ledger WHERE email = 'ann@example.com'`))
 
 	r := e.reconcile(t, true)
-	require.Equal(t, reconcile.Counts{Missing: 1, Differing: 1, DriftCents: 3000 - 750}, r.Counts)
+	require.Equal(t, reconcile.Counts{Missing: 1, Differing: 1, Drift: usd(3000 - 750), DriftCents: 3000 - 750}, r.Counts)
 	require.Len(t, r.Customers, 1, "%+v", r.Customers)
 	c := r.Customers[0]
 	require.Equal(t, "ann.new@example.com", c.Email)
-	require.Equal(t, int64(1000+1250+3000), c.DBCents)
-	require.Equal(t, int64(1000+2000), c.Sent)
+	require.Equal(t, usd(1000+1250+3000), c.DBCents)
+	require.Equal(t, usd(1000+2000), c.Sent)
 	var perKey int64
 	for _, it := range c.Items {
 		perKey += it.DBCents - it.Sent
 	}
-	require.Equal(t, c.DBCents-c.Sent, perKey, "the customer's drift is the sum of its keys'")
+	require.Equal(t, usd(perKey), c.Drift, "the customer's drift is the sum of its keys'")
+}
+
+func usd(cents int64) reconcile.Money { return reconcile.Money{"USD": cents} }
+
+// TestReconcileKeepsCurrenciesApart: a customer who paid in USD and EUR has
+// a figure per currency, per customer and in the totals, in the text and
+// the JSON report; cents of different currencies are never added.
+func TestReconcileKeepsCurrenciesApart(t *testing.T) {
+	e := newEnv(t)
+	e.DB.Exec(t, `UPDATE orders SET currency = 'EUR' WHERE id = 2`) // ann: 10.00 USD, 20.00 EUR
+	e.backfill(t)
+	e.DB.Exec(t, `UPDATE orders SET total = 21.00 WHERE id = 2`)
+
+	r := e.reconcile(t, true)
+	require.Len(t, r.Customers, 1)
+	c := r.Customers[0]
+	require.Equal(t, reconcile.Money{"USD": 1000, "EUR": 2100}, c.DBCents)
+	require.Equal(t, reconcile.Money{"USD": 1000, "EUR": 2000}, c.Sent)
+	require.Equal(t, reconcile.Money{"EUR": 100}, c.Drift)
+	require.Equal(t, reconcile.Money{"USD": 1000 + 500 + 700, "EUR": 2100}, r.DBCents)
+	require.Equal(t, reconcile.Money{"EUR": 100}, r.Counts.Drift)
+
+	var text strings.Builder
+	r.Print(&text)
+	require.Contains(t, text.String(), "ann@example.com: database EUR 2100, USD 1000; Bento (ledger) EUR 2000, USD 1000; drift EUR +100 (cents)")
+	require.Contains(t, text.String(), "database EUR 2100, USD 2200; ledger EUR 2000, USD 2200 (cents)")
+	js, err := json.Marshal(r)
+	require.NoError(t, err)
+	require.Contains(t, string(js), `"db_cents":{"EUR":2100,"USD":1000}`)
+	require.Contains(t, string(js), `"drift":{"EUR":100}`)
 }

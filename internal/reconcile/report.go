@@ -28,11 +28,12 @@ type Item struct {
 	Repaired bool   `json:"repaired"`
 }
 
-// Customer is one email's drift, with its totals in cents.
+// Customer is one email's drift, with its totals in cents per currency.
 type Customer struct {
 	Email   string `json:"email"`
-	DBCents int64  `json:"db_cents"`
-	Sent    int64  `json:"sent_cents"`
+	DBCents Money  `json:"db_cents"`   // {"USD": 12000, "EUR": 2433}
+	Sent    Money  `json:"sent_cents"` // the same per the ledger
+	Drift   Money  `json:"drift_cents"`
 	Items   []Item `json:"items"`
 }
 
@@ -45,20 +46,23 @@ type Report struct {
 	Tables    []string   `json:"tables"`
 	Purchases int        `json:"purchases"`     // purchases the database yields in scope
 	Failures  int        `json:"rule_failures"` // rows the rules fail on (see dead letters)
-	DBCents   int64      `json:"db_cents"`      // their total
-	Sent      int64      `json:"sent_cents"`    // the ledger's total for the same scope
+	DBCents   Money      `json:"db_cents"`      // their total per currency
+	Sent      Money      `json:"sent_cents"`    // the ledger's total for the same scope
 	Customers []Customer `json:"customers"`     // only customers with drift, by email
 	Counts    Counts     `json:"counts"`
 	Repaired  int        `json:"repaired"` // events sent and accepted
 }
 
-// Counts are the drift items by kind, and the drift in cents: the sum over
-// customers of |database - ledger|.
+// Counts are the drift items by kind, and the drift: per currency, the sum
+// over customers of |database - ledger| in that currency (Drift), and the
+// sum of those (DriftCents), a magnitude for the stored run summary and the
+// metric, zero exactly when no amount drifts.
 type Counts struct {
 	Missing    int   `json:"missing"`
 	Differing  int   `json:"differing"`
 	Currency   int   `json:"currency"`
 	Unknown    int   `json:"unknown"`
+	Drift      Money `json:"drift"`
 	DriftCents int64 `json:"drift_cents"`
 }
 
@@ -66,17 +70,21 @@ type Counts struct {
 func (r *Report) Drift() bool { return len(r.Customers) > 0 }
 
 // finish groups items per customer (sorted) and totals them.
-func (r *Report) finish(items map[string][]Item, totals map[string][2]int64) {
+func (r *Report) finish(items map[string][]Item, totals map[string]*totals) {
 	emails := make([]string, 0, len(items))
 	for e := range items {
 		emails = append(emails, e)
 	}
 	sort.Strings(emails)
+	r.Counts.Drift = Money{}
 	for _, e := range emails {
 		t := totals[e]
-		c := Customer{Email: e, DBCents: t[0], Sent: t[1], Items: items[e]}
+		c := Customer{Email: e, DBCents: t.db, Sent: t.sent, Drift: t.db.minus(t.sent), Items: items[e]}
 		r.Customers = append(r.Customers, c)
-		r.Counts.DriftCents += abs(c.DBCents - c.Sent)
+		for cur, v := range c.Drift {
+			r.Counts.Drift.add(cur, absInt(v))
+		}
+		r.Counts.DriftCents += c.Drift.abs()
 		for _, it := range c.Items {
 			switch it.Kind {
 			case KindMissing:
@@ -92,26 +100,19 @@ func (r *Report) finish(items map[string][]Item, totals map[string][2]int64) {
 	}
 }
 
-func abs(x int64) int64 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
 // Print writes the report for a person: each customer with drift, then the
 // totals.
 func (r *Report) Print(w io.Writer) {
 	for _, c := range r.Customers {
-		fmt.Fprintf(w, "%s: database %d, Bento (ledger) %d, drift %+d cents\n", c.Email, c.DBCents, c.Sent, c.DBCents-c.Sent)
+		fmt.Fprintf(w, "%s: database %s; Bento (ledger) %s; drift %s (cents)\n", c.Email, c.DBCents, c.Sent, c.Drift.Signed())
 		for _, it := range c.Items {
 			fmt.Fprintf(w, "  %-9s key %s (%s, %s %s): %s%s\n", it.Kind, it.Key, it.Rule, it.Table, it.RowKey, it.describe(), repairedNote(it))
 		}
 	}
-	fmt.Fprintf(w, "checked %d purchases in %v (since %s): database %d cents, ledger %d cents\n",
+	fmt.Fprintf(w, "checked %d purchases in %v (since %s): database %s; ledger %s (cents)\n",
 		r.Purchases, r.Tables, sinceText(r.Since), r.DBCents, r.Sent)
-	fmt.Fprintf(w, "drift: %d customers, %d missing, %d differing, %d currency changes, %d unknown keys, %d cents\n",
-		len(r.Customers), r.Counts.Missing, r.Counts.Differing, r.Counts.Currency, r.Counts.Unknown, r.Counts.DriftCents)
+	fmt.Fprintf(w, "drift: %d customers, %d missing, %d differing, %d currency changes, %d unknown keys; %s (cents)\n",
+		len(r.Customers), r.Counts.Missing, r.Counts.Differing, r.Counts.Currency, r.Counts.Unknown, r.Counts.Drift)
 	if r.Failures > 0 {
 		fmt.Fprintf(w, "%d rows the rules fail on were not compared (they are dead letters: cdc dlq list)\n", r.Failures)
 	}

@@ -17,7 +17,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := o.validate(); err != nil {
 		return nil, fmt.Errorf("reconcile: %w", err)
 	}
-	r := &Report{Started: o.Now(), DryRun: o.DryRun, Since: o.Since, Tables: o.Tables}
+	r := &Report{Started: o.Now(), DryRun: o.DryRun, Since: o.Since, Tables: o.Tables, DBCents: Money{}, Sent: Money{}}
 	sentKeys, err := loadSent(ctx, o.Pool, o.Schema, o.Since, o.Tables)
 	if err != nil {
 		return nil, err
