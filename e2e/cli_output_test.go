@@ -20,7 +20,10 @@ func TestLogAndReconcileOutput(t *testing.T) {
 	s := e.startSyncer()
 	e.db.Exec(t, `INSERT INTO orders (customer_id, status, total, paid_at, currency) VALUES
 		(1, 'paid', 3.00, now(), 'USD'), (2, 'paid', 120.00, now(), 'USD'), (2, 'paid', 24.33, now(), 'EUR')`)
-	require.Eventually(t, func() bool { return len(e.fake.PurchaseTotals()) == 2 }, 60*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { // all three purchases (the stand-in's totals add currencies up)
+		totals := e.fake.PurchaseTotals()
+		return totals["ann@example.com"] == 300 && totals["bob@example.com"] == 12000+2433
+	}, 60*time.Second, 20*time.Millisecond)
 	code, _ := s.terminate(30 * time.Second)
 	require.Zero(t, code)
 	e.db.Exec(t, `UPDATE orders SET total = 3.50 WHERE id = 1`)  // paid already: no rule fires
