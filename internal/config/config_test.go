@@ -194,6 +194,22 @@ func TestOnSlotLost(t *testing.T) {
 	require.ErrorContains(t, err, "source.on_slot_lost")
 }
 
+func TestPartitionMoves(t *testing.T) {
+	t.Setenv("TEST_DSN", "postgres://localhost/db")
+	cfg, err := Parse("cdc.yaml", []byte(eventsAPIHead+examples.Rules))
+	require.NoError(t, err)
+	require.Equal(t, "merge", cfg.Source.PartitionMoves, "the default")
+	src := func(v string) []byte {
+		return []byte("source:\n  dsn: ${TEST_DSN}\n  partition_moves: " + v + "\nbento:\n  site_uuid: s\n  transport: events_api\n" +
+			"  publishable_key: pk\n  secret_key: sk\n" + examples.Rules)
+	}
+	cfg, err = Parse("cdc.yaml", src("split"))
+	require.NoError(t, err)
+	require.Equal(t, "split", cfg.Source.PartitionMoves)
+	_, err = Parse("cdc.yaml", src("both"))
+	require.ErrorContains(t, err, `source.partition_moves: "both" must be merge or split`)
+}
+
 // TestSourceProblemsNameTheirLine: a section's problem carries its YAML path
 // (stream.FieldError), which the loader turns into the line it is on.
 func TestSourceProblemsNameTheirLine(t *testing.T) {

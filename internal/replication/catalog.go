@@ -330,29 +330,42 @@ func BaseTypes(ctx context.Context, q Querier, oids []uint32) ([]uint32, error) 
 
 // MoveKey returns, for a partitioned table, the columns of its primary key
 // (or of its replica identity index, under REPLICA IDENTITY USING INDEX)
-// that are not partition key columns, in key order: the columns that name
-// a row wherever it lives, so equal values on both sides of a DELETE and
-// INSERT pair mean the same row moved (partmove.go). Nil for a table that
-// is not partitioned, has no such index, or whose key is all partition
-// columns. A partition key with an expression gives nil too: Postgres
+// that are not partition key columns (move), in key order: the columns
+// that name a row wherever it lives, so equal values on both sides of a
+// DELETE and INSERT pair, with a partition key that differs, mean the same
+// row moved (partmove.go); and the key's partition key columns (part).
+// Nil for a table that is not partitioned, has no such index, or whose key
+// is all partition columns. A partition key with an expression gives nil too: Postgres
 // allows no primary key or unique index on such a table anyway, and which
 // columns the expression reads is not certain without parsing it.
 // pg_catalog is readable by every role.
-func MoveKey(ctx context.Context, q Querier, relID uint32) ([]string, error) {
+func MoveKey(ctx context.Context, q Querier, relID uint32) (move, part []string, err error) {
 	rows, err := q.Query(ctx, `
-		SELECT a.attname FROM pg_partitioned_table pt
+		SELECT a.attname, a.attnum = ANY (pt.partattrs::int2[]) FROM pg_partitioned_table pt
 		JOIN pg_class c ON c.oid = pt.partrelid
 		JOIN pg_index i ON i.indrelid = c.oid
 		  AND CASE WHEN c.relreplident = 'i' THEN i.indisreplident ELSE i.indisprimary END
 		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (i.indkey)
-		WHERE pt.partrelid = $1::oid AND pt.partexprs IS NULL AND NOT a.attnum = ANY (pt.partattrs::int2[])
+		WHERE pt.partrelid = $1::oid AND pt.partexprs IS NULL
 		ORDER BY array_position(i.indkey::int2[], a.attnum)`, relID)
 	if err != nil {
-		return nil, fmt.Errorf("read partition move key: %w", err)
+		return nil, nil, fmt.Errorf("read partition move key: %w", err)
 	}
-	cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	var name string
+	var isPart bool
+	_, err = pgx.ForEachRow(rows, []any{&name, &isPart}, func() error {
+		if isPart {
+			part = append(part, name)
+		} else {
+			move = append(move, name)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("read partition move key: %w", err)
+		return nil, nil, fmt.Errorf("read partition move key: %w", err)
 	}
-	return cols, nil
+	if len(move) == 0 || len(part) == 0 {
+		return nil, nil, nil
+	}
+	return move, part, nil
 }

@@ -26,7 +26,18 @@ type Config struct {
 	// OnSlotLost is what run does when the checkpoint's slot is lost
 	// (slotidentity.go): OnSlotLostStop (default) or OnSlotLostResync.
 	OnSlotLost string `yaml:"on_slot_lost"`
+	// PartitionMoves is how a DELETE directly followed by an INSERT of the
+	// same key in another partition of a partitioned table reaches the
+	// rules (partmove.go): PartitionMovesMerge (default), one update, or
+	// PartitionMovesSplit, a delete and an insert as written in the WAL.
+	PartitionMoves string `yaml:"partition_moves"`
 }
+
+// How partition moves reach the rules.
+const (
+	PartitionMovesMerge = "merge"
+	PartitionMovesSplit = "split"
+)
 
 // What run does about a lost slot.
 const (
@@ -71,6 +82,9 @@ func (c *Config) SetDefaults() {
 	if c.QueueBytes <= 0 {
 		c.QueueBytes = DefaultQueueBytes
 	}
+	if c.PartitionMoves == "" {
+		c.PartitionMoves = PartitionMovesMerge
+	}
 }
 
 // Validate reports every problem with the config at once, each a
@@ -91,6 +105,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.OnSlotLost != "" && c.OnSlotLost != OnSlotLostStop && c.OnSlotLost != OnSlotLostResync {
 		bad("on_slot_lost", fmt.Sprintf("%q must be stop or resync", c.OnSlotLost))
+	}
+	if c.PartitionMoves != "" && c.PartitionMoves != PartitionMovesMerge && c.PartitionMoves != PartitionMovesSplit {
+		bad("partition_moves", fmt.Sprintf("%q must be merge or split", c.PartitionMoves))
 	}
 	for _, t := range c.Tables {
 		if _, _, err := SplitTable(t); err != nil {

@@ -62,7 +62,7 @@ type decoder struct {
 	// moveKey, when set, names a partitioned table's move key columns
 	// (Reader.moveKey, see partmove.go); nil: the table's DELETE and INSERT
 	// pairs are never merged.
-	moveKey  func(relID uint32, table string) ([]string, error)
+	moveKey  func(relID uint32, table string) (move, part []string, err error)
 	held     heldDelete       // a DELETE that may be half of a partition move
 	released stream.Change    // the held DELETE once it is emitted after all
 	out      []*stream.Change // what decode returns, reused

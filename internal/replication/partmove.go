@@ -49,7 +49,15 @@ type heldDelete struct {
 	rel   *relation // nil: nothing is held
 	relID uint32
 	ch    stream.Change
-	key   [][]byte // the old row's move key columns' text, copied
+	key   [][]byte      // the old row's move key columns' text, copied
+	part  []tupleColumn // the old row's partition key columns, copied
+}
+
+// tupleColumn is one column of a tuple as sent: its kind (text, null) and
+// its text.
+type tupleColumn struct {
+	kind byte
+	data []byte
 }
 
 // hold keeps ch, a decoded DELETE, back when it may be the first half of a
@@ -68,13 +76,21 @@ func (d *decoder) hold(ch *stream.Change, m *pglogrepl.DeleteMessage) bool {
 		}
 		h.key[j] = append(h.key[j][:0], c.Data...)
 	}
+	h.part = slices.Grow(h.part[:0], len(rel.partCols))[:len(rel.partCols)]
+	for j, i := range rel.partCols {
+		c := m.OldTuple.Columns[i]
+		h.part[j] = tupleColumn{kind: c.DataType, data: append(h.part[j].data[:0], c.Data...)}
+	}
 	h.rel, h.relID, h.ch = rel, m.RelationID, *ch
 	return true
 }
 
 // completes reports whether the INSERT m is the second half of the held
 // DELETE's partition move: the same relation, as described by the same
-// Relation message, and the same text in every move key column.
+// Relation message, the same text in every move key column, and another
+// value in a partition key column (a row that moved left its partition's
+// values behind: a DELETE and INSERT of the same key in one partition are
+// what the user wrote, as on a table that is not partitioned).
 func (h *heldDelete) completes(m *pglogrepl.InsertMessage, rels map[uint32]*relation) bool {
 	if m.RelationID != h.relID || rels[m.RelationID] != h.rel || m.Tuple == nil || len(m.Tuple.Columns) != len(h.rel.cols) {
 		return false
@@ -85,7 +101,13 @@ func (h *heldDelete) completes(m *pglogrepl.InsertMessage, rels map[uint32]*rela
 			return false
 		}
 	}
-	return true
+	for j, i := range h.rel.partCols {
+		c := m.Tuple.Columns[i]
+		if c.DataType != h.part[j].kind || !bytes.Equal(c.Data, h.part[j].data) {
+			return true
+		}
+	}
+	return false
 }
 
 // keepsHeld reports whether msg leaves the held DELETE held: messages that
@@ -135,36 +157,47 @@ func (d *decoder) move(m *pglogrepl.InsertMessage) (*stream.Change, error) {
 	return ch, nil
 }
 
-// resolveMoveKey finds rel's move key columns (d.moveKey) when its
-// Relation message arrives: one catalog read per relation, none per row.
+// resolveMoveKey finds rel's move key and partition key columns
+// (d.moveKey) when its Relation message arrives: one catalog read per
+// relation, none per row.
 func (d *decoder) resolveMoveKey(relID uint32, rel *relation, name string) error {
 	if d.moveKey == nil {
 		return nil
 	}
-	names, err := d.moveKey(relID, name)
+	move, part, err := d.moveKey(relID, name)
 	if err != nil {
 		return err
 	}
-	for _, n := range names {
-		i := slices.Index(rel.names, n)
-		if i < 0 { // the catalog moved on since the WAL was written: do not guess
-			rel.moveCols = nil
-			return nil
-		}
-		rel.moveCols = append(rel.moveCols, i)
+	moveCols, okMove := columnIndexes(rel.names, move)
+	partCols, okPart := columnIndexes(rel.names, part)
+	if okMove && okPart { // else the catalog moved on since the WAL was written: do not guess
+		rel.moveCols, rel.partCols = moveCols, partCols
 	}
 	return nil
+}
+
+// columnIndexes returns the index in names of each of cols; ok is false
+// when one is missing.
+func columnIndexes(names, cols []string) (idx []int, ok bool) {
+	for _, c := range cols {
+		i := slices.Index(names, c)
+		if i < 0 {
+			return nil, false
+		}
+		idx = append(idx, i)
+	}
+	return idx, true
 }
 
 // moveKey is MoveKey on the reader's normal connection. A failed read is a
 // catalogError: passing the table's moves on as delete and insert instead
 // would silently change what the rules see.
-func (r *Reader) moveKey(ctx context.Context, relID uint32, table string) ([]string, error) {
+func (r *Reader) moveKey(ctx context.Context, relID uint32, table string) (move, part []string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	cols, err := MoveKey(ctx, r.store.pool, relID)
+	move, part, err = MoveKey(ctx, r.store.pool, relID)
 	if err != nil {
-		return nil, &catalogError{fmt.Errorf("read partition key of %s: %w", table, err)}
+		return nil, nil, &catalogError{fmt.Errorf("read partition key of %s: %w", table, err)}
 	}
-	return cols, nil
+	return move, part, nil
 }

@@ -19,14 +19,14 @@ import (
 var salesWire = []wireCol{{"no", pgtype.Int4OID, true}, {"on", pgtype.DateOID, true}, {"status", pgtype.TextOID, false}}
 
 // moveDecoder is a decoder whose catalog says relation 7 is partitioned
-// with move key "no" and every other relation is not.
+// by "on" with move key "no" and every other relation is not.
 func moveDecoder() *decoder {
 	d := newDecoder()
-	d.moveKey = func(relID uint32, _ string) ([]string, error) {
+	d.moveKey = func(relID uint32, _ string) ([]string, []string, error) {
 		if relID == 7 {
-			return []string{"no"}, nil
+			return []string{"no"}, []string{"on"}, nil
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	return d
 }
@@ -108,6 +108,8 @@ func TestDecodeKeepsOtherDeletesAndInserts(t *testing.T) {
 		{"the table altered between", [][]byte{del("1"), relationMsg(7, "sales", "orders", append(salesWire, wireCol{"x", pgtype.TextOID, false})...),
 			insertMsg(7, txt("1"), txt("2026-11-28"), txt("new"), null)}, []string{"delete#0/64#0.0", "insert#0/64#1.0"}},
 		{"the table described again", [][]byte{del("1"), rel7, ins(7, "1")}, []string{"update#0/64#1.0"}},
+		{"the same partition key", [][]byte{del("1"), insertMsg(7, txt("1"), txt("2026-01-05"), txt("new"))},
+			[]string{"delete#0/64#0.0", "insert#0/64#1.0"}},
 		{"a null key", [][]byte{deleteMsg(7, 'K', null, txt("2026-01-05"), null), insertMsg(7, null, txt("2026-11-28"), null)},
 			[]string{"delete#0/64#0.0", "insert#0/64#1.0"}},
 	}
@@ -138,8 +140,8 @@ func countRelations(msgs [][]byte) int {
 func TestDecodeMoveKeyCatalogError(t *testing.T) {
 	t.Parallel()
 	d := newDecoder()
-	d.moveKey = func(uint32, string) ([]string, error) {
-		return nil, &catalogError{errors.New("read partition key of sales.orders: connection refused")}
+	d.moveKey = func(uint32, string) ([]string, []string, error) {
+		return nil, nil, &catalogError{errors.New("read partition key of sales.orders: connection refused")}
 	}
 	_, err := d.decode(relationMsg(7, "sales", "orders", salesWire...))
 	var ce *catalogError
@@ -247,6 +249,24 @@ func TestPartitionDeleteInsertStaysApart(t *testing.T) {
 	h.db.Exec(t, `DELETE FROM sales.orders WHERE order_no = 13`)
 	changes, _ = h.tx()
 	require.Equal(t, []string{"delete 13 2026-01-07"}, summary(changes), "a delete alone is emitted at its commit")
+
+	h.db.Exec(t, `BEGIN; DELETE FROM sales.orders WHERE order_no = 12;
+		INSERT INTO sales.orders VALUES (12, '2026-01-06', 'paid', 'again'); COMMIT`)
+	changes, _ = h.tx()
+	require.Equal(t, []string{"delete 12 2026-01-06", "insert 12 2026-01-06"}, summary(changes),
+		"the same key in the same partition is no move: what the user wrote")
+}
+
+// TestPartitionMovesSplit: with source.partition_moves: split a move
+// arrives as the WAL has it, a delete and an insert.
+func TestPartitionMovesSplit(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, ordersDDL+fullIdentity, "sales.orders")
+	h.cfg.PartitionMoves = PartitionMovesSplit
+	h.start()
+	h.db.Exec(t, `UPDATE sales.orders SET status = 'refunded', placed_on = '2026-11-28' WHERE order_no = 11`)
+	changes, _ := h.tx()
+	require.Equal(t, []string{"delete 11 2026-01-05", "insert 11 2026-11-28"}, summary(changes))
 }
 
 // TestPartitionMoveResumes: a reader restarted after an acknowledgement
@@ -308,19 +328,16 @@ func TestMoveKeyCatalog(t *testing.T) {
 		CREATE TABLE sales.plain (order_no int PRIMARY KEY)`, "sales.orders")
 	_, conn := h.newRole()
 	ctx := context.Background()
-	want := map[string][]string{
-		"sales.orders": {"order_no"}, "sales.by_region": {"placed_on", "order_no"}, "sales.by_ident": {"code"},
-		"sales.by_day": nil, "sales.by_expr": nil, "sales.plain": nil,
+	want := map[string][2][]string{ // move key, partition key columns
+		"sales.orders": {{"order_no"}, {"placed_on"}}, "sales.by_region": {{"placed_on", "order_no"}, {"region"}},
+		"sales.by_ident": {{"code"}, {"placed_on"}}, "sales.by_day": {}, "sales.by_expr": {}, "sales.plain": {},
 	}
 	oids, err := TableOIDs(ctx, conn, slices.Collect(maps.Keys(want)))
 	require.NoError(t, err)
 	require.Len(t, oids, len(want))
 	for table, cols := range want {
-		got, err := MoveKey(ctx, conn, oids[table])
+		move, part, err := MoveKey(ctx, conn, oids[table])
 		require.NoError(t, err)
-		if len(got) == 0 {
-			got = nil
-		}
-		require.Equal(t, cols, got, table)
+		require.Equal(t, cols, [2][]string{move, part}, table)
 	}
 }

@@ -14,8 +14,10 @@ type relation struct {
 	names []string // the column names, in order: every Change's Columns
 	key   []string // replica identity columns, in column order
 	// moveCols are the indexes in cols of the move key (partmove.go):
-	// empty for a table whose DELETE and INSERT pairs are never merged.
-	moveCols []int
+	// empty for a table whose DELETE and INSERT pairs are never merged;
+	// partCols those of the key's partition key columns, one of which must
+	// differ between the two halves of a move.
+	moveCols, partCols []int
 	// firstChange, when set, is called once, at the first row change
 	// under this relation (the identity warning, see decoder.identify).
 	firstChange func()

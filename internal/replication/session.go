@@ -51,7 +51,9 @@ func (r *Reader) session(ctx context.Context, out chan<- stream.Change, resume r
 	s.dec.primaryKey = func(relID uint32) []string { return primaryKey(ctx, r.store.pool, relID) }
 	s.dec.identify = func(relID uint32, table string) (identified, error) { return r.identify(ctx, relID, table) }
 	s.dec.baseTypes = func(table string, oids []uint32) ([]uint32, error) { return r.baseTypes(ctx, table, oids) }
-	s.dec.moveKey = func(relID uint32, table string) ([]string, error) { return r.moveKey(ctx, relID, table) }
+	if r.cfg.PartitionMoves != PartitionMovesSplit {
+		s.dec.moveKey = func(relID uint32, table string) ([]string, []string, error) { return r.moveKey(ctx, relID, table) }
+	}
 	if err := r.resolveIdentity(ctx); err != nil {
 		return false, err
 	}
