@@ -236,15 +236,23 @@ func (s *Syncer) setWaiting() {
 }
 
 // OldestUnacked is the reader's age of the oldest change waiting for its
-// acknowledgement (0 before it streams).
+// acknowledgement: 0 before it streams, and while this instance does not
+// lead (a former leader's reader keeps what it never had acknowledged).
 func (s *Syncer) OldestUnacked() time.Duration {
 	s.mu.Lock()
-	reader := s.reader
+	reader, leader := s.reader, s.leader
 	s.mu.Unlock()
-	if reader == nil {
+	if reader == nil || !leader {
 		return 0
 	}
 	return reader.OldestUnacked()
+}
+
+// Leading reports whether this instance holds the leader lock.
+func (s *Syncer) Leading() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leader
 }
 
 // Ready reports whether the syncer is replicating, Bento is reachable and
