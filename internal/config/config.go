@@ -125,6 +125,15 @@ func Parse(name string, src []byte) (*Config, error) {
 		}
 		return nil, append(unknown, decoding...).byLine()
 	}
+	if len(unknown) == 0 && len(file.Docs) > 0 && file.Docs[0].Body != nil {
+		if err := strictUnknown(name, file); err != nil {
+			var strict Errors
+			if !errors.As(err, &strict) {
+				strict = Errors{{File: name, Msg: err.Error()}}
+			}
+			unknown = strict
+		}
+	}
 	cfg.File = name
 	loc := locator{name: name, file: file}
 	errs := append(unknown, cfg.expand(loc)...)

@@ -115,3 +115,44 @@ rules:
 	}
 	require.Contains(t, errs[0].Error(), `bad.yaml:12: rule "broken_one": rules[0].event.detials: unknown field "detials" (did you mean "details"?)`)
 }
+
+// TestUnknownKeyThroughAnAlias: a key written under an anchor and used
+// through an alias or a merge key (<<: *x) where no field takes it is
+// reported too (the AST walk checks an anchor where it is written; strict
+// decoding backs it up where it is used).
+func TestUnknownKeyThroughAnAlias(t *testing.T) {
+	for name, rule := range map[string]string{
+		"merge key": `
+  - name: merged
+    table: orders
+    on: [insert]
+    event:
+      type: x
+      email: "= new.email"
+      details: &d {on_eror: stop}
+  - <<: *d
+    name: uses_it
+    table: orders
+    on: [insert]
+    event: {type: y, email: "= new.email"}`,
+		"alias": `
+  - name: aliased
+    table: orders
+    on: [insert]
+    event:
+      type: x
+      email: "= new.email"
+      details:
+        inner: &e {type: z, email: "= new.email", colour: red}
+  - name: uses_it
+    table: orders
+    on: [insert]
+    event: *e`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse("alias.yaml", []byte("source:\n  dsn: postgres://localhost/shop\nbento:\n  site_uuid: s\nrules:"+rule+"\n"))
+			require.Error(t, err)
+			require.Regexp(t, `alias.yaml:1[23]: rule "(merged|aliased)": unknown field "(on_eror|colour)"`, err.Error())
+		})
+	}
+}

@@ -40,6 +40,22 @@ func decodeYAML(name string, file *ast.File, cfg *Config) (err error) {
 	return nil
 }
 
+// strictUnknown backs up unknownFields, which checks a key where it is
+// written: a key under an anchor that an alias or a merge key (<<: *x)
+// brings to a place with no field for it is found by decoding strictly,
+// which stops at the first such key. Called only once unknownFields found
+// none and the lenient decode worked, so it reports what the walk missed.
+func strictUnknown(name string, file *ast.File) (err error) {
+	defer recoverYAML(name, &err)
+	var cfg Config
+	if err := yaml.NodeToValue(file.Docs[0].Body, &cfg, yaml.Strict()); err != nil {
+		e := yamlError(name, err)
+		e.Rule = ruleAt(file, e.Line)
+		return Errors{e}
+	}
+	return nil
+}
+
 // recoverYAML turns a panic inside the YAML library into an error.
 func recoverYAML(name string, err *error) {
 	if r := recover(); r != nil {
