@@ -202,3 +202,18 @@ func TestReconcileKeepsCurrenciesApart(t *testing.T) {
 	require.Contains(t, string(js), `"db_cents":{"EUR":2100,"USD":1000}`)
 	require.Contains(t, string(js), `"drift":{"EUR":100}`)
 }
+
+// Purchase keys 0.1 sent from a padded char(n) column carry the padding,
+// while the rows now decode without it: reconcile counts them as the same
+// purchase and sends nothing again (no double revenue after an upgrade).
+func TestReconcileMatchesKeysSentWithCharPadding(t *testing.T) {
+	e := newEnv(t)
+	e.backfill(t)
+	e.DB.Exec(t, `UPDATE cdc.ledger_batches SET events = replace(events, '"uk":"1"', '"uk":"1  "')`)
+	require.Equal(t, 1, e.count(t, `SELECT count(*) FROM cdc.ledger WHERE unique_key = '1  '`))
+	requests := len(e.Fake.Requests())
+	r := e.reconcile(t, false)
+	require.False(t, r.Drift(), "%+v", r.Customers)
+	require.Zero(t, r.Repaired)
+	require.Len(t, e.Fake.Requests(), requests)
+}

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,6 +55,16 @@ func loadSent(ctx context.Context, pool *pgxpool.Pool, schema string, since time
 		if err := rows.Scan(&key, &s.email, &s.amount, &s.currency, &s.rule, &s.table, &s.rowKey, &s.corrections); err != nil {
 			return nil, fmt.Errorf("read ledger: %w", err)
 		}
+		// 0.1 sent a char(n) column's padding with its keys and currencies
+		// ("ORD1  "); rows now decode without it (pgvalue), so a padded
+		// key in the ledger is the same purchase as the trimmed one, never
+		// one to send again. Should both forms be in the ledger, the padded
+		// one stays apart (reported unknown) rather than hide a purchase.
+		trimmed := strings.TrimRight(key, " ")
+		if _, both := out[trimmed]; !both {
+			key = trimmed
+		}
+		s.currency = strings.TrimRight(s.currency, " ")
 		out[key] = s
 	}
 	if err := rows.Err(); err != nil {
