@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -73,8 +74,11 @@ func keyCondition(c *stream.Change) string {
 	}
 	parts := make([]string, 0, len(c.Key))
 	for _, k := range c.Key {
-		v := strings.ReplaceAll(fmt.Sprint(row[k]), "'", "''")
-		parts = append(parts, columnSQL(k)+" = '"+v+"'")
+		v := fmt.Sprint(row[k])
+		if t, ok := row[k].(time.Time); ok { // Go's default form is no timestamp Postgres reads
+			v = t.Format(time.RFC3339Nano)
+		}
+		parts = append(parts, columnSQL(k)+" = '"+strings.ReplaceAll(v, "'", "''")+"'")
 	}
 	return strings.Join(parts, " AND ")
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -48,4 +49,12 @@ func TestRebuildOfAChangeWithoutOldValuesSaysItCannotReplay(t *testing.T) {
 		`sent no old value; set REPLICA IDENTITY FULL on public.orders (and on each of its partitions, if it is partitioned)`)
 	require.ErrorContains(t, err, `lacks those values for good`)
 	require.ErrorContains(t, err, `cdc backfill --table public.orders --where "id = '42'"`)
+}
+
+// The backfill condition a replay message gives reads back in Postgres:
+// a timestamp key in RFC 3339, quotes doubled.
+func TestKeyConditionIsSQL(t *testing.T) {
+	c := &stream.Change{Key: []string{"id", "placed_at", "code"}, New: stream.Row{
+		"id": int64(7), "placed_at": time.Date(2026, 1, 5, 10, 30, 0, 500, time.UTC), "code": "o'k"}}
+	require.Equal(t, `id = '7' AND placed_at = '2026-01-05T10:30:00.0000005Z' AND code = 'o''k'`, keyCondition(c))
 }
