@@ -35,8 +35,15 @@ func (s *Syncer) ensure(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return err
 	}
-	if created {
-		log.Info("publication created or extended", "publication", cfg.Source.Publication, "sql", sql)
+	switch {
+	case created:
+		log.Info("publication created", "publication", cfg.Source.Publication, "sql", sql)
+	case sql != "":
+		// A table added to an existing publication (new in the config, or
+		// dropped from it while the syncer was down): the slot never
+		// decoded its changes from before, and never will.
+		log.Warn("publication extended: changes to a table made while the publication lacked it were not streamed; "+
+			"send them with cdc backfill --table T for each table added", "publication", cfg.Source.Publication, "sql", sql)
 	}
 	if !cfg.Backfill.OnCreate {
 		if err := s.ensureSlot(ctx, pool); err != nil {
