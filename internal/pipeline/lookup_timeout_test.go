@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
@@ -43,26 +44,11 @@ rules:
 func TestLookupBlockedBehindALock(t *testing.T) {
 	checkLeaks(t)
 	ctx := context.Background()
-	e := pipelinetest.NewEnvWith(t, examples.Schema, tierRules, "")
-	e.DB.Exec(t, `CREATE TABLE loyalty (customer_id bigint PRIMARY KEY, tier text NOT NULL);
-		INSERT INTO loyalty VALUES (1, 'gold')`)
+	e := newTierEnv(t)
 	db, fake := e.DB, e.Fake
-
-	reg := prometheus.NewRegistry()
-	var logs logtest.Buffer
-	ready := make(chan struct{})
-	s := pipeline.New(e.Cfg, pipeline.Options{Registry: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-		Ready: func() { close(ready) }})
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.Run(runCtx) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("syncer exited before streaming: %v", err)
-	}
-	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
+	w := startTier(t, e)
+	s, reg, logs := w.s, w.reg, w.logs
+	t.Cleanup(func() { w.cancel(); require.NoError(t, <-w.done) })
 	srv := httptest.NewServer(pipeline.Handler(reg, s))
 	t.Cleanup(srv.Close)
 	readyz := func() (int, string) {
@@ -75,11 +61,7 @@ func TestLookupBlockedBehindALock(t *testing.T) {
 	require.Eventually(t, func() bool { code, _ := readyz(); return code == http.StatusOK }, 30*time.Second, 20*time.Millisecond,
 		"never ready")
 
-	lock, err := db.Pool.Begin(ctx)
-	require.NoError(t, err)
-	defer func() { _ = lock.Rollback(ctx) }()
-	_, err = lock.Exec(ctx, `LOCK TABLE loyalty IN ACCESS EXCLUSIVE MODE`)
-	require.NoError(t, err)
+	lock := lockLoyalty(t, e)
 	db.Exec(t, `INSERT INTO customers (id, email, first_name) VALUES (1, 'ann@example.com', 'Ann')`)
 
 	const failed = "lookup failed; holding the stream"
@@ -104,6 +86,58 @@ func TestLookupBlockedBehindALock(t *testing.T) {
 	require.Equal(t, 1, logs.Count("lookup works again"))
 }
 
+// newTierEnv is a test world for tierRules with its loyalty table.
+func newTierEnv(t *testing.T) *pipelinetest.Env {
+	t.Helper()
+	e := pipelinetest.NewEnvWith(t, examples.Schema, tierRules, "")
+	e.DB.Exec(t, `CREATE TABLE loyalty (customer_id bigint PRIMARY KEY, tier text NOT NULL);
+		INSERT INTO loyalty VALUES (1, 'gold')`)
+	return e
+}
+
+// tierSyncer is a running syncer with its own registry and logs; cancel
+// stops it and done returns what Run returned.
+type tierSyncer struct {
+	s      *pipeline.Syncer
+	reg    *prometheus.Registry
+	logs   *logtest.Buffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startTier starts a syncer over e and returns once it streams.
+func startTier(t *testing.T, e *pipelinetest.Env) *tierSyncer {
+	t.Helper()
+	w := &tierSyncer{reg: prometheus.NewRegistry(), logs: &logtest.Buffer{}, done: make(chan error, 1)}
+	ready := make(chan struct{})
+	w.s = pipeline.New(e.Cfg, pipeline.Options{Registry: w.reg, Logger: slog.New(slog.NewTextHandler(w.logs, nil)),
+		Ready: func() { close(ready) }})
+	var runCtx context.Context
+	runCtx, w.cancel = context.WithCancel(context.Background())
+	go func() { w.done <- w.s.Run(runCtx) }()
+	select {
+	case <-ready:
+	case err := <-w.done:
+		w.cancel()
+		t.Fatalf("syncer exited before streaming: %v", err)
+	}
+	return w
+}
+
+// lockLoyalty holds an exclusive lock on loyalty until the returned
+// transaction ends (rolled back at the end of the test at the latest), so
+// lookups on it time out.
+func lockLoyalty(t *testing.T, e *pipelinetest.Env) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	lock, err := e.DB.Pool.Begin(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = lock.Rollback(ctx) })
+	_, err = lock.Exec(ctx, `LOCK TABLE loyalty IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	return lock
+}
+
 // counterValue is the value of an unlabelled counter in reg (0 if absent).
 func counterValue(t *testing.T, reg prometheus.Gatherer, name string) float64 {
 	t.Helper()
@@ -124,43 +158,24 @@ func counterValue(t *testing.T, reg prometheus.Gatherer, name string) float64 {
 func TestStopWhileALookupHoldsTheStream(t *testing.T) {
 	checkLeaks(t)
 	ctx := context.Background()
-	e := pipelinetest.NewEnvWith(t, examples.Schema, tierRules, "")
-	e.DB.Exec(t, `CREATE TABLE loyalty (customer_id bigint PRIMARY KEY, tier text NOT NULL);
-		INSERT INTO loyalty VALUES (1, 'gold')`)
+	e := newTierEnv(t)
 	e.Cfg.ShutdownTimeout = time.Hour // a stop that waited it out would fail the wait below
+	w := startTier(t, e)
+	defer w.cancel()
 
-	reg := prometheus.NewRegistry()
-	var logs logtest.Buffer
-	ready := make(chan struct{})
-	s := pipeline.New(e.Cfg, pipeline.Options{Registry: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-		Ready: func() { close(ready) }})
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- s.Run(runCtx) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("syncer exited before streaming: %v", err)
-	}
-
-	lock, err := e.DB.Pool.Begin(ctx)
-	require.NoError(t, err)
-	defer func() { _ = lock.Rollback(ctx) }()
-	_, err = lock.Exec(ctx, `LOCK TABLE loyalty IN ACCESS EXCLUSIVE MODE`)
-	require.NoError(t, err)
+	lock := lockLoyalty(t, e)
 	e.DB.Exec(t, `INSERT INTO customers (id, email, first_name) VALUES (1, 'ann@example.com', 'Ann')`)
-	require.Eventually(t, func() bool { return counterValue(t, reg, "cdc_lookup_timeouts_total") >= 1 }, 30*time.Second,
+	require.Eventually(t, func() bool { return counterValue(t, w.reg, "cdc_lookup_timeouts_total") >= 1 }, 30*time.Second,
 		20*time.Millisecond, "the lookup never timed out")
 
-	cancel()
+	w.cancel()
 	select {
-	case err := <-done:
+	case err := <-w.done:
 		require.NoError(t, err)
 	case <-time.After(time.Minute):
 		t.Fatal("the stop waited for the held lookup")
 	}
-	require.Equal(t, 1, logs.Count("stopping while a lookup fails; the held change is read again after a restart"))
+	require.Equal(t, 1, w.logs.Count("stopping while a lookup fails; the held change is read again after a restart"))
 	require.Empty(t, e.Fake.Received())
 
 	require.NoError(t, lock.Rollback(ctx))
