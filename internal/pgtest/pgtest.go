@@ -46,11 +46,13 @@ var (
 	once     sync.Once
 	srv      server
 	startErr error
+	inMain   bool // Main runs the tests: it stops the server afterwards
 )
 
 // Main runs the package's tests and stops the server afterwards. Use it from
 // TestMain: os.Exit(pgtest.Main(m)).
 func Main(m *testing.M) int {
+	inMain = true
 	code := m.Run()
 	if srv != nil {
 		if err := srv.Stop(); err != nil {
@@ -62,6 +64,11 @@ func Main(m *testing.M) int {
 
 func get(t testing.TB) server {
 	t.Helper()
+	if !inMain {
+		// Without it nothing stops the server: one Postgres left running
+		// per test run.
+		t.Fatal("pgtest: the package's TestMain must be func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }")
+	}
 	once.Do(func() { srv, startErr = start() })
 	if startErr != nil {
 		if os.Getenv("CI") == "true" {
