@@ -19,7 +19,7 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 }
 
 // newCommandLogger is the logger of a one-shot command that prints its own
-// result (backfill, reconcile): its stderr gets warnings and errors only,
+// result (reconcile): its stderr gets warnings and errors only,
 // not the INFO lines meant for the syncer's logs, unless log.level is
 // debug.
 func newCommandLogger(w io.Writer, level, format string) *slog.Logger {

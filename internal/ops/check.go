@@ -209,14 +209,6 @@ func identityName(code string) string {
 	return "FULL"
 }
 
-func readableList(tables []string) string {
-	q := make([]string, len(tables))
-	for i, t := range tables {
-		q[i] = replication.ReadableTable(t)
-	}
-	return strings.Join(q, ", ")
-}
-
 func (t *target) checkSlot(ctx context.Context) ([]Finding, error) {
 	cfg := t.cfg
 	if f, err := t.checkContinuity(ctx); f != nil || err != nil {

@@ -150,7 +150,7 @@ func (t *target) publicationFinding(ctx context.Context, pub replication.Publica
 	}
 	return Finding{Severity: SevWarn, What: fmt.Sprintf("publication %q does not exist", name),
 		Fix: "cdc setup (or the first cdc run) creates it",
-		SQL: fmt.Sprintf("CREATE PUBLICATION %s FOR TABLE %s%s;", name, readableList(missing), replication.PublicationOptions(parted))}, nil
+		SQL: fmt.Sprintf("CREATE PUBLICATION %s FOR TABLE %s%s;", name, replication.ReadableTables(missing), replication.PublicationOptions(parted))}, nil
 }
 
 // publicationBlockers says why the role cannot create the publication or

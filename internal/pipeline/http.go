@@ -24,7 +24,7 @@ func Handler(gatherer prometheus.Gatherer, s *Syncer) http.Handler {
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		ok, why := s.Ready()
 		w.Header().Set(ops.OldestUnackedHeader, strconv.FormatFloat(s.OldestUnacked().Seconds(), 'f', 3, 64))
-		if d := s.Delivery(); d.State == "retrying" && s.Leading() { // a former leader's sender is not this syncer's delivery
+		if d := s.Delivery(); d.State == "retrying" && s.leading() { // a former leader's sender is not this syncer's delivery
 			w.Header().Set(ops.DeliveryRetryingHeader, ops.RetryingSince(d.Since, d.LastError))
 		}
 		if !ok {

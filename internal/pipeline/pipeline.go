@@ -248,8 +248,8 @@ func (s *Syncer) OldestUnacked() time.Duration {
 	return reader.OldestUnacked()
 }
 
-// Leading reports whether this instance holds the leader lock.
-func (s *Syncer) Leading() bool {
+// leading reports whether this instance holds the leader lock.
+func (s *Syncer) leading() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.leader

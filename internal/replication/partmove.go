@@ -159,9 +159,10 @@ func (d *decoder) move(m *pglogrepl.InsertMessage) (*stream.Change, error) {
 
 // resolveMoveKey finds rel's move key and partition key columns
 // (d.moveKey) when its Relation message arrives: one catalog read per
-// relation, none per row.
+// relation, none per row, and none for a relation without a key (its
+// DELETE carries no old row to compare).
 func (d *decoder) resolveMoveKey(relID uint32, rel *relation, name string) error {
-	if d.moveKey == nil {
+	if d.moveKey == nil || len(rel.key) == 0 {
 		return nil
 	}
 	move, part, err := d.moveKey(relID, name)

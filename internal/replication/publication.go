@@ -75,18 +75,16 @@ func addTables(ctx context.Context, conn *pgx.Conn, cfg Config) (string, error) 
 		return "", fmt.Errorf("ensure publication: %w", err)
 	}
 	sql := "ALTER PUBLICATION " + pgx.Identifier{cfg.Publication}.Sanitize() + " ADD TABLE " + strings.Join(quoted, ", ")
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		if insufficientPrivilege(err) {
-			// A least-privileged role: an admin extends the publication
-			// (README, "Adding a table"); the raw "must be owner of" says
-			// neither what is missing nor who runs what.
-			return sql, fmt.Errorf("ensure publication: publication %s lacks %s and this role may not add them "+
-				"(adding a table takes owning the publication and the table): an admin (their owner or a superuser) runs %s "+
-				"then start again (cdc check prints the same)", cfg.Publication, strings.Join(missing, ", "), AddTablesSQL(cfg.Publication, missing))
-		}
-		return sql, fmt.Errorf("ensure publication: %s: %w", sql, err)
+	err = execDDL(ctx, conn, sql)
+	if insufficientPrivilege(err) {
+		// A least-privileged role: an admin extends the publication
+		// (README, "Adding a table"); the raw "must be owner of" says
+		// neither what is missing nor who runs what.
+		return sql, fmt.Errorf("ensure publication: publication %s lacks %s and this role may not add them "+
+			"(adding a table takes owning the publication and the table): an admin (their owner or a superuser) runs %s "+
+			"then start again (cdc check prints the same)", cfg.Publication, strings.Join(missing, ", "), AddTablesSQL(cfg.Publication, missing))
 	}
-	return sql, nil
+	return sql, err
 }
 
 func insufficientPrivilege(err error) bool {

@@ -81,11 +81,7 @@ func publicationFix(publication string, tables []string) string {
 // AddTablesSQL is the statement an admin runs to add tables to the
 // publication, as cdc check prints it.
 func AddTablesSQL(publication string, tables []string) string {
-	readable := make([]string, len(tables))
-	for i, t := range tables {
-		readable[i] = ReadableTable(t)
-	}
-	return fmt.Sprintf("ALTER PUBLICATION %s ADD TABLE %s;", quoteIdent(publication), strings.Join(readable, ", "))
+	return fmt.Sprintf("ALTER PUBLICATION %s ADD TABLE %s;", quoteIdent(publication), ReadableTables(tables))
 }
 
 func tableList(tables []string) string {

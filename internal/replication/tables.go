@@ -2,6 +2,7 @@ package replication
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -37,6 +38,15 @@ func ReadableTable(t string) string {
 		return schema + "." + table
 	}
 	return pgx.Identifier{schema, table}.Sanitize()
+}
+
+// ReadableTables is ReadableTable of each of tables, comma-separated.
+func ReadableTables(tables []string) string {
+	readable := make([]string, len(tables))
+	for i, t := range tables {
+		readable[i] = ReadableTable(t)
+	}
+	return strings.Join(readable, ", ")
 }
 
 // quoteIdent renders one identifier (a schema, a role) for SQL an operator
