@@ -205,10 +205,8 @@ func equalValues(a, b any) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
-	if x, ok := number(a); ok { // as == compares them (compare.go): 19.9 and 19.90 are equal
-		if y, ok := number(b); ok {
-			return x.cmp(y) == 0
-		}
+	if c, ok := cmpNumbers(a, b); ok { // as == compares them (compare.go): 19.9 and 19.90 are equal
+		return c == 0
 	}
 	switch x := a.(type) {
 	case time.Time:

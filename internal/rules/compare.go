@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
 	"math/big"
@@ -85,18 +86,8 @@ func unknown(n ast.Node) bool {
 // compares (which fails the row for an ordering it cannot make, such as a
 // string against a number).
 func compare(op string, a, b any) bool {
-	if x, ok := a.(int64); ok { // the common case, without big.Rat
-		if y, ok := b.(int64); ok {
-			return ordered(op, cmpInt(x, y))
-		}
-		if y, ok := b.(int); ok {
-			return ordered(op, cmpInt(x, int64(y)))
-		}
-	}
-	if x, ok := number(a); ok {
-		if y, ok := number(b); ok {
-			return ordered(op, x.cmp(y))
-		}
+	if c, ok := cmpNumbers(a, b); ok {
+		return ordered(op, c)
 	}
 	switch op {
 	case "==":
@@ -130,14 +121,24 @@ func ordered(op string, c int) bool {
 	return c >= 0
 }
 
-func cmpInt(x, y int64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
+// cmpNumbers orders a and b by exact value when both are numbers (ok
+// false otherwise): two integers directly, the common case, without
+// big.Rat; any other pair through number.
+func cmpNumbers(a, b any) (int, bool) {
+	if x, ok := a.(int64); ok {
+		if y, ok := b.(int64); ok {
+			return cmp.Compare(x, y), true
+		}
+		if y, ok := b.(int); ok {
+			return cmp.Compare(x, int64(y)), true
+		}
 	}
-	return 0
+	if x, ok := number(a); ok {
+		if y, ok := number(b); ok {
+			return x.cmp(y), true
+		}
+	}
+	return 0, false
 }
 
 // num is a number compared exactly: a rational, or an infinity (inf is
