@@ -119,19 +119,11 @@ func Parse(name string, src []byte) (*Config, error) {
 		return nil, err
 	}
 	if err := decodeYAML(name, file, &cfg); err != nil {
-		var decoding Errors
-		if !errors.As(err, &decoding) {
-			decoding = Errors{{File: name, Msg: err.Error()}}
-		}
-		return nil, append(unknown, decoding...).byLine()
+		return nil, append(unknown, err.(Errors)...).byLine()
 	}
-	if len(unknown) == 0 && len(file.Docs) > 0 && file.Docs[0].Body != nil {
-		if err := strictUnknown(name, file); err != nil {
-			var strict Errors
-			if !errors.As(err, &strict) {
-				strict = Errors{{File: name, Msg: err.Error()}}
-			}
-			unknown = strict
+	if len(unknown) == 0 { // what the walk cannot see: keys an alias or a merge key brings
+		if err := decodeYAML(name, file, new(Config), yaml.Strict()); err != nil {
+			unknown = err.(Errors)
 		}
 	}
 	cfg.File = name

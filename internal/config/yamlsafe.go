@@ -24,31 +24,19 @@ func parseYAML(name string, src []byte) (file *ast.File, err error) {
 	return file, nil
 }
 
-// decodeYAML decodes the first document of file into cfg. Unknown keys are
-// not its business: unknownFields reports them all, beside every other
-// problem (strict decoding stopped at the first).
-func decodeYAML(name string, file *ast.File, cfg *Config) (err error) {
+// decodeYAML decodes the first document of file into cfg; its error, when
+// there is one, is always Errors. Unknown keys are not its business
+// without yaml.Strict(): unknownFields reports them all, beside every other
+// problem (strict decoding stops at the first). With it, it backs up
+// unknownFields, which checks a key where it is written: a key under an
+// anchor that an alias or a merge key (<<: *x) brings to a place with no
+// field for it is found by decoding strictly.
+func decodeYAML(name string, file *ast.File, cfg *Config, opts ...yaml.DecodeOption) (err error) {
 	defer recoverYAML(name, &err)
 	if len(file.Docs) == 0 || file.Docs[0].Body == nil {
 		return nil
 	}
-	if err := yaml.NodeToValue(file.Docs[0].Body, cfg); err != nil {
-		e := yamlError(name, err)
-		e.Rule = ruleAt(file, e.Line)
-		return Errors{e}
-	}
-	return nil
-}
-
-// strictUnknown backs up unknownFields, which checks a key where it is
-// written: a key under an anchor that an alias or a merge key (<<: *x)
-// brings to a place with no field for it is found by decoding strictly,
-// which stops at the first such key. Called only once unknownFields found
-// none and the lenient decode worked, so it reports what the walk missed.
-func strictUnknown(name string, file *ast.File) (err error) {
-	defer recoverYAML(name, &err)
-	var cfg Config
-	if err := yaml.NodeToValue(file.Docs[0].Body, &cfg, yaml.Strict()); err != nil {
+	if err := yaml.NodeToValue(file.Docs[0].Body, cfg, opts...); err != nil {
 		e := yamlError(name, err)
 		e.Rule = ruleAt(file, e.Line)
 		return Errors{e}
