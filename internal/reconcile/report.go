@@ -84,7 +84,6 @@ func (r *Report) finish(items map[string][]Item, totals map[string]*totals) {
 		for cur, v := range c.Drift {
 			r.Counts.Drift.add(cur, absInt(v))
 		}
-		r.Counts.DriftCents += c.Drift.abs()
 		for _, it := range c.Items {
 			switch it.Kind {
 			case KindMissing:
@@ -98,6 +97,7 @@ func (r *Report) finish(items map[string][]Item, totals map[string]*totals) {
 			}
 		}
 	}
+	r.Counts.DriftCents = r.Counts.Drift.abs()
 }
 
 // Print writes the report for a person: each customer with drift, then the
