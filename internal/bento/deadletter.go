@@ -53,12 +53,32 @@ type ListOptions struct {
 type DeadLetterStore struct {
 	pool  *pgxpool.Pool
 	table string
+	// insert and insertUnpositioned store a dead letter with and without
+	// a stream position (put).
+	insert, insertUnpositioned string
 }
 
 // NewDeadLetterStore uses the table in schema (created by the migrations).
 // No I/O.
 func NewDeadLetterStore(pool *pgxpool.Pool, schema string) *DeadLetterStore {
-	return &DeadLetterStore{pool: pool, table: pgx.Identifier{schema, "dead_letters"}.Sanitize()}
+	s := &DeadLetterStore{pool: pool, table: pgx.Identifier{schema, "dead_letters"}.Sanitize()}
+	values := `INSERT INTO ` + s.table + ` (kind, rule, table_name, row_key, reason, status, response, attempts,
+		commit_lsn, change_index, event_sub, source, event, change)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::pg_lsn, $10, $11, $12, $13::jsonb, $14::jsonb)`
+	s.insert = values + `
+		ON CONFLICT (kind, rule, table_name, md5(row_key), commit_lsn, change_index, event_sub) DO NOTHING`
+	// Without a stream position (a first-start backfill's, a reconcile
+	// repair's): one row per kind, rule and row while it waits (the partial
+	// unique index of migration 8), holding the newest failure. A retried
+	// write whose first answer was lost, or the same row failing again in a
+	// later backfill, replaces the content instead of adding a row that a
+	// replay would send a second time. A replayed or discarded dead letter
+	// is deleted, so a later failure is a new row.
+	s.insertUnpositioned = values + `
+		ON CONFLICT (kind, rule, table_name, md5(row_key)) WHERE commit_lsn IS NULL DO UPDATE SET
+			reason = EXCLUDED.reason, status = EXCLUDED.status, response = EXCLUDED.response,
+			attempts = EXCLUDED.attempts, source = EXCLUDED.source, event = EXCLUDED.event, change = EXCLUDED.change`
+	return s
 }
 
 const dlColumns = `id, created_at, kind, rule, table_name, row_key, reason, status, response, attempts,
@@ -67,7 +87,7 @@ const dlColumns = `id, created_at, kind, rule, table_name, row_key, reason, stat
 // Put stores d durably (its ID and CreatedAt are assigned by the table).
 // Storing the same failure again (same kind, rule, row and position, as
 // after a crash before the checkpoint was saved) is a no-op; for a dead
-// letter without a position, see putUnpositioned.
+// letter without a position, see insertUnpositioned.
 // Content never makes it fail (dlencode.go): JSON the server refuses is
 // stored again in a form it takes.
 func (s *DeadLetterStore) Put(ctx context.Context, d DeadLetter) error {
@@ -82,33 +102,14 @@ func (s *DeadLetterStore) Put(ctx context.Context, d DeadLetter) error {
 }
 
 func (s *DeadLetterStore) put(ctx context.Context, d DeadLetter, wrap bool) error {
-	q := `INSERT INTO ` + s.table + ` (kind, rule, table_name, row_key, reason, status, response, attempts,
-		commit_lsn, change_index, event_sub, source, event, change)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::pg_lsn, $10, $11, $12, $13::jsonb, $14::jsonb)
-		ON CONFLICT (kind, rule, table_name, md5(row_key), commit_lsn, change_index, event_sub) DO NOTHING`
+	q := s.insert
 	if d.Pos.CommitLSN == 0 {
-		q = s.putUnpositioned()
+		q = s.insertUnpositioned
 	}
 	_, err := s.pool.Exec(ctx, q, storedText(d.Kind), storedText(d.Rule), storedText(d.Table), storedText(d.Key),
 		storedText(d.Reason), d.Status, storedText(d.Response), d.Attempts, lsnArg(d.Pos.CommitLSN), d.Pos.Index,
 		d.Pos.Sub, storedText(d.Source), storedJSON(d.Event, wrap), storedJSON(d.Change, wrap))
 	return err
-}
-
-// putUnpositioned is the insert for a dead letter with no stream position
-// (a first-start backfill's, a reconcile repair's): one row per kind, rule
-// and row while it waits (the partial unique index of migration 8), holding
-// the newest failure. A retried write whose first answer was lost, or the
-// same row failing again in a later backfill, replaces the content instead
-// of adding a row that a replay would send a second time. A replayed or
-// discarded dead letter is deleted, so a later failure is a new row.
-func (s *DeadLetterStore) putUnpositioned() string {
-	return `INSERT INTO ` + s.table + ` (kind, rule, table_name, row_key, reason, status, response, attempts,
-		commit_lsn, change_index, event_sub, source, event, change)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::pg_lsn, $10, $11, $12, $13::jsonb, $14::jsonb)
-		ON CONFLICT (kind, rule, table_name, md5(row_key)) WHERE commit_lsn IS NULL DO UPDATE SET
-			reason = EXCLUDED.reason, status = EXCLUDED.status, response = EXCLUDED.response,
-			attempts = EXCLUDED.attempts, source = EXCLUDED.source, event = EXCLUDED.event, change = EXCLUDED.change`
 }
 
 // List returns dead letters in stream order (position, then id).
