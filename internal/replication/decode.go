@@ -37,11 +37,6 @@ type decoder struct {
 	inTx   bool
 	tx     stream.Change // Pos.CommitLSN, CommitTime and Xid of the open transaction
 	count  int           // changes decoded so far in the open transaction
-	// each is, for each change decode returned last (out), the eachChange
-	// of its relation (nil: none, or not a row change). The session calls
-	// it once the change is emitted, so a change the server sends again
-	// after a reconnect, already emitted before, counts once.
-	each []func()
 	// rowEach is the eachChange of the relation of the row change the
 	// current message decoded (row sets it).
 	rowEach func()
@@ -63,13 +58,22 @@ type decoder struct {
 	// (Reader.moveKey, see partmove.go); nil: the table's DELETE and INSERT
 	// pairs are never merged.
 	moveKey  func(relID uint32, table string) (move, part []string, err error)
-	held     heldDelete       // a DELETE that may be half of a partition move
-	released stream.Change    // the held DELETE once it is emitted after all
-	out      []*stream.Change // what decode returns, reused
+	held     heldDelete    // a DELETE that may be half of a partition move
+	released stream.Change // the held DELETE once it is emitted after all
+	out      []decoded     // what decode returns, reused
+}
+
+// decoded is a change decode completes, with the eachChange of its
+// relation (nil: none, or not a row change). The session calls each once
+// the change is emitted, so a change the server sends again after a
+// reconnect, already emitted before, counts once.
+type decoded struct {
+	ch   *stream.Change
+	each func()
 }
 
 func newDecoder() *decoder {
-	return &decoder{rels: make(map[uint32]*relation), values: pgvalue.New(), out: make([]*stream.Change, 0, 2)}
+	return &decoder{rels: make(map[uint32]*relation), values: pgvalue.New(), out: make([]decoded, 0, 2)}
 }
 
 // decode consumes one pgoutput message and returns the changes it
@@ -80,12 +84,12 @@ func newDecoder() *decoder {
 // out to be no move (partmove.go). The Changes are the decoder's own and
 // valid until the next decode: the session copies them into the change
 // queue.
-func (d *decoder) decode(data []byte) ([]*stream.Change, error) {
+func (d *decoder) decode(data []byte) ([]decoded, error) {
 	msg, err := d.parse(data)
 	if err != nil {
 		return nil, &decodeError{err}
 	}
-	d.out, d.each, d.rowEach = d.out[:0], d.each[:0], nil
+	d.out, d.rowEach = d.out[:0], nil
 	ch, err := d.apply(msg)
 	var ce *catalogError
 	if errors.As(err, &ce) {
@@ -95,7 +99,7 @@ func (d *decoder) decode(data []byte) ([]*stream.Change, error) {
 		return nil, &decodeError{err}
 	}
 	if ch != nil {
-		d.out, d.each = append(d.out, ch), append(d.each, d.rowEach)
+		d.out = append(d.out, decoded{ch, d.rowEach})
 	}
 	return d.out, nil
 }

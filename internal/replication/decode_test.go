@@ -18,15 +18,7 @@ var usersCols = []wireCol{{"id", pgtype.Int4OID, true}, {"email", pgtype.TextOID
 // decodeAll feeds msgs to a fresh decoder and returns the changes.
 func decodeAll(t *testing.T, msgs ...[]byte) []stream.Change {
 	t.Helper()
-	d := newDecoder()
-	var out []stream.Change
-	for _, m := range msgs {
-		changes, err := d.decode(m)
-		require.NoError(t, err)
-		for _, ch := range changes {
-			out = append(out, *ch)
-		}
-	}
+	out, _ := decodeWith(t, newDecoder(), msgs...)
 	return out
 }
 

@@ -70,9 +70,9 @@ func TestDecodeResolvesDomainsOncePerRelation(t *testing.T) {
 	for _, m := range msgs {
 		changes, err := d.decode(m)
 		require.NoError(t, err)
-		for _, ch := range changes {
-			if ch.Op == stream.OpInsert {
-				rows = append(rows, ch.New)
+		for _, c := range changes {
+			if c.ch.Op == stream.OpInsert {
+				rows = append(rows, c.ch.New)
 			}
 		}
 	}

@@ -141,7 +141,7 @@ func (d *decoder) describedAgain(relID uint32, rel *relation) {
 // release emits the held DELETE unchanged, ahead of whatever the current
 // message yields.
 func (d *decoder) release() {
-	d.out, d.each = append(d.out, &d.released), append(d.each, d.held.rel.eachChange)
+	d.out = append(d.out, decoded{&d.released, d.held.rel.eachChange})
 	d.released, d.held.rel = d.held.ch, nil
 }
 

@@ -41,8 +41,8 @@ func decodeWith(t *testing.T, d *decoder, msgs ...[]byte) ([]stream.Change, []in
 		changes, err := d.decode(m)
 		require.NoError(t, err)
 		per = append(per, len(changes))
-		for _, ch := range changes {
-			out = append(out, *ch)
+		for _, c := range changes {
+			out = append(out, *c.ch)
 		}
 	}
 	return out, per

@@ -106,7 +106,7 @@ func TestDecodeKeepsNoInputBytes(t *testing.T) {
 	changes, err := d.decode(msg)
 	require.NoError(t, err)
 	require.Len(t, changes, 1)
-	ch := changes[0]
+	ch := changes[0].ch
 	want := decodeAll(t, relationMsg(1, "public", "orders", ordersCols...), beginMsg(5, 1), insertMsg(1, ordersRow...))[0]
 	for i := range msg {
 		msg[i] = 'x'

@@ -233,8 +233,8 @@ func (s *session) handleWAL(ctx context.Context, data []byte) error {
 	if err != nil {
 		return err
 	}
-	for i, ch := range changes {
-		if err := s.handleChange(ctx, ch, s.dec.each[i]); err != nil {
+	for _, c := range changes {
+		if err := s.handleChange(ctx, c.ch, c.each); err != nil {
 			return err
 		}
 	}
