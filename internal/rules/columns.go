@@ -50,17 +50,20 @@ func checkNew(c *stream.Change, col string) error {
 	return checkValue(c, "", col, v)
 }
 
-// identityFixPrefix starts every reason that a value is missing because of
-// the table's replica identity (Rebuild tells those apart: no replay can
-// bring the value back).
-const identityFixPrefix = "set REPLICA IDENTITY FULL on "
+// identityError is a value the table's replica identity kept out of a
+// change: the change lacks it for good, so a replay cannot bring it back
+// (stream.Failure.IdentityGap; Rebuild says so).
+type identityError struct{ msg string }
 
-// identityFix is the fix for a value the replica identity kept out of a
-// change. A partitioned table's changes arrive under the root
-// (publish_via_partition_root), but the identity that counts is each
-// partition's.
-func identityFix(table string) string {
-	return identityFixPrefix + table + " (and on each of its partitions, if it is partitioned)"
+func (e *identityError) Error() string { return e.msg }
+
+// identityGap is an identityError: what is missing (format, args), then
+// the fix. A partitioned table's changes arrive under the root
+// (publish_via_partition_root), but both its identity and each
+// partition's count.
+func identityGap(table, format string, args ...any) error {
+	return &identityError{fmt.Sprintf(format, args...) + "; set REPLICA IDENTITY FULL on " + table +
+		" (and on each of its partitions, if it is partitioned)"}
 }
 
 // checkOld checks old.col of an update or delete. No old row at all, or a
@@ -68,7 +71,7 @@ func identityFix(table string) string {
 // that lacks a column the table does not carry is a schema change.
 func checkOld(c *stream.Change, col string) error {
 	if c.Old == nil {
-		return fmt.Errorf("the rule reads the old %s but the server sent no old value; %s", col, identityFix(c.Table))
+		return identityGap(c.Table, "the rule reads the old %s but the server sent no old value", col)
 	}
 	v, ok := c.Old[col]
 	// A key-only old row with no column list (a change stored before the
@@ -78,8 +81,8 @@ func checkOld(c *stream.Change, col string) error {
 	case !ok && knowable && !carries(c, col):
 		return missingColumn(c, col)
 	case !ok:
-		return fmt.Errorf("the rule reads the old %s but the old row holds only the replica identity key (%s); %s",
-			col, strings.Join(c.Key, ", "), identityFix(c.Table))
+		return identityGap(c.Table, "the rule reads the old %s but the old row holds only the replica identity key (%s)",
+			col, strings.Join(c.Key, ", "))
 	}
 	return checkValue(c, "old ", col, v)
 }
@@ -103,7 +106,7 @@ func checkRow(c *stream.Change, row stream.Row, which string) error {
 // old one.
 func checkValue(c *stream.Change, which, col string, v any) error {
 	if stream.IsUnchanged(v) {
-		return fmt.Errorf("%scolumn %s is an unchanged TOAST value; %s", which, col, identityFix(c.Table))
+		return identityGap(c.Table, "%scolumn %s is an unchanged TOAST value", which, col)
 	}
 	if u, ok := stream.AsUnrepresentable(v); ok {
 		return fmt.Errorf("%scolumn %s of %s holds a value the syncer cannot represent (%s); only rules that read it fail: "+

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"time"
@@ -16,6 +17,8 @@ func failure(r *rule, c *stream.Change, pos stream.Position, ev *stream.Event, e
 		Reason: err.Error(),
 		Change: changeBytes(c),
 	}
+	var gap *identityError
+	f.IdentityGap = errors.As(err, &gap)
 	if ev != nil {
 		f.Event = eventJSON(ev)
 	}

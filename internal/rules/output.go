@@ -11,7 +11,7 @@ import (
 	"github.com/pgbento/cdc/internal/stream"
 )
 
-var errUnchangedValue = errors.New("value is an unchanged TOAST value; " + identityFixPrefix + "the table")
+var errUnchangedValue error = &identityError{"value is an unchanged TOAST value; set REPLICA IDENTITY FULL on the table"}
 
 // output checks that v is something Bento can take and normalizes it
 // (integers to int64, maps and lists copied so an event never aliases a row).

@@ -30,7 +30,7 @@ func (e *Evaluator) Rebuild(ctx context.Context, change []byte, rule string) ([]
 	var evs []*stream.Event
 	for _, it := range items {
 		switch {
-		case it.Kind == stream.ItemFailure && it.Failure.Rule == rule && strings.Contains(it.Failure.Reason, identityFixPrefix):
+		case it.Kind == stream.ItemFailure && it.Failure.Rule == rule && it.Failure.IdentityGap:
 			return nil, fmt.Errorf("rule %q cannot replay this dead letter: %s; the stored change lacks those values for good "+
 				"(the replica identity when it was written), so fixing the identity helps later changes only: if the row "+
 				"still needs its events, send its current state with cdc backfill --table %s --where %q (rules that run on "+

@@ -246,6 +246,9 @@ type Failure struct {
 	Reason string
 	Change []byte // the change as JSON, for the operator and for replay
 	Event  []byte // the partial event as JSON, when there was one
+	// IdentityGap: the change lacks, for good, a value the rule reads (the
+	// replica identity kept it out), so no replay can handle it.
+	IdentityGap bool
 }
 
 // ItemKind says what an Item carries.
