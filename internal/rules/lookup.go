@@ -32,6 +32,7 @@ type lookup struct {
 	args    []*vm.Program
 	ttl     time.Duration
 	timeout time.Duration // statement_timeout and lock_timeout of each run
+	begin   string        // the transaction's begin with them (beginReadOnly)
 	path    string
 }
 
@@ -71,7 +72,8 @@ func (c *compiler) lookups(r *rule, d Defaults, m map[string]Lookup, path string
 		if !identifier.MatchString(name) {
 			c.errorf(p, "lookup name %q must be an identifier (letters, digits, _)", name)
 		}
-		l := &lookup{name: name, rule: r.name, sql: sp.SQL, ttl: sp.Cache, timeout: d.LookupTimeout, path: p}
+		l := &lookup{name: name, rule: r.name, sql: sp.SQL, ttl: sp.Cache, timeout: d.LookupTimeout,
+			begin: beginReadOnly(d.LookupTimeout), path: p}
 		c.checkSQL(sp, p)
 		for i, a := range sp.Args {
 			l.args = append(l.args, c.expression(r, a, fmt.Sprintf("%s.args[%d]", p, i), false))
@@ -187,7 +189,7 @@ func (e *Evaluator) lookupRow(ctx context.Context, l *lookup, args []any) (map[s
 // the source of the value.
 func queryRow(ctx context.Context, q Querier, values pgvalue.Decoder, l *lookup, args []any) (map[string]any, error) {
 	var row map[string]any
-	err := readOnly(ctx, q, l.timeout, func(tx pgx.Tx) error {
+	err := readOnly(ctx, q, l.begin, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, l.sql, append([]any{pgx.QueryResultFormats{pgx.TextFormatCode}}, args...)...)
 		if err != nil {
 			return err
@@ -209,16 +211,21 @@ func queryRow(ctx context.Context, q Querier, values pgvalue.Decoder, l *lookup,
 	return row, err
 }
 
-// readOnly runs f in a read-only transaction whose statements are cancelled
-// by the server after timeout, or when they wait that long for a lock, and
-// whose values are written in the text forms pgvalue reads. The begin is
-// one round trip (simple protocol, several statements).
-func readOnly(ctx context.Context, q Querier, timeout time.Duration, f func(pgx.Tx) error) error {
+// beginReadOnly begins a read-only transaction whose statements are
+// cancelled by the server after timeout, or when they wait that long for a
+// lock, and whose values are written in the text forms pgvalue reads: one
+// round trip (simple protocol, several statements), built once per lookup.
+func beginReadOnly(timeout time.Duration) string {
 	ms := max(timeout.Milliseconds(), 1)
 	begin := fmt.Sprintf("BEGIN READ ONLY; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d", ms, ms)
 	for _, kv := range pgvalue.FormatSettings() {
 		begin += fmt.Sprintf("; SET LOCAL %s = '%s'", kv[0], kv[1])
 	}
+	return begin
+}
+
+// readOnly runs f in a transaction begun with begin (beginReadOnly).
+func readOnly(ctx context.Context, q Querier, begin string, f func(pgx.Tx) error) error {
 	tx, err := q.BeginTx(ctx, pgx.TxOptions{BeginQuery: begin})
 	if err != nil {
 		return err
@@ -280,7 +287,7 @@ func (s *Set) CheckLookups(ctx context.Context, q Querier) error {
 // nothing is).
 func explain(ctx context.Context, q Querier, l *lookup) (string, error) {
 	var plan []byte
-	err := readOnly(ctx, q, l.timeout, func(tx pgx.Tx) error {
+	err := readOnly(ctx, q, l.begin, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+l.sql, make([]any, len(l.args))...).Scan(&plan)
 	})
 	if err != nil {

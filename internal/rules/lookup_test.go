@@ -44,7 +44,7 @@ func TestLookupValueTypes(t *testing.T) {
 		$1::numeric * 2 as doubled, '2026-01-02'::date as day, 'infinity'::date as forever,
 		'-infinity'::timestamptz as never, '1 day 02:00:00'::interval as span, '12:34:56'::time as clock,
 		'{"n": 1.10}'::jsonb as doc, ARRAY['2026-01-02'::date] as days, current_setting('TimeZone') as tz`
-	row, err := queryRow(context.Background(), conn, pgvalue.New(), &lookup{sql: sql, timeout: time.Second}, []any{"1.25"})
+	row, err := queryRow(context.Background(), conn, pgvalue.New(), &lookup{sql: sql, timeout: time.Second, begin: beginReadOnly(time.Second)}, []any{"1.25"})
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{
 		"num": stream.Numeric("19.90"), "i4": int64(7), "i8": int64(8), "i2": int64(2), "f4": 1.5,
