@@ -36,10 +36,7 @@ type BarReporter struct {
 func NewBarReporter(w io.Writer) *BarReporter { return &BarReporter{w: w} }
 
 func (b *BarReporter) Start(table string, total, done int64) {
-	if total >= 0 && total < done {
-		total = done
-	}
-	b.bar = progressbar.NewOptions64(total,
+	b.bar = progressbar.NewOptions64(atLeastDone(total, done),
 		progressbar.OptionSetWriter(b.w),
 		progressbar.OptionSetDescription(table),
 		progressbar.OptionShowCount(),
@@ -137,12 +134,7 @@ func (l *LogReporter) Finish() {
 func (l *LogReporter) emit(final bool) {
 	now := l.now()
 	l.lastLog = now
-	p := progress{Table: l.table, Done: l.lastDone, Total: l.total}
-	// The total is the planner's estimate: never report it below what is
-	// already done (an estimate of 1 with 3 rows done).
-	if p.Total >= 0 && p.Total < p.Done {
-		p.Total = p.Done
-	}
+	p := progress{Table: l.table, Done: l.lastDone, Total: atLeastDone(l.total, l.lastDone)}
 	if elapsed := now.Sub(l.started).Seconds(); elapsed > 0 {
 		p.Rate = float64(l.lastDone-l.first) / elapsed
 	}
@@ -180,4 +172,13 @@ func (p progress) text() string {
 		s += fmt.Sprintf(", about %s left", p.ETA)
 	}
 	return s
+}
+
+// atLeastDone is the planner's row estimate total, never below the rows
+// already done (an estimate of 1 with 3 rows done); unknown (-1) stays.
+func atLeastDone(total, done int64) int64 {
+	if total >= 0 && total < done {
+		return done
+	}
+	return total
 }
